@@ -1,0 +1,61 @@
+# linkops.cluster_linking: developer and demo entry points.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: venv demo test unit integration sanity lint lab-up lab-down lab-status clean
+
+venv: $(STAMP) $(COLL_LINK)
+
+$(STAMP): requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+# Ansible finds the collection through this link (see ansible.cfg collections_path).
+$(COLL_LINK):
+	mkdir -p $(dir $(COLL_LINK))
+	ln -sfn ../../.. $(COLL_LINK)
+
+## demo: start the lab, run playbooks/migrate.yml against it, print the proof, stop the lab
+demo: venv
+	$(VPY) tests/lab/labctl.py up
+	set -o pipefail; status=0; \
+	  $(VENV)/bin/ansible-playbook -i playbooks/inventories/lab playbooks/migrate.yml || status=$$?; \
+	  $(VPY) tests/lab/labctl.py down; exit $$status
+
+lab-up: venv
+	$(VPY) tests/lab/labctl.py up
+
+lab-down:
+	$(VPY) tests/lab/labctl.py down
+
+lab-status:
+	$(VPY) tests/lab/labctl.py status
+
+## test: unit, lab and integration tests, then ansible-test sanity and ansible-lint
+test: venv
+	$(VPY) -m pytest tests
+	$(MAKE) --no-print-directory sanity lint
+
+unit: venv
+	$(VPY) -m pytest tests/unit
+
+integration: venv
+	$(VPY) -m pytest tests/integration
+
+sanity: venv
+	bash tests/sanity/run.sh
+
+lint: venv
+	$(VENV)/bin/ansible-lint --profile production
+
+clean:
+	-$(VPY) tests/lab/labctl.py down
+	rm -rf $(VENV) .collections build tests/output .pytest_cache
