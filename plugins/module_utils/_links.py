@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to linkops.cluster_linking
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cluster link calls over Kafka REST v3 (paths under /v3/clusters/{cluster_id}/links)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError, path_quote
+
+
+def _link_path(name, suffix=''):
+    return '/links/%s%s' % (path_quote(name), suffix)
+
+
+def get_link(client, name, include_tasks=False):
+    """The link, or None when it does not exist (HTTP 404)."""
+    try:
+        return client.cluster('GET', _link_path(name), query={'include_tasks': include_tasks or None})
+    except RestError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def get_link_configs(client, name):
+    """Every config entry of the link, defaults included."""
+    return client.cluster('GET', _link_path(name, '/configs')).get('data') or []
+
+
+def create_link(client, name, source_cluster_id, configs, validate_only=False):
+    body = {'configs': [{'name': k, 'value': v} for k, v in sorted(configs.items())]}
+    if source_cluster_id:
+        body['source_cluster_id'] = source_cluster_id
+    client.cluster('POST', '/links', query={'link_name': name, 'validate_only': validate_only or None},
+                   body=body)
+
+
+def alter_link_configs(client, name, set_configs):
+    """Set many configs in one atomic request (PUT configs:alter)."""
+    body = {'data': [{'name': k, 'value': v, 'operation': 'SET'} for k, v in sorted(set_configs.items())]}
+    client.cluster('PUT', _link_path(name, '/configs:alter'), body=body)
+
+
+def delete_link(client, name, force=False):
+    client.cluster('DELETE', _link_path(name), query={'force': force or None})
+
+
+def wait_for_link(client, name, present, timeout=30.0, interval=0.5, sleep=time.sleep, clock=time.monotonic):
+    """Wait until the link is readable (present=True) or gone (present=False); return the last read.
+
+    Confluent is eventually consistent: a GET right after create can still answer 404.
+    """
+    deadline = clock() + timeout
+    while True:
+        link = get_link(client, name)
+        if (link is not None) == present:
+            return link
+        if clock() >= deadline:
+            raise RestError('Link %s is still %s after %s seconds.'
+                            % (name, 'missing' if present else 'present', timeout))
+        sleep(interval)

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to linkops.cluster_linking
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mirror topic calls over Kafka REST v3, lag arithmetic, and the batch-action results.
+
+Reading a link's mirrors is one request however many there are; batch actions (promote,
+failover) are one request per batch and answer HTTP 200 with a per-topic error_code.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import path_quote
+
+STOPPED = 'STOPPED'
+PENDING_STOPPED = 'PENDING_STOPPED'
+ACTIVE = 'ACTIVE'
+STOPPING_STATES = frozenset([STOPPED, PENDING_STOPPED])
+
+# REST action path for each batch action.
+ACTIONS = {
+    'promote': 'mirrors:promote',
+    'failover': 'mirrors:failover',
+}
+
+_TOPIC_NAME = re.compile(r'^[a-zA-Z0-9._-]+$')
+
+
+def topic_name_error(name):
+    """Why Kafka would refuse this topic name, or None when it is legal."""
+    if not isinstance(name, str) or not name:
+        return 'a topic name must be a non-empty string'
+    if name in ('.', '..'):
+        return "'%s' is not allowed as a topic name" % name
+    if len(name) > 249:
+        return "'%s...' is %d characters long; Kafka allows at most 249" % (name[:20], len(name))
+    if not _TOPIC_NAME.match(name):
+        return "'%s' has characters Kafka refuses; use only letters, digits, '.', '_' and '-'" % name
+    return None
+
+
+def list_mirrors(client, link_name):
+    """All mirrors of the link as {mirror_topic_name: mirror}; one request."""
+    data = client.cluster('GET', '/links/%s/mirrors' % path_quote(link_name)).get('data') or []
+    return dict((m['mirror_topic_name'], m) for m in data)
+
+
+def create_mirror(client, link_name, mirror_topic_name, source_topic_name=None, configs=None):
+    body = {'source_topic_name': source_topic_name or mirror_topic_name}
+    if source_topic_name and source_topic_name != mirror_topic_name:
+        # Sent only when it differs: older REST servers do not know the field.
+        body['mirror_topic_name'] = mirror_topic_name
+    if configs:
+        body['configs'] = [{'name': k, 'value': v} for k, v in sorted(configs.items())]
+    client.cluster('POST', '/links/%s/mirrors' % path_quote(link_name), body=body)
+
+
+def alter_mirrors(client, link_name, action, topic_names):
+    """Run a batch action; return (succeeded names, {name: error text}) from the per-topic results."""
+    response = client.cluster('POST', '/links/%s/%s' % (path_quote(link_name), ACTIONS[action]),
+                              body={'mirror_topic_names': list(topic_names)})
+    succeeded, failed = [], {}
+    for entry in response.get('data') or []:
+        name = entry.get('mirror_topic_name')
+        code = entry.get('error_code')
+        if code:
+            failed[name] = 'error %s: %s' % (code, entry.get('error_message') or 'no message')
+        else:
+            succeeded.append(name)
+    for name in topic_names:  # a topic the server did not answer for has not been acted on
+        if name not in failed and name not in succeeded:
+            failed[name] = 'the server returned no result for this topic'
+    return succeeded, failed
+
+
+def mirror_lag(mirror):
+    """(max lag, total lag) over the partitions of a mirror; negative lags count as 0."""
+    lags = [max(0, int(p.get('lag') or 0)) for p in mirror.get('mirror_lags') or []]
+    return (max(lags) if lags else 0), sum(lags)
+
+
+def summarize(mirror):
+    """The per-topic view the modules return."""
+    max_lag, total_lag = mirror_lag(mirror)
+    return {
+        'mirror_topic_name': mirror.get('mirror_topic_name'),
+        'source_topic_name': mirror.get('source_topic_name'),
+        'link_name': mirror.get('link_name'),
+        'status': mirror.get('mirror_status'),
+        'num_partitions': mirror.get('num_partitions'),
+        'max_lag': max_lag,
+        'total_lag': total_lag,
+        'mirror_lags': mirror.get('mirror_lags') or [],
+        'state_time_ms': mirror.get('state_time_ms'),
+        'mirror_topic_error': mirror.get('mirror_topic_error'),
+    }

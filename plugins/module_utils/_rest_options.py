@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to linkops.cluster_linking
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The REST connection options every module shares (documented in doc_fragments/_rest.py)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
+
+
+def rest_argument_spec():
+    return dict(
+        rest_url=dict(type='str', required=True, fallback=(env_fallback, ['KAFKA_REST_URL'])),
+        cluster_id=dict(type='str', fallback=(env_fallback, ['KAFKA_CLUSTER_ID'])),
+        rest_username=dict(type='str', fallback=(env_fallback, ['KAFKA_REST_USERNAME'])),
+        rest_password=dict(type='str', no_log=True, fallback=(env_fallback, ['KAFKA_REST_PASSWORD'])),
+        rest_token=dict(type='str', no_log=True, fallback=(env_fallback, ['KAFKA_REST_TOKEN'])),
+        client_cert=dict(type='path'),
+        client_key=dict(type='path', no_log=False),
+        ca_path=dict(type='path'),
+        validate_certs=dict(type='bool', default=True),
+        request_timeout=dict(type='float', default=30),
+        request_retries=dict(type='int', default=3),
+    )
+
+
+REST_MUTUALLY_EXCLUSIVE = [('rest_password', 'rest_token'), ('rest_username', 'rest_token')]
+REST_REQUIRED_TOGETHER = [('rest_username', 'rest_password'), ('client_cert', 'client_key')]
+
+
+def with_rest_options(spec):
+    """Return spec merged with the shared REST options."""
+    merged = rest_argument_spec()
+    merged.update(spec)
+    return merged
+
+
+def rest_client(module):
+    """A RestClient built from the module's REST options."""
+    p = module.params
+    if p['request_retries'] < 0:
+        module.fail_json(msg='request_retries must be 0 or more, got %s.' % p['request_retries'])
+    return RestClient(
+        p['rest_url'], cluster_id=p['cluster_id'], username=p['rest_username'],
+        password=p['rest_password'], token=p['rest_token'], client_cert=p['client_cert'],
+        client_key=p['client_key'], ca_path=p['ca_path'], validate_certs=p['validate_certs'],
+        timeout=p['request_timeout'], retries=p['request_retries'])

@@ -1,0 +1,160 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to linkops.cluster_linking
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: mirror_topic_info
+short_description: Read the mirror topics of a cluster link, their states and lag
+version_added: 0.1.0
+description:
+  - Returns the mirror topics of one cluster link with status, per-partition lag and the largest lag,
+    like C(kafka-mirrors --describe), in one request however many mirrors the link has.
+  - Made for C(until:) loops, for example to wait until every mirror has caught up before a cutover.
+author:
+  - linkops maintainers (@linkops)
+extends_documentation_fragment:
+  - linkops.cluster_linking._rest
+  - linkops.cluster_linking._rest.ACTIONGROUP
+  - linkops.cluster_linking._attributes.INFO_MODULE
+options:
+  link_name:
+    description:
+      - The cluster link whose mirrors are read.
+    type: str
+    required: true
+  topics:
+    description:
+      - Only report these mirror topics. Listed topics that are not mirrors of the link appear in RV(missing).
+      - All mirrors of the link when omitted.
+    type: list
+    elements: str
+seealso:
+  - module: linkops.cluster_linking.mirror_topic
+'''
+
+EXAMPLES = r'''
+- name: Wait until every mirror of the link has caught up
+  linkops.cluster_linking.mirror_topic_info:
+    rest_url: https://dest-broker-1:8090/kafka
+    rest_username: "{{ dest_rest_user }}"
+    rest_password: "{{ dest_rest_password }}"
+    link_name: onprem-to-cloud
+    topics: [orders.created, orders.paid]
+  register: mirrors
+  until: mirrors.max_lag == 0 and mirrors.all_active
+  retries: 60
+  delay: 5
+'''
+
+RETURN = r'''
+mirrors:
+  description: The mirror topics, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    mirror_topic_name:
+      description: Name of the mirror topic.
+      type: str
+      sample: orders.created
+    source_topic_name:
+      description: Topic on the source cluster it mirrors.
+      type: str
+    status:
+      description: Mirror status, for example C(ACTIVE), C(PAUSED), C(PENDING_STOPPED), C(STOPPED), C(FAILED).
+      type: str
+      sample: ACTIVE
+    num_partitions:
+      description: Partition count.
+      type: int
+    max_lag:
+      description: Largest partition lag in records.
+      type: int
+      sample: 0
+    total_lag:
+      description: Sum of the partition lags.
+      type: int
+    mirror_lags:
+      description: Per-partition lag (C(partition), C(lag), C(last_source_fetch_offset)).
+      type: list
+      elements: dict
+    state_time_ms:
+      description: When the mirror entered its status, in epoch milliseconds.
+      type: int
+    mirror_topic_error:
+      description: Topic-level error, C(NO_ERROR) when healthy.
+      type: str
+missing:
+  description: Topics asked for in O(topics) that are not mirrors of the link.
+  returned: always
+  type: list
+  elements: str
+max_lag:
+  description: Largest partition lag over the reported mirrors (0 when there are none).
+  returned: always
+  type: int
+  sample: 0
+all_active:
+  description: True when at least one mirror is reported, none is missing, and all are C(ACTIVE).
+  returned: always
+  type: bool
+status_counts:
+  description: Number of reported mirrors per status.
+  returned: always
+  type: dict
+  sample: {"ACTIVE": 3}
+rest_requests:
+  description: Number of HTTP requests the task sent.
+  returned: always
+  type: int
+  sample: 1
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorFailure, MirrorReconciler
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import summarize
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
+    REST_MUTUALLY_EXCLUSIVE, REST_REQUIRED_TOGETHER, rest_client, with_rest_options)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=with_rest_options(dict(
+            link_name=dict(type='str', required=True),
+            topics=dict(type='list', elements='str'),
+        )),
+        supports_check_mode=True,
+        mutually_exclusive=REST_MUTUALLY_EXCLUSIVE,
+        required_together=REST_REQUIRED_TOGETHER,
+    )
+    client = rest_client(module)
+    try:
+        mirrors = MirrorReconciler(client, module.params['link_name']).refresh()
+    except MirrorFailure as exc:
+        module.fail_json(msg=str(exc), rest_requests=client.request_count)
+    except RestError as exc:
+        module.fail_json(msg=exc.message, rest_requests=client.request_count, **exc.to_result())
+
+    wanted = module.params['topics']
+    names = sorted(mirrors) if wanted is None else [t for t in wanted if t in mirrors]
+    rows = [summarize(mirrors[n]) for n in names]
+    counts = {}
+    for row in rows:
+        counts[row['status']] = counts.get(row['status'], 0) + 1
+    missing = [t for t in (wanted or []) if t not in mirrors]
+    module.exit_json(
+        changed=False, mirrors=rows, missing=missing, status_counts=counts,
+        max_lag=max([r['max_lag'] for r in rows] or [0]),
+        all_active=bool(rows) and not missing and all(r['status'] == 'ACTIVE' for r in rows),
+        rest_requests=client.request_count)
+
+
+if __name__ == '__main__':
+    main()
