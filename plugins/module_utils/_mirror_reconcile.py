@@ -109,7 +109,7 @@ class MirrorReconciler:
     # -- states ------------------------------------------------------------------------------
 
     def ensure_active(self, topics, check_mode, wait):
-        names = [name for name, _ in topics]
+        names = [name for name, dummy in topics]
         self.refresh()
         before = dict((n, self.mirrors[n]['mirror_status']) for n in names if n in self.mirrors)
         stopped = [n for n in names if before.get(n) in m.STOPPING_STATES]
@@ -118,7 +118,7 @@ class MirrorReconciler:
                                 'become a mirror again without deleting it first.' % ', '.join(stopped),
                                 self.results(names, before, {}))
         missing = [(n, s) for n, s in topics if n not in self.mirrors]
-        actions = dict((n, 'created') for n, _ in missing)
+        actions = dict((n, 'created') for n, dummy in missing)
         if check_mode or not missing:
             return bool(missing), self.results(names, before, actions)
         errors = {}
@@ -140,7 +140,7 @@ class MirrorReconciler:
         return any(a == 'created' for a in actions.values()), self.results(names, before, actions)
 
     def ensure_stopped(self, topics, action, check_mode):
-        names = [name for name, _ in topics]
+        names = [name for name, dummy in topics]
         self.refresh()
         absent = [n for n in names if n not in self.mirrors]
         if absent:

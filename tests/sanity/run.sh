@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# ansible-test sanity needs the collection at .../ansible_collections/linkops/cluster_linking:
+# copy what would ship (git's files minus build_ignore'd lab/CI files) there and run it.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# Outside the repo: inside it, ansible-test would ask git and see an ignored directory.
+work=$(mktemp -d "${TMPDIR:-/tmp}/linkops-sanity.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+build="$work/ansible_collections/linkops/cluster_linking"
+mkdir -p "$build"
+cd "$top"
+git ls-files --cached --others --exclude-standard \
+  | grep -v -E '^(tests/lab/|\.ci/|Makefile$)' \
+  | while read -r f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+  | xargs -0 cp --parents -t "$build"
+cd "$build"
+# ansible-test bootstraps pip in its test venvs with a script it downloads from a host outside
+# the package registries; give it a local stand-in under the name it looks for.
+pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',.*/\1/p" \
+  "$top"/.venv/lib/python3.*/site-packages/ansible_test/_internal/python_requirements.py | head -1)
+mkdir -p ~/.ansible/test/cache
+cp "$top/tests/sanity/get_pip.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
+export PATH="$top/.venv/bin:$PATH"
+ansible-test sanity --python 3.11 --requirements --color no "$@"
