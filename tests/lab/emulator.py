@@ -1,0 +1,1637 @@
+"""Cluster Linking emulator of the lab: Kafka REST v3 for the destination cluster.
+
+Serves the Cluster Linking part of the Confluent Cloud Kafka REST v3 contract
+(``/kafka/v3/clusters/...`` and ``/v3/clusters/...``) for one destination
+cluster, keeps link and mirror state (persisted to a JSON file), and really
+copies records from the source cluster into the mirror topics on the
+destination cluster, preserving partitions, offsets, keys, values, headers and
+timestamps. It also syncs committed consumer group offsets and auto-creates
+mirrors from topic filters. docs/lab.md lists where it differs from Confluent
+Server.
+
+Run it with ``labctl.py serve-emulator --config FILE`` (the lab does this);
+the config file is JSON::
+
+    {"host": "127.0.0.1", "port": 0, "username": "lab", "password": "...",
+     "destination": {"cluster_id": "...", "bootstrap": "...", "client_config": {}},
+     "clusters": [{"cluster_id": "...", "bootstrap": "...", "client_config": {}}],
+     "state_file": "...", "port_file": "...",
+     "knobs": {"pending_stopped_ms": 500, ...}}
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import secrets
+import signal
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
+
+import labkafka
+from linkconfigs import (
+    CONFIG_DEFS,
+    ConfigValueError,
+    check_value,
+    filters_match,
+    parse_name_filters,
+)
+
+log = logging.getLogger("lab.emulator")
+
+DEFAULT_KNOBS = {
+    # how long a mirror stays PENDING_STOPPED after promote/failover
+    "pending_stopped_ms": 500,
+    # how long a new mirror stays PENDING_MIRROR before it turns ACTIVE
+    "pending_mirror_ms": 200,
+    # how often auto-create looks for new source topics
+    "auto_create_interval_ms": 1000,
+    # how often an idle link looks for new records
+    "copy_interval_ms": 100,
+    # how often the source cluster's metadata is refreshed
+    "metadata_interval_ms": 500,
+    # lab-only: stop copying records on every link (lag builds up)
+    "copy_paused": False,
+    # max time one copy round may take before state is re-read
+    "copy_round_ms": 2000,
+}
+
+MIRROR_STATUSES = ("ACTIVE", "FAILED", "LINK_FAILED", "LINK_PAUSED", "PAUSED", "PENDING_STOPPED",
+                   "SOURCE_UNAVAILABLE", "STOPPED", "PENDING_MIRROR", "PENDING_SYNCHRONIZE",
+                   "PENDING_SETUP_FOR_RESTORE", "PENDING_RESTORE")
+
+LINK_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_cluster_link_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error_code: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, 40002, message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, 404, message)
+
+
+# --------------------------------------------------------------------------- state
+
+class Mirror:
+    def __init__(self, link_name: str, name: str, source_topic: str, num_partitions: int,
+                 status: str = "PENDING_MIRROR"):
+        self.link_name = link_name
+        self.name = name
+        self.source_topic = source_topic
+        self.num_partitions = num_partitions
+        self.status = status
+        self.state_time_ms = now_ms()
+        self.error = "NO_ERROR"
+        self.transition_errors: list[dict] = []
+        self.pending_until = 0.0
+        self.stop_kind: str | None = None
+        self.frozen_lags: list[dict] | None = None
+        # partition -> next destination offset the link expects to write
+        self.expected: dict[int, int] = {}
+        # partition -> source high watermark seen at the last fetch
+        self.last_fetch: dict[int, int] = {}
+
+    def set_status(self, status: str) -> None:
+        if status != self.status:
+            self.status = status
+            self.state_time_ms = now_ms()
+
+    def fail(self, error: str, message: str) -> None:
+        log.warning("mirror %s of link %s FAILED: %s (%s)", self.name, self.link_name, message, error)
+        self.error = error
+        self.transition_errors.append({"error_code": "INTERNAL_ERROR", "error_message": message})
+        self.set_status("FAILED")
+
+    def to_state(self) -> dict:
+        return {"name": self.name, "source_topic": self.source_topic,
+                "num_partitions": self.num_partitions, "status": self.status,
+                "state_time_ms": self.state_time_ms, "error": self.error,
+                "transition_errors": self.transition_errors, "stop_kind": self.stop_kind,
+                "frozen_lags": self.frozen_lags}
+
+    @classmethod
+    def from_state(cls, link_name: str, st: dict) -> "Mirror":
+        m = cls(link_name, st["name"], st["source_topic"], st["num_partitions"], st["status"])
+        m.state_time_ms = st["state_time_ms"]
+        m.error = st.get("error", "NO_ERROR")
+        m.transition_errors = st.get("transition_errors", [])
+        m.stop_kind = st.get("stop_kind")
+        m.frozen_lags = st.get("frozen_lags")
+        if m.status == "PENDING_STOPPED":
+            m.pending_until = time.monotonic()
+        return m
+
+
+class Link:
+    def __init__(self, name: str, source_cluster_id: str, configs: dict[str, str | None]):
+        self.name = name
+        self.cluster_link_id = new_cluster_link_id()
+        self.link_id = str(uuid.uuid4())
+        self.source_cluster_id = source_cluster_id
+        self.configs = configs          # dynamic configs only
+        self.created_ms = now_ms()
+        self.mirrors: dict[str, Mirror] = {}
+        self.available = True
+        self.link_error = "NO_ERROR"
+        self.link_error_message: str | None = None
+        self.task_errors: dict[str, list[dict]] = {}
+
+    def config(self, name: str) -> str | None:
+        if name in self.configs:
+            return self.configs[name]
+        return CONFIG_DEFS[name].default
+
+    def flag(self, name: str) -> bool:
+        return (self.config(name) or "false").lower() == "true"
+
+    def int_config(self, name: str) -> int:
+        return int(self.config(name) or CONFIG_DEFS[name].default or 0)
+
+    @property
+    def paused(self) -> bool:
+        return self.flag("cluster.link.paused")
+
+    @property
+    def prefix(self) -> str:
+        return self.config("cluster.link.prefix") or ""
+
+    def to_state(self) -> dict:
+        return {"name": self.name, "cluster_link_id": self.cluster_link_id, "link_id": self.link_id,
+                "source_cluster_id": self.source_cluster_id, "configs": self.configs,
+                "created_ms": self.created_ms,
+                "mirrors": [m.to_state() for m in self.mirrors.values()]}
+
+    @classmethod
+    def from_state(cls, st: dict) -> "Link":
+        link = cls(st["name"], st["source_cluster_id"], st["configs"])
+        link.cluster_link_id = st["cluster_link_id"]
+        link.link_id = st["link_id"]
+        link.created_ms = st["created_ms"]
+        for ms in st.get("mirrors", []):
+            m = Mirror.from_state(link.name, ms)
+            link.mirrors[m.name] = m
+        return link
+
+
+def display_status(link: Link, m: Mirror) -> str:
+    if m.status in ("ACTIVE", "PAUSED") and not link.available:
+        return "SOURCE_UNAVAILABLE"
+    if m.status == "ACTIVE" and link.paused:
+        return "LINK_PAUSED"
+    return m.status
+
+
+# --------------------------------------------------------------------------- emulator
+
+class Emulator:
+    def __init__(self, config: dict):
+        self.config = config
+        self.lock = threading.RLock()
+        self.knobs = dict(DEFAULT_KNOBS)
+        self.knobs.update(config.get("knobs") or {})
+        dest = config["destination"]
+        self.cluster_id: str = dest["cluster_id"]
+        self.dest_bootstrap: str = dest["bootstrap"]
+        self.dest_client_config: dict = dest.get("client_config") or {}
+        # bootstrap (normalised) -> (cluster id, client config)
+        self.known: dict[frozenset, tuple[str, dict]] = {}
+        for c in config.get("clusters", []) + [dest]:
+            self.known[self._norm(c["bootstrap"])] = (c["cluster_id"], c.get("client_config") or {})
+        self.state_file: str | None = config.get("state_file")
+        self.links: dict[str, Link] = {}
+        self.workers: dict[str, LinkWorker] = {}
+        self._admins: dict[str, AdminClient] = {}
+        self.dest_admin = self.admin_for(self.dest_bootstrap)
+        self.stopping = threading.Event()
+        self._load()
+
+    # -- helpers
+    @staticmethod
+    def _norm(bootstrap: str) -> frozenset:
+        out = set()
+        for hp in bootstrap.split(","):
+            hp = hp.strip()
+            for pfx in ("PLAINTEXT://", "SASL_PLAINTEXT://", "SSL://", "SASL_SSL://"):
+                if hp.upper().startswith(pfx):
+                    hp = hp[len(pfx):]
+            host, _, port = hp.rpartition(":")
+            if host in ("localhost", "::1", "[::1]"):
+                host = "127.0.0.1"
+            out.add(f"{host}:{port}")
+        return frozenset(out)
+
+    def client_config_for(self, bootstrap: str) -> dict:
+        known = self.known.get(self._norm(bootstrap))
+        return dict(known[1]) if known else {}
+
+    def admin_for(self, bootstrap: str) -> AdminClient:
+        with self.lock:
+            adm = self._admins.get(bootstrap)
+            if adm is None:
+                adm = labkafka.admin(bootstrap, self.client_config_for(bootstrap),
+                                     **{"socket.connection.setup.timeout.ms": 3000})
+                self._admins[bootstrap] = adm
+            return adm
+
+    def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0) -> str:
+        """Cluster id of the cluster at ``bootstrap``: the lab's logical id for a
+        known bootstrap, else what its metadata reports. Raises KafkaException."""
+        md = self.admin_for(bootstrap).list_topics(timeout=timeout)
+        known = self.known.get(self._norm(bootstrap))
+        return known[0] if known else md.cluster_id
+
+    def save(self) -> None:
+        if not self.state_file:
+            return
+        with self.lock:
+            doc = {"cluster_id": self.cluster_id, "knobs": self.knobs,
+                   "links": [l.to_state() for l in self.links.values()]}
+            tmp = self.state_file + ".tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(doc, fh, indent=1)
+            os.replace(tmp, self.state_file)
+
+    def _load(self) -> None:
+        if not self.state_file or not os.path.exists(self.state_file):
+            return
+        with open(self.state_file) as fh:
+            doc = json.load(fh)
+        for st in doc.get("links", []):
+            link = Link.from_state(st)
+            self.links[link.name] = link
+        log.info("loaded %d link(s) from %s", len(self.links), self.state_file)
+
+    def start_workers(self) -> None:
+        with self.lock:
+            for link in self.links.values():
+                self._start_worker(link)
+
+    def _start_worker(self, link: Link) -> None:
+        w = LinkWorker(self, link)
+        self.workers[link.name] = w
+        w.start()
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        with self.lock:
+            workers = list(self.workers.values())
+        for w in workers:
+            w.stop()
+        for w in workers:
+            w.join(timeout=10)
+        self.save()
+
+    def check_cluster(self, cid: str) -> None:
+        if cid != self.cluster_id:
+            raise not_found(f"Cluster {cid} cannot be found.")
+
+    def get_link(self, name: str) -> Link:
+        link = self.links.get(name)
+        if link is None:
+            raise not_found(f"Cluster link '{name}' does not exist.")
+        return link
+
+    # -- watermarks and lags
+    def lags(self, link: Link, mirrors: list[Mirror]) -> dict[str, list[dict]]:
+        """Per-mirror ``mirror_lags`` from fresh watermarks (one batched
+        ListOffsets request per cluster)."""
+        live = [m for m in mirrors if m.status != "STOPPED" or m.frozen_lags is None]
+        src_tps = [(m.source_topic, p) for m in live for p in range(m.num_partitions)]
+        dst_tps = [(m.name, p) for m in live for p in range(m.num_partitions)]
+        src_wm: dict = {}
+        dst_wm: dict = {}
+        bootstrap = link.config("bootstrap.servers")
+        if src_tps and link.available:
+            try:
+                src_wm = labkafka.watermarks(self.admin_for(bootstrap), src_tps, timeout=3)
+            except Exception as exc:  # source unreachable: fall back to the last fetch
+                log.info("source watermarks for link %s unavailable: %s", link.name, exc)
+        if dst_tps:
+            try:
+                dst_wm = labkafka.watermarks(self.dest_admin, dst_tps, timeout=5)
+            except Exception as exc:
+                log.info("destination watermarks unavailable: %s", exc)
+        out = {}
+        for m in mirrors:
+            if m.status == "STOPPED" and m.frozen_lags is not None:
+                out[m.name] = m.frozen_lags
+                continue
+            lags = []
+            for p in range(m.num_partitions):
+                src = src_wm.get((m.source_topic, p), m.last_fetch.get(p))
+                dst = dst_wm.get((m.name, p), m.expected.get(p, 0))
+                lag = max(0, (src if src is not None else dst) - dst)
+                lags.append({"partition": p, "lag": lag,
+                             "last_source_fetch_offset": m.last_fetch.get(p, src if src is not None else -1)})
+            out[m.name] = lags
+        return out
+
+    # -- links
+    def create_link(self, name: str, body: dict, validate_only: bool, validate_link: bool) -> None:
+        if not LINK_NAME_RE.match(name or ""):
+            raise bad_request(f"Cluster link name '{name}' is illegal: it must be 1-249 characters "
+                              "from [a-zA-Z0-9._-].")
+        for unsupported in ("destination_cluster_id", "remote_cluster_id"):
+            if body.get(unsupported):
+                raise bad_request(f"The lab emulator supports only destination-initiated links "
+                                  f"(link.mode=DESTINATION); '{unsupported}' is not supported.")
+        configs = self._validate_new_configs(body.get("configs") or [], creating=True)
+        mode = (configs.get("link.mode") or "DESTINATION").upper()
+        if mode != "DESTINATION":
+            raise bad_request(f"The lab emulator supports only link.mode=DESTINATION, not {mode}.")
+        if (configs.get("connection.mode") or "OUTBOUND").upper() != "OUTBOUND":
+            raise bad_request("The lab emulator supports only connection.mode=OUTBOUND.")
+        source_id = body.get("source_cluster_id")
+        if not source_id or not isinstance(source_id, str):
+            raise bad_request("source_cluster_id is required for a link with link.mode=DESTINATION.")
+        bootstrap = configs.get("bootstrap.servers")
+        if not bootstrap:
+            raise bad_request('Missing required configuration "bootstrap.servers" which has no '
+                              'default value.')
+        if configs.get("cluster.link.prefix") is not None and not TOPIC_NAME_RE.match(
+                configs["cluster.link.prefix"]):
+            raise bad_request("Invalid value for configuration cluster.link.prefix: "
+                              "it may only contain [a-zA-Z0-9._-].")
+        if name in self.links:
+            raise bad_request(f"Cluster link '{name}' already exists.")
+        if validate_link:
+            try:
+                remote = self.remote_cluster_id(bootstrap, timeout=5)
+            except KafkaException as exc:
+                raise bad_request(
+                    f"Unable to validate cluster link '{name}': cannot connect to the source "
+                    f"cluster at '{bootstrap}' (BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR): "
+                    f"{exc.args[0].str()}") from None
+            if remote != source_id:
+                raise bad_request(
+                    f"Unable to validate cluster link '{name}': the cluster at '{bootstrap}' has "
+                    f"cluster ID '{remote}', not the expected source cluster ID '{source_id}'.")
+        if validate_only:
+            return
+        with self.lock:
+            if name in self.links:
+                raise bad_request(f"Cluster link '{name}' already exists.")
+            link = Link(name, source_id, configs)
+            self.links[name] = link
+            self.save()
+            self._start_worker(link)
+        log.info("created link %s -> %s (%s)", name, source_id, bootstrap)
+
+    def delete_link(self, name: str, force: bool, validate_only: bool) -> None:
+        link = self.get_link(name)
+        with self.lock:
+            active = sorted(m.name for m in link.mirrors.values() if m.status != "STOPPED")
+        if active and not force:
+            raise bad_request(
+                f"Cluster link '{name}' cannot be deleted because it has mirror topics that are "
+                f"not stopped: {active}. Promote or fail them over first, or delete with force=true.")
+        if validate_only:
+            return
+        with self.lock:
+            self.links.pop(name, None)
+            worker = self.workers.pop(name, None)
+            self.save()
+        if worker:
+            worker.stop()
+            worker.join(timeout=10)
+        log.info("deleted link %s (force=%s)", name, force)
+
+    def _validate_new_configs(self, items: Any, creating: bool) -> dict[str, str | None]:
+        if not isinstance(items, list):
+            raise ApiError(400, 400, "configs must be a list of {name, value} objects")
+        out: dict[str, str | None] = {}
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise ApiError(400, 400, "configs must be a list of {name, value} objects")
+            name, value = item["name"], item.get("value")
+            self._check_settable(name, value, creating)
+            out[name] = value
+        return out
+
+    def _check_settable(self, name: str, value: Any, creating: bool) -> None:
+        d = CONFIG_DEFS.get(name)
+        if d is None:
+            raise bad_request(f"Unknown cluster link config name: '{name}'.")
+        if d.read_only:
+            raise bad_request(f"Cluster link config '{name}' is read-only and cannot be set.")
+        if d.create_only and not creating:
+            raise bad_request(f"Cluster link config '{name}' can only be set when the cluster link "
+                              "is created.")
+        if value is not None and not isinstance(value, str):
+            raise ApiError(400, 400, f"The value of config '{name}' must be a string.")
+        try:
+            check_value(name, value)
+        except ConfigValueError as exc:
+            raise bad_request(f"Invalid value {value!r} for configuration {name}: {exc}") from None
+
+    def alter_configs(self, link_name: str, ops: list[tuple[str, str, str | None]],
+                      validate_only: bool) -> None:
+        """Apply SET/DELETE ops atomically: all are validated before any is applied."""
+        link = self.get_link(link_name)
+        for op, name, value in ops:
+            if op == "SET":
+                if value is None:
+                    raise bad_request(f"Config '{name}' needs a value for operation SET.")
+                self._check_settable(name, value, creating=False)
+            elif op == "DELETE":
+                self._check_settable(name, None, creating=False)
+                if name == "bootstrap.servers":
+                    raise bad_request("Cluster link config 'bootstrap.servers' cannot be deleted.")
+            else:
+                raise ApiError(400, 400, f"Unknown operation '{op}': use SET or DELETE.")
+        if validate_only:
+            return
+        with self.lock:
+            for op, name, value in ops:
+                if op == "SET":
+                    link.configs[name] = value
+                else:
+                    link.configs.pop(name, None)
+            self.save()
+
+    # -- mirrors
+    def create_mirror(self, link_name: str, body: dict, origin: str = "REST") -> Mirror:
+        link = self.get_link(link_name)
+        source = body.get("source_topic_name")
+        if not isinstance(source, str) or not source:
+            raise ApiError(400, 400, "source_topic_name is required.")
+        expected_name = link.prefix + source
+        mirror_name = body.get("mirror_topic_name") or expected_name
+        if mirror_name != expected_name:
+            if link.prefix:
+                raise bad_request(f"Mirror topic name '{mirror_name}' must be the link prefix "
+                                  f"'{link.prefix}' followed by the source topic name "
+                                  f"('{expected_name}').")
+            raise bad_request("Topic renaming for mirroring not yet supported")
+        if not TOPIC_NAME_RE.match(mirror_name) or mirror_name in (".", ".."):
+            raise bad_request(f"Topic name '{mirror_name}' is illegal.")
+        rf = body.get("replication_factor")
+        if rf is not None and (not isinstance(rf, int) or rf < 1 and rf != -1):
+            raise bad_request("Replication factor must be a positive integer.")
+        configs = body.get("configs") or []
+        if not isinstance(configs, list) or any(
+                not isinstance(c, dict) or not isinstance(c.get("name"), str) for c in configs):
+            raise ApiError(400, 400, "configs must be a list of {name, value} objects")
+        if (link.config("mirror.start.offset.spec") or "earliest") != "earliest":
+            raise bad_request("The lab emulator can only start mirrors at 'earliest' "
+                              "(mirror.start.offset.spec); offsets would diverge otherwise.")
+        if not link.available:
+            raise ApiError(500, 50003, f"The source cluster of link '{link_name}' is unavailable.")
+        bootstrap = link.config("bootstrap.servers")
+        try:
+            src_md = self.admin_for(bootstrap).list_topics(topic=source, timeout=5)
+        except KafkaException as exc:
+            raise ApiError(500, 50003, f"Cannot read the source cluster: {exc.args[0].str()}") from None
+        t = src_md.topics.get(source)
+        if t is None or t.error is not None or not t.partitions:
+            raise ApiError(404, 40403, f"Topic '{source}' does not exist on the source cluster "
+                                       f"of link '{link_name}'.")
+        num_partitions = len(t.partitions)
+        with self.lock:
+            for other in self.links.values():
+                if mirror_name in other.mirrors:
+                    raise bad_request(f"Topic '{mirror_name}' already exists.")
+        dest_topics = labkafka.topic_partitions(self.dest_admin, timeout=5)
+        if mirror_name in dest_topics:
+            raise bad_request(f"Topic '{mirror_name}' already exists.")
+        topic_configs = self._source_topic_configs(bootstrap, source)
+        topic_configs.update({c["name"]: c.get("value") for c in configs
+                              if c.get("value") is not None})
+        futs = self.dest_admin.create_topics(
+            [NewTopic(mirror_name, num_partitions, 1, config=topic_configs)],
+            operation_timeout=10, request_timeout=10)
+        try:
+            futs[mirror_name].result()
+        except KafkaException as exc:
+            err = exc.args[0]
+            if err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                raise bad_request(f"Topic '{mirror_name}' already exists.") from None
+            raise bad_request(err.str()) from None
+        labkafka.wait_for_topic(self.dest_admin, mirror_name, num_partitions, timeout=10)
+        with self.lock:
+            if link_name not in self.links:
+                raise not_found(f"Cluster link '{link_name}' does not exist.")
+            m = Mirror(link_name, mirror_name, source, num_partitions)
+            m.pending_until = time.monotonic() + self.knobs["pending_mirror_ms"] / 1000
+            m.expected = {p: 0 for p in range(num_partitions)}
+            link.mirrors[mirror_name] = m
+            self.save()
+        log.info("%s: created mirror %s of %s on link %s (%d partitions)", origin, mirror_name,
+                 source, link_name, num_partitions)
+        return m
+
+    def _source_topic_configs(self, bootstrap: str, topic: str) -> dict[str, str]:
+        """Dynamic (non-default) topic configs of the source topic, to copy."""
+        try:
+            futs = self.admin_for(bootstrap).describe_configs(
+                [ConfigResource("topic", topic)], request_timeout=5)
+            res = list(futs.values())[0].result()
+        except Exception:
+            return {}
+        return {n: c.value for n, c in res.items()
+                if not c.is_default and c.value is not None and not c.is_sensitive
+                and c.source == 1}
+
+    def alter_mirrors(self, link_name: str, action: str, body: dict,
+                      validate_only: bool) -> list[dict]:
+        link = self.get_link(link_name)
+        names = body.get("mirror_topic_names")
+        pattern = body.get("mirror_topic_name_pattern")
+        with self.lock:
+            if names:
+                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                    raise ApiError(400, 400, "mirror_topic_names must be a list of strings.")
+                targets = list(dict.fromkeys(names))
+            elif pattern:
+                try:
+                    rx = re.compile(pattern)
+                except re.error as exc:
+                    raise bad_request(f"Invalid mirror_topic_name_pattern: {exc}") from None
+                targets = sorted(n for n in link.mirrors if rx.fullmatch(n))
+            else:
+                raise ApiError(400, 400, "One of mirror_topic_names or mirror_topic_name_pattern "
+                                         "is required.")
+            mirrors = [link.mirrors[n] for n in targets if n in link.mirrors]
+        lags = self.lags(link, mirrors)
+        results = []
+        changed = False
+        with self.lock:
+            for name in targets:
+                m = link.mirrors.get(name)
+                if m is None:
+                    results.append((name, 404, f"Topic '{name}' is not a mirror topic of cluster "
+                                               f"link '{link_name}'.", []))
+                    continue
+                err = self._transition_error(link, m, action, lags[name])
+                if err:
+                    results.append((name, 400, err, lags[name]))
+                    continue
+                results.append((name, None, None, lags[name]))
+                if validate_only:
+                    continue
+                changed = True
+                if action in ("promote", "failover"):
+                    m.stop_kind = action
+                    m.pending_until = time.monotonic() + self.knobs["pending_stopped_ms"] / 1000
+                    m.set_status("PENDING_STOPPED")
+                elif action == "pause":
+                    m.set_status("PAUSED")
+                elif action == "resume":
+                    m.set_status("ACTIVE")
+            if changed:
+                self.save()
+        return results
+
+    def _transition_error(self, link: Link, m: Mirror, action: str, lags: list[dict]) -> str | None:
+        st = m.status
+        if action in ("promote", "failover"):
+            if st in ("STOPPED", "PENDING_STOPPED"):
+                return f"Topic '{m.name}' has already stopped its mirror from '{link.name}'"
+            if action == "promote":
+                if st == "FAILED":
+                    return (f"Topic '{m.name}' cannot be promoted because its mirror has failed "
+                            f"({m.error}); use failover instead.")
+                if st == "PENDING_MIRROR":
+                    return f"Topic '{m.name}' cannot be promoted while its mirror is still being set up."
+                if not link.available:
+                    return (f"Topic '{m.name}' cannot be promoted because the source cluster is "
+                            "unavailable; use failover instead.")
+                total = sum(l["lag"] for l in lags)
+                if total:
+                    worst = max(lags, key=lambda l: l["lag"])
+                    return (f"Topic '{m.name}' cannot be promoted because its mirror lag is not zero "
+                            f"(total lag {total}, partition {worst['partition']} lag "
+                            f"{worst['lag']}); wait until it is caught up or use failover.")
+            return None
+        if action == "pause":
+            if st in ("ACTIVE", "PAUSED"):
+                return None
+            return f"Topic '{m.name}' cannot be paused in state {display_status(link, m)}."
+        if action == "resume":
+            if st in ("ACTIVE", "PAUSED"):
+                return None
+            return f"Topic '{m.name}' cannot be resumed in state {display_status(link, m)}."
+        return f"Operation '{action}' is not supported by the lab emulator."
+
+
+# --------------------------------------------------------------------------- worker
+
+class LinkWorker(threading.Thread):
+    """Copies records, syncs offsets, auto-creates mirrors and drives the
+    PENDING_* transitions of one link."""
+
+    def __init__(self, emu: Emulator, link: Link):
+        super().__init__(name=f"link-{link.name}", daemon=True)
+        self.emu = emu
+        self.link = link
+        self._halt = threading.Event()
+        self._src_bootstrap: str | None = None
+        self._consumer: Consumer | None = None
+        self._producer: Producer | None = None
+        self._src_topics: dict[str, int] = {}
+        self._next_metadata = 0.0
+        self._next_auto_create = 0.0
+        self._next_offset_sync = 0.0
+        self._failures = 0
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    def run(self) -> None:
+        try:
+            while not self._halt.is_set() and not self.emu.stopping.is_set():
+                busy = False
+                try:
+                    busy = self.tick()
+                except Exception:
+                    log.exception("link %s: worker round failed", self.link.name)
+                    self._halt.wait(1.0)
+                if not busy:
+                    self._halt.wait(self.emu.knobs["copy_interval_ms"] / 1000)
+        finally:
+            self._close_clients()
+
+    def _close_clients(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            except Exception:
+                pass
+            self._consumer = None
+        if self._producer is not None:
+            self._producer.flush(5)
+            self._producer = None
+
+    def _clients(self, bootstrap: str) -> None:
+        if bootstrap == self._src_bootstrap and self._consumer is not None:
+            return
+        self._close_clients()
+        self._src_bootstrap = bootstrap
+        src_extra = self.emu.client_config_for(bootstrap)
+        self._consumer = Consumer(labkafka.client_conf(bootstrap, src_extra, kind="consumer", **{
+            "group.id": f"_confluent-cluster-link-lab-{self.link.name}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_uncommitted",
+            "fetch.wait.max.ms": 50,
+            "enable.partition.eof": False,
+        }))
+        self._producer = Producer(labkafka.client_conf(
+            self.emu.dest_bootstrap, self.emu.dest_client_config, kind="producer", **{
+                "enable.idempotence": True,
+                "linger.ms": 5,
+                "batch.size": 1000000,
+                "queue.buffering.max.messages": 2000000,
+                "queue.buffering.max.kbytes": 2000000,
+            }))
+
+    # -- one round
+    def tick(self) -> bool:
+        emu, link = self.emu, self.link
+        with emu.lock:
+            bootstrap = link.config("bootstrap.servers")
+        self._clients(bootstrap)
+        now = time.monotonic()
+        if now >= self._next_metadata:
+            self._refresh_metadata(bootstrap)
+            self._next_metadata = now + emu.knobs["metadata_interval_ms"] / 1000
+        self._transitions()
+        busy = False
+        with emu.lock:
+            copy_ok = link.available and not link.paused and not emu.knobs["copy_paused"]
+            mirrors = [m for m in link.mirrors.values()
+                       if m.status == "ACTIVE" or (m.status == "PENDING_STOPPED"
+                                                   and m.stop_kind == "promote")]
+        if copy_ok and mirrors:
+            busy = self._copy(bootstrap, mirrors)
+        self._finish_pending()
+        if link.available and time.monotonic() >= self._next_offset_sync:
+            with emu.lock:
+                enabled = link.flag("consumer.offset.sync.enable")
+                interval = link.int_config("consumer.offset.sync.ms")
+            if enabled and not link.paused:
+                self._sync_offsets(bootstrap)
+            self._next_offset_sync = time.monotonic() + max(interval, 100) / 1000
+        if link.available and time.monotonic() >= self._next_auto_create:
+            self._auto_create()
+            self._next_auto_create = time.monotonic() + emu.knobs["auto_create_interval_ms"] / 1000
+        return busy
+
+    def _refresh_metadata(self, bootstrap: str) -> None:
+        emu, link = self.emu, self.link
+        try:
+            self._src_topics = labkafka.topic_partitions(emu.admin_for(bootstrap), timeout=3)
+            ok, err = True, None
+        except Exception as exc:
+            ok, err = False, str(exc)
+        with emu.lock:
+            if ok:
+                self._failures = 0
+                if not link.available:
+                    log.info("link %s: source available again", link.name)
+                link.available, link.link_error, link.link_error_message = True, "NO_ERROR", None
+            else:
+                self._failures += 1
+                if self._failures >= 2 and link.available:
+                    log.warning("link %s: source unavailable: %s", link.name, err)
+                    link.available = False
+                    link.link_error = "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR"
+                    link.link_error_message = f"Cannot reach the source cluster at {bootstrap}: {err}"
+        if not ok:
+            return
+        # mirrored topics deleted on the destination disappear; partition changes follow the source
+        try:
+            dest_topics = labkafka.topic_partitions(emu.dest_admin, timeout=3)
+        except Exception:
+            return
+        changed = False
+        with emu.lock:
+            for m in list(link.mirrors.values()):
+                if m.status == "PENDING_MIRROR":
+                    continue
+                if m.name not in dest_topics:
+                    log.info("link %s: mirror topic %s was deleted on the destination",
+                             link.name, m.name)
+                    del link.mirrors[m.name]
+                    changed = True
+                    continue
+                if m.status not in ("ACTIVE", "PAUSED"):
+                    continue
+                src_parts = self._src_topics.get(m.source_topic)
+                if src_parts is None:
+                    m.fail("SOURCE_TOPIC_MAY_BE_DELETED",
+                           f"Source topic '{m.source_topic}' no longer exists.")
+                    changed = True
+                elif src_parts < m.num_partitions:
+                    m.fail("SOURCE_PARTITIONS_DECREASED",
+                           f"Source topic '{m.source_topic}' has {src_parts} partitions, fewer than "
+                           f"the mirror's {m.num_partitions}.")
+                    changed = True
+                elif src_parts > m.num_partitions:
+                    try:
+                        futs = emu.dest_admin.create_partitions(
+                            [NewPartitions(m.name, src_parts)], request_timeout=10)
+                        list(futs.values())[0].result()
+                        labkafka.wait_for_topic(emu.dest_admin, m.name, src_parts, timeout=10)
+                        for p in range(m.num_partitions, src_parts):
+                            m.expected[p] = 0
+                        log.info("link %s: mirror %s grew to %d partitions", link.name, m.name,
+                                 src_parts)
+                        m.num_partitions = src_parts
+                        changed = True
+                    except Exception as exc:
+                        log.warning("could not add partitions to %s: %s", m.name, exc)
+            if changed:
+                emu.save()
+
+    def _transitions(self) -> None:
+        emu, link = self.emu, self.link
+        now = time.monotonic()
+        with emu.lock:
+            changed = False
+            for m in link.mirrors.values():
+                if m.status == "PENDING_MIRROR" and now >= m.pending_until:
+                    m.set_status("ACTIVE")
+                    changed = True
+            if changed:
+                emu.save()
+
+    def _finish_pending(self) -> None:
+        emu, link = self.emu, self.link
+        now = time.monotonic()
+        with emu.lock:
+            due = [m for m in link.mirrors.values()
+                   if m.status == "PENDING_STOPPED" and now >= m.pending_until]
+        if not due:
+            return
+        for m in due:
+            lags = emu.lags(link, [m])[m.name]
+            if m.stop_kind == "promote":
+                behind = sum(l["lag"] for l in lags)
+                if behind and link.available and now < m.pending_until + 30:
+                    continue  # let the copy loop catch up first
+                if link.flag("consumer.offset.sync.enable"):
+                    self._sync_offsets(link.config("bootstrap.servers"), only_topics={m.name})
+            with emu.lock:
+                if m.status != "PENDING_STOPPED":
+                    continue
+                m.frozen_lags = lags
+                m.set_status("STOPPED")
+                log.info("link %s: mirror %s STOPPED (%s)", link.name, m.name, m.stop_kind)
+                emu.save()
+
+    # -- copying
+    def _copy(self, bootstrap: str, mirrors: list[Mirror]) -> bool:
+        emu = self.emu
+        src_admin = emu.admin_for(bootstrap)
+        by_source: dict[tuple[str, int], Mirror] = {}
+        for m in mirrors:
+            for p in range(m.num_partitions):
+                by_source[(m.source_topic, p)] = m
+        src_wm = labkafka.watermarks(src_admin, by_source.keys(), timeout=5)
+        dst_wm = labkafka.watermarks(emu.dest_admin, [(m.name, p) for (_, p), m in by_source.items()],
+                                     timeout=5)
+        work: dict[tuple[str, int], list] = {}   # source tp -> [mirror, next, target]
+        with emu.lock:
+            for (st, p), m in by_source.items():
+                if m.status == "FAILED":
+                    continue
+                src, dst = src_wm[(st, p)], dst_wm[(m.name, p)]
+                m.last_fetch[p] = src
+                exp = m.expected.get(p)
+                if exp is None:
+                    exp = m.expected[p] = dst
+                if dst > exp:
+                    m.fail("ILLEGAL_STATE",
+                           f"Partition {p} of mirror topic '{m.name}' has {dst - exp} record(s) the "
+                           "link did not write: something produced to the mirror topic on the "
+                           "destination (the lab broker does not make mirror topics read-only).")
+                    continue
+                if dst < exp:
+                    m.expected[p] = dst   # an earlier write did not land; resume from the broker
+                if src < dst:
+                    m.fail("UNEXPECTED_TRUNCATION",
+                           f"Source partition {st}-{p} ends at {src}, before the mirror's {dst}: "
+                           "the source topic was truncated or recreated.")
+                    continue
+                if src > dst:
+                    work[(st, p)] = [m, dst, src]
+            failed = any(m.status == "FAILED" for m in mirrors)
+        if failed:
+            emu.save()
+            work = {k: v for k, v in work.items() if v[0].status != "FAILED"}
+        if not work:
+            return False
+        consumer, producer = self._consumer, self._producer
+        starts = {k: w[1] for k, w in work.items()}
+        consumer.assign([TopicPartition(st, p, w[1]) for (st, p), w in work.items()])
+        pending = set(work)
+        delivery_errors: list[str] = []
+
+        def on_delivery(err, _msg):
+            if err is not None and len(delivery_errors) < 5:
+                delivery_errors.append(str(err))
+
+        deadline = time.monotonic() + emu.knobs["copy_round_ms"] / 1000
+        gaps: list[tuple[Mirror, int, int, int]] = []
+        copied = 0
+        while pending and time.monotonic() < deadline and not self._halt.is_set():
+            msgs = consumer.consume(num_messages=20000, timeout=0.1)
+            for msg in msgs:
+                if msg.error():
+                    if msg.error().code() != KafkaError._PARTITION_EOF:
+                        log.info("link %s: fetch error %s", self.link.name, msg.error())
+                    continue
+                key = (msg.topic(), msg.partition())
+                w = work.get(key)
+                if w is None or key not in pending:
+                    continue
+                m, nxt = w[0], w[1]
+                off = msg.offset()
+                if off < nxt:
+                    continue
+                if off > nxt:
+                    gaps.append((m, key[1], nxt, off))
+                    pending.discard(key)
+                    continue
+                ts_type, ts = msg.timestamp()
+                kwargs = {"partition": key[1], "key": msg.key(), "headers": msg.headers(),
+                          "on_delivery": on_delivery}
+                if ts_type != 0:
+                    kwargs["timestamp"] = ts
+                while True:
+                    try:
+                        producer.produce(m.name, msg.value(), **kwargs)
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+                w[1] = nxt + 1
+                copied += 1
+                if w[1] >= w[2]:
+                    pending.discard(key)
+            producer.poll(0)
+        remaining = producer.flush(30)
+        if remaining or delivery_errors:
+            log.warning("link %s: %d undelivered, errors %s", self.link.name, remaining,
+                        delivery_errors[:2])
+        # verify what landed
+        written = {(w[0].name, p): w for (st, p), w in work.items()}
+        after = labkafka.watermarks(emu.dest_admin, written.keys(), timeout=5)
+        with emu.lock:
+            for (mt, p), w in written.items():
+                m, nxt = w[0], w[1]
+                hw = after[(mt, p)]
+                if hw == nxt:
+                    m.expected[p] = nxt
+                elif hw < nxt:
+                    m.expected[p] = hw  # partial write: retried next round
+                else:
+                    m.fail("ILLEGAL_STATE",
+                           f"Partition {p} of mirror topic '{mt}' ended at {hw} after copying up to "
+                           f"{nxt}: records were written to the mirror topic by someone else.")
+            for m, p, nxt, off in gaps:
+                if m.status == "FAILED":
+                    continue
+                try:
+                    low = labkafka.watermarks(self.emu.admin_for(self._src_bootstrap),
+                                              [(m.source_topic, p)], spec="earliest")
+                    low = low[(m.source_topic, p)]
+                except Exception:
+                    low = off if nxt == starts[(m.source_topic, p)] else -1
+                if low > nxt:
+                    m.fail("UNEXPECTED_TRUNCATION",
+                           f"Source partition {m.source_topic}-{p} starts at offset {low} (retention "
+                           f"or deleted records) but the mirror needs offset {nxt}: the lab cannot "
+                           "start a mirror partition at a non-zero offset (offsets would diverge).")
+                else:
+                    m.fail("UNSUPPORTED_MESSAGE_FORMAT",
+                           f"Source partition {m.source_topic}-{p} skips from offset {nxt} to {off} "
+                           "(compaction or transaction markers); the lab cannot copy it with the "
+                           "same offsets.")
+            if gaps or any(w[0].status == "FAILED" for w in work.values()):
+                emu.save()
+        return copied > 0
+
+    # -- consumer offsets
+    def _sync_offsets(self, bootstrap: str, only_topics: set[str] | None = None) -> None:
+        emu, link = self.emu, self.link
+        with emu.lock:
+            try:
+                gfilters = parse_name_filters(link.config("consumer.offset.group.filters"),
+                                              "groupFilters")
+            except ConfigValueError:
+                gfilters = []
+            prefix = link.prefix if link.flag("consumer.group.prefix.enable") else ""
+            # source topic -> mirror topic, only for mirrors still syncing
+            topics = {m.source_topic: m for m in link.mirrors.values()
+                      if (m.status in ("ACTIVE", "PAUSED") or m.status == "PENDING_STOPPED"
+                          and m.stop_kind == "promote")
+                      and (only_topics is None or m.name in only_topics)}
+        errors: list[dict] = []
+        if not gfilters:
+            link.task_errors["ConsumerOffsetSync"] = [{
+                "error_code": "MISCONFIGURATION_ERROR",
+                "error_message": "Consumer offset sync is enabled but consumer.offset.group.filters "
+                                 "is not set."}]
+            return
+        if not topics:
+            link.task_errors["ConsumerOffsetSync"] = []
+            return
+        src_admin = emu.admin_for(bootstrap)
+        try:
+            groups = [g.group_id for g in src_admin.list_consumer_groups(request_timeout=5)
+                      .result().valid]
+        except Exception as exc:
+            log.info("link %s: list groups failed: %s", link.name, exc)
+            return
+        groups = [g for g in groups if filters_match(gfilters, g)
+                  and not g.startswith("_confluent-cluster-link-lab-")]
+        wanted: dict[str, dict[tuple[str, int], int]] = {}
+        for g in groups:
+            try:
+                committed = labkafka.committed_offsets(src_admin, g, timeout=5)
+            except Exception as exc:
+                errors.append({"error_code": "INTERNAL_ERROR",
+                               "error_message": f"Reading offsets of group '{g}' failed: {exc}"})
+                continue
+            offs = {}
+            for st, parts in committed.items():
+                m = topics.get(st)
+                if m is None:
+                    continue
+                for p, off in parts.items():
+                    if p < m.num_partitions:
+                        offs[(m.name, p)] = off
+            if offs:
+                wanted[prefix + g] = offs
+        if not wanted:
+            link.task_errors["ConsumerOffsetSync"] = errors
+            return
+        dest = emu.dest_admin
+        dst_hw = labkafka.watermarks(dest, {tp for offs in wanted.values() for tp in offs},
+                                     timeout=5)
+        try:
+            futs = dest.describe_consumer_groups(list(wanted), request_timeout=5)
+            active = set()
+            for g, fut in futs.items():
+                try:
+                    if fut.result().members:
+                        active.add(g)
+                except KafkaException:
+                    pass
+        except Exception:
+            active = set()
+        for g, offs in wanted.items():
+            if g in active:
+                errors.append({"error_code": "CONSUMER_GROUP_IN_USE_ERROR",
+                               "error_message": f"Group '{g}' has active members on the "
+                                                "destination; its offsets are not synced."})
+                continue
+            try:
+                current = labkafka.committed_offsets(dest, g, timeout=5)
+            except Exception:
+                current = {}
+            tps = []
+            for (mt, p), off in sorted(offs.items()):
+                if off > dst_hw.get((mt, p), 0):
+                    continue  # not mirrored that far yet
+                if current.get(mt, {}).get(p) != off:
+                    tps.append(TopicPartition(mt, p, off))
+            if not tps:
+                continue
+            try:
+                futs = dest.alter_consumer_group_offsets(
+                    [ConsumerGroupTopicPartitions(g, tps)], request_timeout=5)
+                for fut in futs.values():
+                    fut.result()
+                log.info("link %s: synced %d offset(s) of group %s", link.name, len(tps), g)
+            except Exception as exc:
+                errors.append({"error_code": "INTERNAL_ERROR",
+                               "error_message": f"Writing offsets of group '{g}' failed: {exc}"})
+        link.task_errors["ConsumerOffsetSync"] = errors
+
+    # -- auto-create
+    def _auto_create(self) -> None:
+        emu, link = self.emu, self.link
+        with emu.lock:
+            if not link.flag("auto.create.mirror.topics.enable") or link.paused:
+                return
+            try:
+                tfilters = parse_name_filters(link.config("auto.create.mirror.topics.filters"),
+                                              "topicFilters")
+            except ConfigValueError:
+                tfilters = []
+            mirrored = {m.source_topic for m in link.mirrors.values()}
+            all_mirrors = {n for l in emu.links.values() for n in l.mirrors}
+            prefix = link.prefix
+        if not tfilters:
+            link.task_errors["AutoCreateMirror"] = [{
+                "error_code": "MISCONFIGURATION_ERROR",
+                "error_message": "Auto-create mirror topics is enabled but "
+                                 "auto.create.mirror.topics.filters is not set."}]
+            return
+        candidates = [t for t in sorted(self._src_topics)
+                      if not t.startswith("__") and t not in mirrored
+                      and prefix + t not in all_mirrors and filters_match(tfilters, t)]
+        errors = []
+        if candidates:
+            try:
+                dest_topics = labkafka.topic_partitions(emu.dest_admin, timeout=3)
+            except Exception:
+                return
+            for t in candidates:
+                if prefix + t in dest_topics:
+                    errors.append({"error_code": "TOPIC_EXISTS_ERROR",
+                                   "error_message": f"Topic '{prefix + t}' already exists on the "
+                                                    "destination and is not a mirror."})
+                    continue
+                try:
+                    emu.create_mirror(link.name, {"source_topic_name": t}, origin="auto-create")
+                except ApiError as exc:
+                    errors.append({"error_code": "INTERNAL_ERROR", "error_message": exc.message})
+        link.task_errors["AutoCreateMirror"] = errors
+
+
+# --------------------------------------------------------------------------- HTTP
+
+class Api:
+    """Routes requests to the emulator and renders Kafka REST v3 bodies."""
+
+    def __init__(self, emu: Emulator):
+        self.emu = emu
+        c = r"(?P<cid>[^/]+)"
+        l = r"(?P<link>[^/]+)"
+        self.routes = [
+            (r"/clusters", {"GET": self.list_clusters}),
+            (rf"/clusters/{c}", {"GET": self.get_cluster}),
+            (rf"/clusters/{c}/links", {"GET": self.list_links, "POST": self.post_link}),
+            (rf"/clusters/{c}/links/-/mirrors", {"GET": self.list_all_mirrors}),
+            (rf"/clusters/{c}/links/{l}", {"GET": self.get_link, "DELETE": self.delete_link}),
+            (rf"/clusters/{c}/links/{l}/configs", {"GET": self.list_configs}),
+            (rf"/clusters/{c}/links/{l}/configs:alter", {"PUT": self.alter_configs}),
+            (rf"/clusters/{c}/links/{l}/configs/(?P<name>[^/]+)",
+             {"GET": self.get_config, "PUT": self.put_config, "DELETE": self.delete_config}),
+            (rf"/clusters/{c}/links/{l}/mirrors", {"GET": self.list_mirrors,
+                                                    "POST": self.post_mirror}),
+            (rf"/clusters/{c}/links/{l}/mirrors:(?P<action>[a-z-]+)", {"POST": self.mirror_action}),
+            (rf"/clusters/{c}/links/{l}/mirrors/(?P<topic>[^/]+)", {"GET": self.get_mirror}),
+        ]
+        self.routes = [(re.compile("^" + rx + "$"), methods) for rx, methods in self.routes]
+
+    # -- rendering helpers
+    def base(self, req) -> str:
+        return f"http://{req.host}{req.prefix}"
+
+    def cluster_url(self, req) -> str:
+        return f"{self.base(req)}/clusters/{self.emu.cluster_id}"
+
+    def render_cluster(self, req) -> dict:
+        cu = self.cluster_url(req)
+        return {
+            "kind": "KafkaCluster",
+            "metadata": {"self": cu, "resource_name": f"crn:///kafka={self.emu.cluster_id}"},
+            "cluster_id": self.emu.cluster_id,
+            "controller": {"related": f"{cu}/brokers/1"},
+            "acls": {"related": f"{cu}/acls"},
+            "brokers": {"related": f"{cu}/brokers"},
+            "broker_configs": {"related": f"{cu}/broker-configs"},
+            "consumer_groups": {"related": f"{cu}/consumer-groups"},
+            "topics": {"related": f"{cu}/topics"},
+            "partition_reassignments": {"related": f"{cu}/topics/-/partitions/-/reassignment"},
+        }
+
+    def render_link(self, req, link: Link, include_tasks: bool = False) -> dict:
+        emu = self.emu
+        with emu.lock:
+            mirrors = list(link.mirrors.values())
+            state = "ACTIVE"
+            if not link.available:
+                state = "UNAVAILABLE"
+            elif link.paused:
+                state = "PAUSED"
+            body = {
+                "kind": "KafkaLinkData",
+                "metadata": {"self": f"{self.cluster_url(req)}/links/{link.name}",
+                             "resource_name": None},
+                "source_cluster_id": link.source_cluster_id,
+                "link_name": link.name,
+                "link_id": link.link_id,
+                "cluster_link_id": link.cluster_link_id,
+                "topic_names": sorted(m.name for m in mirrors),
+                "link_state": state,
+                "link_error": link.link_error,
+                "link_error_message": link.link_error_message,
+            }
+            counts: dict[str, int] = {}
+            for m in mirrors:
+                ds = display_status(link, m)
+                cat = {"ACTIVE": "ACTIVE", "PAUSED": "PAUSED", "LINK_PAUSED": "PAUSED",
+                       "FAILED": "IN_ERROR", "LINK_FAILED": "IN_ERROR",
+                       "SOURCE_UNAVAILABLE": "IN_ERROR", "STOPPED": "NOT_APPLICABLE"}.get(ds, "PENDING")
+                counts[cat] = counts.get(cat, 0) + 1
+            body["category_counts"] = [{"state_category": k, "count": v}
+                                       for k, v in sorted(counts.items())]
+            if include_tasks:
+                body["tasks"] = self.render_tasks(link)
+        return body
+
+    def render_tasks(self, link: Link) -> list[dict]:
+        tasks = []
+        link_state = None
+        if not link.available:
+            link_state = "LINK_UNAVAILABLE"
+        elif link.paused:
+            link_state = "LINK_PAUSED"
+
+        def task(name: str, enabled: bool, filters_cfg: str | None, errors: list[dict]) -> dict:
+            if not enabled:
+                return {"task_name": name, "state": "NOT_CONFIGURED", "errors": []}
+            if link_state:
+                return {"task_name": name, "state": link_state, "errors": []}
+            if filters_cfg is not None and not (link.config(filters_cfg) or "").strip():
+                errors = [{"error_code": "MISCONFIGURATION_ERROR",
+                           "error_message": f"{name} is enabled but {filters_cfg} is not set."}]
+            return {"task_name": name, "state": "IN_ERROR" if errors else "ACTIVE",
+                    "errors": errors}
+
+        acl_errors = [{"error_code": "SECURITY_DISABLED_ERROR",
+                       "error_message": "The lab brokers have no authorizer; ACLs are not synced."}]
+        tasks.append(task("AclSync", link.flag("acl.sync.enable"), "acl.filters", acl_errors))
+        tasks.append(task("AutoCreateMirror", link.flag("auto.create.mirror.topics.enable"),
+                          "auto.create.mirror.topics.filters",
+                          list(link.task_errors.get("AutoCreateMirror", []))))
+        tasks.append(task("ConsumerOffsetSync", link.flag("consumer.offset.sync.enable"),
+                          "consumer.offset.group.filters",
+                          list(link.task_errors.get("ConsumerOffsetSync", []))))
+        tasks.append(task("TopicConfigsSync", True, None, []))
+        return tasks
+
+    def render_mirror(self, req, link: Link, m: Mirror, lags: list[dict],
+                      transition_errors: bool = False) -> dict:
+        body = {
+            "kind": "KafkaMirrorData",
+            "metadata": {"self": f"{self.cluster_url(req)}/links/{link.name}/mirrors/{m.name}",
+                         "resource_name": f"crn:///kafka={self.emu.cluster_id}/topic={m.name}"},
+            "link_name": link.name,
+            "mirror_topic_name": m.name,
+            "source_topic_name": m.source_topic,
+            "num_partitions": m.num_partitions,
+            "mirror_lags": lags,
+            "mirror_status": display_status(link, m),
+            "mirror_topic_error": m.error,
+            "state_time_ms": m.state_time_ms,
+        }
+        if transition_errors:
+            body["mirror_state_transition_errors"] = list(m.transition_errors)
+        return body
+
+    def render_config(self, req, link: Link, name: str) -> dict:
+        d = CONFIG_DEFS[name]
+        dynamic = name in link.configs
+        value = link.configs[name] if dynamic else d.default
+        return {
+            "kind": "KafkaLinkConfigData",
+            "metadata": {"self": f"{self.cluster_url(req)}/links/{link.name}/configs/{name}",
+                         "resource_name": None},
+            "cluster_id": self.emu.cluster_id,
+            "name": name,
+            "value": None if d.sensitive else value,
+            "is_default": not dynamic,
+            "is_read_only": d.read_only,
+            "is_sensitive": d.sensitive,
+            "source": "DYNAMIC_CLUSTER_LINK_CONFIG" if dynamic else "DEFAULT_CONFIG",
+            "synonyms": [],
+            "link_name": link.name,
+        }
+
+    def collection(self, req, kind: str, self_url: str, data: list) -> dict:
+        return {"kind": kind, "metadata": {"self": self_url, "next": None}, "data": data}
+
+    # -- handlers: each returns (status, body-or-None)
+    def list_clusters(self, req):
+        return 200, self.collection(req, "KafkaClusterList", f"{self.base(req)}/clusters",
+                                    [self.render_cluster(req)])
+
+    def get_cluster(self, req, cid):
+        self.emu.check_cluster(cid)
+        return 200, self.render_cluster(req)
+
+    def list_links(self, req, cid):
+        self.emu.check_cluster(cid)
+        with self.emu.lock:
+            links = sorted(self.emu.links.values(), key=lambda l: l.name)
+        return 200, self.collection(req, "KafkaLinkDataList", f"{self.cluster_url(req)}/links",
+                                    [self.render_link(req, l) for l in links])
+
+    def post_link(self, req, cid):
+        self.emu.check_cluster(cid)
+        name = req.query_str("link_name")
+        if not name:
+            raise ApiError(400, 400, "Query parameter 'link_name' is required.")
+        body = req.json_body(required=True)
+        self.emu.create_link(name, body, req.query_bool("validate_only", False),
+                             req.query_bool("validate_link", True))
+        return 204, None
+
+    def get_link(self, req, cid, link):
+        self.emu.check_cluster(cid)
+        lk = self.emu.get_link(link)
+        return 200, self.render_link(req, lk, req.query_bool("include_tasks", False))
+
+    def delete_link(self, req, cid, link):
+        self.emu.check_cluster(cid)
+        self.emu.delete_link(link, req.query_bool("force", False),
+                             req.query_bool("validate_only", False))
+        return 200, None
+
+    def list_configs(self, req, cid, link):
+        self.emu.check_cluster(cid)
+        lk = self.emu.get_link(link)
+        with self.emu.lock:
+            data = [self.render_config(req, lk, n) for n in sorted(CONFIG_DEFS)]
+        return 200, self.collection(req, "KafkaLinkConfigDataList",
+                                    f"{self.cluster_url(req)}/links/{link}/configs", data)
+
+    def get_config(self, req, cid, link, name):
+        self.emu.check_cluster(cid)
+        lk = self.emu.get_link(link)
+        if name not in CONFIG_DEFS:
+            raise not_found(f"Config '{name}' cannot be found for cluster link '{link}'.")
+        with self.emu.lock:
+            return 200, self.render_config(req, lk, name)
+
+    def put_config(self, req, cid, link, name):
+        self.emu.check_cluster(cid)
+        body = req.json_body(required=True)
+        if not isinstance(body, dict) or "value" not in body:
+            raise ApiError(400, 400, "Request body must be {\"value\": \"...\"}.")
+        self.emu.alter_configs(link, [("SET", name, body["value"])], validate_only=False)
+        return 204, None
+
+    def delete_config(self, req, cid, link, name):
+        self.emu.check_cluster(cid)
+        self.emu.alter_configs(link, [("DELETE", name, None)], validate_only=False)
+        return 204, None
+
+    def alter_configs(self, req, cid, link):
+        self.emu.check_cluster(cid)
+        body = req.json_body(required=True)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise ApiError(400, 400, "Request body must be {\"data\": [{name, value, operation}]}.")
+        ops = []
+        for item in data:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise ApiError(400, 400, "Each entry of data needs a 'name'.")
+            op = (item.get("operation") or "SET").upper()
+            ops.append((op, item["name"], item.get("value")))
+        validate_only = req.query_bool("validate_only", False) or bool(body.get("validate_only"))
+        self.emu.alter_configs(link, ops, validate_only)
+        return 204, None
+
+    def _mirror_list(self, req, links: list[Link]):
+        status = req.query_str("mirror_status")
+        if status is not None and status not in MIRROR_STATUSES:
+            raise ApiError(400, 400, f"Invalid mirror_status '{status}': expected one of "
+                                     f"{', '.join(MIRROR_STATUSES)}.")
+        data = []
+        for lk in links:
+            with self.emu.lock:
+                mirrors = sorted(lk.mirrors.values(), key=lambda m: m.name)
+            if status:
+                mirrors = [m for m in mirrors if display_status(lk, m) == status]
+            lags = self.emu.lags(lk, mirrors)
+            with self.emu.lock:
+                data.extend(self.render_mirror(req, lk, m, lags[m.name]) for m in mirrors)
+        return data
+
+    def list_mirrors(self, req, cid, link):
+        self.emu.check_cluster(cid)
+        lk = self.emu.get_link(link)
+        data = self._mirror_list(req, [lk])
+        return 200, self.collection(req, "KafkaMirrorDataList",
+                                    f"{self.cluster_url(req)}/links/{link}/mirrors", data)
+
+    def list_all_mirrors(self, req, cid):
+        self.emu.check_cluster(cid)
+        with self.emu.lock:
+            links = sorted(self.emu.links.values(), key=lambda l: l.name)
+        data = self._mirror_list(req, links)
+        return 200, self.collection(req, "KafkaMirrorDataList",
+                                    f"{self.cluster_url(req)}/links/-/mirrors", data)
+
+    def get_mirror(self, req, cid, link, topic):
+        self.emu.check_cluster(cid)
+        lk = self.emu.get_link(link)
+        m = lk.mirrors.get(topic)
+        if m is None:
+            raise not_found(f"Topic '{topic}' is not a mirror topic of cluster link '{link}'.")
+        lags = self.emu.lags(lk, [m])
+        with self.emu.lock:
+            return 200, self.render_mirror(req, lk, m, lags[m.name],
+                                           req.query_bool("include_state_transition_errors", False))
+
+    def post_mirror(self, req, cid, link):
+        self.emu.check_cluster(cid)
+        body = req.json_body(required=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, 400, "Request body must be a JSON object.")
+        self.emu.create_mirror(link, body)
+        return 204, None
+
+    ACTIONS = {"promote": "promote", "failover": "failover", "pause": "pause", "resume": "resume"}
+
+    def mirror_action(self, req, cid, link, action):
+        self.emu.check_cluster(cid)
+        if action not in self.ACTIONS:
+            if action in ("reverse-and-start-mirror", "reverse-and-pause-mirror",
+                          "truncate-and-restore", "promote-local-and-start-remote-mirror",
+                          "promote-local-and-pause-remote-mirror"):
+                raise bad_request(f"mirrors:{action} needs a BIDIRECTIONAL link, which the lab "
+                                  "emulator does not support.")
+            raise ApiError(404, 404, "HTTP 404 Not Found")
+        self.emu.get_link(link)
+        body = req.json_body(required=True)
+        if not isinstance(body, dict):
+            raise ApiError(400, 400, "Request body must be a JSON object.")
+        results = self.emu.alter_mirrors(link, self.ACTIONS[action], body,
+                                         req.query_bool("validate_only", False))
+        data = []
+        for name, code, message, lags in results:
+            data.append({
+                "kind": "AlterMirrorsData",
+                "metadata": {"self": f"{self.cluster_url(req)}/links/{link}/mirrors/{name}",
+                             "resource_name": None},
+                "mirror_topic_name": name,
+                "error_code": code,
+                "error_message": message,
+                "mirror_lags": lags,
+                "messages_truncated": None,
+                "partition_level_truncation_data": [],
+            })
+        return 200, {"kind": "KafkaPromoteMirror",
+                     "metadata": {"self": f"{self.cluster_url(req)}/links/{link}/mirrors",
+                                  "next": None},
+                     "data": data}
+
+    # lab-only control endpoints
+    def lab_knobs(self, req):
+        if req.method == "PUT":
+            body = req.json_body(required=True)
+            unknown = set(body) - set(DEFAULT_KNOBS)
+            if unknown:
+                raise bad_request(f"Unknown knob(s): {sorted(unknown)}")
+            with self.emu.lock:
+                self.emu.knobs.update(body)
+        return 200, dict(self.emu.knobs)
+
+    def dispatch(self, req):
+        path = req.path
+        if path in ("/lab/v1/knobs",) and req.method in ("GET", "PUT"):
+            return self.lab_knobs(req)
+        if path == "/lab/v1/health" and req.method == "GET":
+            return 200, {"status": "ok", "cluster_id": self.emu.cluster_id}
+        for prefix in ("/kafka/v3", "/v3"):
+            if path.startswith(prefix + "/"):
+                req.prefix = prefix
+                rest = path[len(prefix):]
+                for rx, methods in self.routes:
+                    mt = rx.match(rest)
+                    if mt:
+                        fn = methods.get(req.method)
+                        if fn is None:
+                            raise ApiError(405, 405, "HTTP 405 Method Not Allowed")
+                        kwargs = {k: unquote(v) for k, v in mt.groupdict().items()}
+                        return fn(req, **kwargs)
+                break
+        raise ApiError(404, 404, "HTTP 404 Not Found")
+
+
+class Request:
+    def __init__(self, handler: BaseHTTPRequestHandler, method: str):
+        self.method = method
+        parts = urlsplit(handler.path)
+        self.path = parts.path.rstrip("/") or "/"
+        self.query = parse_qs(parts.query, keep_blank_values=True)
+        self.host = handler.headers.get("Host") or "%s:%s" % handler.server.server_address[:2]
+        self.prefix = ""
+        self.handler = handler
+        self._body: bytes | None = None
+
+    def query_str(self, name: str) -> str | None:
+        vals = self.query.get(name)
+        return vals[-1] if vals else None
+
+    def query_bool(self, name: str, default: bool) -> bool:
+        v = self.query_str(name)
+        if v is None or v == "":
+            return default
+        if v.lower() in ("true", "false"):
+            return v.lower() == "true"
+        raise ApiError(400, 400, f"Cannot deserialize value of type `boolean` from String "
+                                 f"\"{v}\" (query parameter '{name}')")
+
+    def raw_body(self) -> bytes:
+        if self._body is None:
+            n = int(self.handler.headers.get("Content-Length") or 0)
+            self._body = self.handler.rfile.read(n) if n else b""
+        return self._body
+
+    def json_body(self, required: bool = False):
+        raw = self.raw_body()
+        if not raw.strip():
+            if required:
+                raise ApiError(400, 400, "Request body is required.")
+            return {}
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ApiError(400, 400, f"Unexpected request body: {exc}") from None
+
+
+def make_handler(api: Api, username: str, password: str):
+    expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "lab-cluster-linking-emulator"
+
+        def log_message(self, fmt, *args):  # route access logs to logging
+            log.debug("%s %s", self.address_string(), fmt % args)
+
+        def _send(self, status: int, body: Any) -> None:
+            if body is None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self, method: str) -> None:
+            req = Request(self, method)
+            try:
+                auth = self.headers.get("Authorization") or ""
+                if not secrets.compare_digest(auth.encode(), expected.encode()):
+                    raise ApiError(401, 40101, "Authentication failed")
+                status, body = api.dispatch(req)
+            except ApiError as exc:
+                status, body = exc.status, {"error_code": exc.error_code, "message": exc.message}
+            except Exception as exc:  # never leak a traceback to the client
+                log.exception("%s %s failed", method, self.path)
+                status, body = 500, {"error_code": 500, "message": f"Internal Server Error: {exc}"}
+            # drain an unread body so keep-alive stays in sync
+            try:
+                req.raw_body()
+            except Exception:
+                pass
+            log.info("%s %s -> %s", method, self.path, status)
+            self._send(status, body)
+
+        def do_GET(self):
+            self._handle("GET")
+
+        def do_POST(self):
+            self._handle("POST")
+
+        def do_PUT(self):
+            self._handle("PUT")
+
+        def do_DELETE(self):
+            self._handle("DELETE")
+
+        def do_PATCH(self):
+            self._handle("PATCH")
+
+    return Handler
+
+
+class EmulatorServer:
+    """The emulator plus its HTTP server; ``serve_forever`` until ``shutdown``."""
+
+    def __init__(self, config: dict):
+        self.emu = Emulator(config)
+        api = Api(self.emu)
+        handler = make_handler(api, config["username"], config["password"])
+        self.httpd = ThreadingHTTPServer((config.get("host", "127.0.0.1"), int(config.get("port", 0))),
+                                         handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+
+    def serve_forever(self) -> None:
+        self.emu.start_workers()
+        try:
+            self.httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self.httpd.server_close()
+            self.emu.shutdown()
+
+    def shutdown(self) -> None:
+        self.httpd.shutdown()
+
+
+def serve(config_path: str) -> int:
+    with open(config_path) as fh:
+        config = json.load(fh)
+    logging.basicConfig(level=os.environ.get("LAB_EMULATOR_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
+    server = EmulatorServer(config)
+    port_file = config.get("port_file")
+    if port_file:
+        tmp = port_file + ".tmp"
+        with open(tmp, "w") as fh:
+            fh.write(str(server.port))
+        os.replace(tmp, port_file)
+    log.info("emulator for cluster %s listening on %s:%d", config["destination"]["cluster_id"],
+             config.get("host", "127.0.0.1"), server.port)
+
+    def on_signal(signum, _frame):
+        log.info("signal %d: shutting down", signum)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.serve_forever()
+    log.info("emulator stopped")
+    return 0

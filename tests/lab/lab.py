@@ -1,0 +1,543 @@
+"""The local Cluster Linking lab as a Python object.
+
+Two Kafka-protocol brokers (noida-db's Kafka service: "source" and
+"destination") plus the Cluster Linking emulator (Kafka REST v3 for the
+destination cluster, see emulator.py), each in its own process group, all on
+127.0.0.1. ``labctl.py`` is the command-line face of this module.
+
+Typical use in pytest (a session fixture)::
+
+    import sys, pathlib
+    sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "lab"))   # tests/lab
+    from lab import Lab
+
+    @pytest.fixture(scope="session")
+    def lab(tmp_path_factory):
+        with Lab.start(tmp_path_factory.mktemp("lab")) as lab:   # or Lab.attach(".lab")
+            yield lab
+
+    def test_x(lab):
+        lab.create_topic("source", "orders", partitions=3)
+        lab.produce("source", "orders", [{"key": "k", "value": "v", "headers": {"h": "1"}}])
+        status, body = lab.rest("GET", f"/v3/clusters/{lab.destination_cluster_id}/links")
+        records = lab.consume("destination", "orders", group="g", commit=True)
+
+``Lab.start(workdir, **options)`` starts everything and writes
+``<workdir>/lab.json`` (mode 0600); ``Lab.attach(workdir)`` opens a lab that
+``labctl.py up`` started; ``stop()`` (or leaving the ``with`` block) stops
+what this object started, or with ``Lab.attach`` everything lab.json lists.
+Attributes mirror lab.json: ``rest_url`` (``http://127.0.0.1:PORT/kafka``;
+append ``/v3/clusters/...``), ``rest_username``, ``rest_password``,
+``source_bootstrap``, ``destination_bootstrap``, ``source_cluster_id``,
+``destination_cluster_id``, ``client_config`` (librdkafka settings every
+client of the lab brokers needs), ``info`` (the whole lab.json dict).
+
+Data helpers take ``cluster`` = ``"source"`` or ``"destination"``:
+``create_topic``, ``produce``, ``produce_bench``, ``consume``,
+``group_offsets``, ``end_offsets``, ``topics``, ``admin``, ``client_conf``.
+Emulator helpers: ``rest`` (authenticated request to the emulator),
+``knobs`` (get/set lab timing knobs at run time).
+
+Environment (read by ``Lab.start``): LAB_SOURCE_BOOTSTRAP /
+LAB_DESTINATION_BOOTSTRAP (use external clusters instead of starting brokers),
+LAB_SOURCE_CLUSTER_ID / LAB_DESTINATION_CLUSTER_ID, LAB_SOURCE_CLIENT_CONFIG /
+LAB_DESTINATION_CLIENT_CONFIG (JSON dicts of librdkafka settings),
+LAB_REST_USERNAME / LAB_REST_PASSWORD, LAB_EMULATOR_PORT, LAB_SOURCE_PORT /
+LAB_DESTINATION_PORT, and the timing knobs LAB_PENDING_STOPPED_MS,
+LAB_PENDING_MIRROR_MS, LAB_AUTO_CREATE_INTERVAL_MS, LAB_COPY_INTERVAL_MS,
+LAB_METADATA_INTERVAL_MS. See docs/lab.md.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import ctypes
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterable
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import labkafka  # noqa: E402
+from labkafka import BASE_CLIENT_CONFIG, LabKafkaError  # noqa: E402
+
+REPO = HERE.parents[1]
+LABCTL = HERE / "labctl.py"
+
+# Logical cluster ids (every noida-db instance reports the same id).
+DEFAULT_SOURCE_CLUSTER_ID = "LABsrcCLUSTERid0000001"
+DEFAULT_DESTINATION_CLUSTER_ID = "LABdstCLUSTERid0000002"
+
+KNOB_ENV = {
+    "pending_stopped_ms": "LAB_PENDING_STOPPED_MS",
+    "pending_mirror_ms": "LAB_PENDING_MIRROR_MS",
+    "auto_create_interval_ms": "LAB_AUTO_CREATE_INTERVAL_MS",
+    "copy_interval_ms": "LAB_COPY_INTERVAL_MS",
+    "metadata_interval_ms": "LAB_METADATA_INTERVAL_MS",
+}
+
+CLUSTERS = ("source", "destination")
+
+
+class LabError(RuntimeError):
+    """The lab could not be started, reached or stopped."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def noida_binary() -> str:
+    cand = Path(sys.executable).parent / "noida-db"
+    if cand.exists():
+        return str(cand)
+    found = shutil.which("noida-db")
+    if not found:
+        raise LabError("noida-db not found: run `make venv` (it is in requirements-dev.txt)")
+    return found
+
+
+def _die_with_parent() -> None:  # preexec_fn: SIGTERM the child when its parent dies
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (FileNotFoundError, IndexError, ProcessLookupError):
+        return False
+
+
+def pid_cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _env_json(name: str) -> dict:
+    raw = os.environ.get(name)
+    if not raw:
+        return {}
+    try:
+        val = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise LabError(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(val, dict):
+        raise LabError(f"{name} must be a JSON object of librdkafka settings")
+    return {str(k): str(v) for k, v in val.items()}
+
+
+class _Proc:
+    """A child process the lab started (Popen) or found in lab.json (pid only)."""
+
+    def __init__(self, name: str, pid: int, marker: str, popen: subprocess.Popen | None = None):
+        self.name, self.pid, self.marker, self.popen = name, pid, marker, popen
+
+    def alive(self) -> bool:
+        if self.popen is not None:
+            return self.popen.poll() is None
+        return pid_alive(self.pid) and self.marker in pid_cmdline(self.pid)
+
+    def signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            os.kill(self.pid, sig)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if not self.alive():
+            self._reap()
+            return
+        self.signal_group(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.alive():
+            self.signal_group(signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        else:
+            # the leader is gone: make sure nothing else of its group survives
+            self.signal_group(signal.SIGKILL)
+        self._reap()
+
+    def _reap(self) -> None:
+        if self.popen is not None:
+            try:
+                self.popen.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+class Lab:
+    """A running lab; see the module docstring."""
+
+    def __init__(self, workdir: str | os.PathLike, info: dict, procs: list[_Proc], owned: bool):
+        self.workdir = Path(workdir).resolve()
+        self.info = info
+        self._procs = procs
+        self._owned = owned
+        self._admins: dict[str, Any] = {}
+        for key in ("rest_url", "rest_username", "rest_password", "source_bootstrap",
+                    "destination_bootstrap", "source_cluster_id", "destination_cluster_id",
+                    "client_config"):
+            setattr(self, key, info[key])
+        if owned:
+            atexit.register(self.stop)
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def start(cls, workdir: str | os.PathLike = ".lab", *, keep_data: bool = False,
+              die_with_parent: bool = True, knobs: dict | None = None,
+              ready_timeout: float = 60.0) -> "Lab":
+        """Start brokers (unless external ones are configured) and the emulator.
+
+        ``keep_data`` reuses broker data and emulator state left in ``workdir``
+        by an earlier run (default: start empty). ``die_with_parent`` makes the
+        children exit when this process dies (off for ``labctl up``).
+        ``knobs`` overrides emulator timing knobs (see docs/lab.md)."""
+        workdir = Path(workdir).resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+        existing = workdir / "lab.json"
+        if existing.exists():
+            try:
+                other = cls.attach(workdir)
+            except LabError:
+                other = None
+            if other is not None and any(p.alive() for p in other._procs):
+                raise LabError(f"a lab is already running in {workdir} (labctl.py down first)")
+            existing.unlink()
+        procs: list[_Proc] = []
+        preexec = _die_with_parent if die_with_parent else None
+        try:
+            info = cls._start_all(workdir, procs, keep_data, preexec, knobs or {}, ready_timeout)
+        except BaseException:
+            for p in reversed(procs):
+                p.stop()
+            raise
+        _write_private(existing, json.dumps(info, indent=2) + "\n")
+        # with die_with_parent the lab also stops when this interpreter exits normally
+        return cls(workdir, info, procs, owned=die_with_parent)
+
+    @classmethod
+    def _start_all(cls, workdir: Path, procs: list[_Proc], keep_data: bool, preexec,
+                   knobs: dict, ready_timeout: float) -> dict:
+        info: dict[str, Any] = {"workdir": str(workdir), "pids": {}, "logs": {}, "external": {}}
+        base_cfg = dict(BASE_CLIENT_CONFIG)
+        clusters: dict[str, dict] = {}
+        to_wait = []
+        for role in CLUSTERS:
+            up = role.upper()
+            ext = os.environ.get(f"LAB_{up}_BOOTSTRAP")
+            extra = {**base_cfg, **_env_json(f"LAB_{up}_CLIENT_CONFIG")}
+            if ext:
+                clusters[role] = {"bootstrap": ext, "client_config": extra, "external": True}
+                info["external"][role] = True
+                to_wait.append(role)
+                continue
+            info["external"][role] = False
+            data_dir = workdir / f"{role}-data"
+            if data_dir.exists() and not keep_data:
+                shutil.rmtree(data_dir)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            port = int(os.environ.get(f"LAB_{up}_PORT") or 0) or free_port()
+            log_path = workdir / f"{role}-broker.log"
+            cmd = [noida_binary(), "start", "--data-dir", str(data_dir), "--only", "kafka",
+                   "--kafka-port", str(port), "--host", "127.0.0.1"]
+            with open(log_path, "ab") as logf:
+                popen = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
+                                         stderr=subprocess.STDOUT, cwd=workdir,
+                                         start_new_session=True, preexec_fn=preexec)
+            procs.append(_Proc(f"{role}_broker", popen.pid, str(data_dir), popen))
+            info["pids"][f"{role}_broker"] = popen.pid
+            info["logs"][f"{role}_broker"] = str(log_path)
+            clusters[role] = {"bootstrap": f"127.0.0.1:{port}", "client_config": extra,
+                              "external": False, "data_dir": str(data_dir)}
+            to_wait.append(role)
+        for role in to_wait:
+            c = clusters[role]
+            try:
+                reported = labkafka.wait_ready(c["bootstrap"], c["client_config"],
+                                               timeout=15 if c["external"] else ready_timeout)
+            except LabKafkaError as exc:
+                hint = ""
+                if c["external"]:
+                    hint = (f" (LAB_{role.upper()}_BOOTSTRAP is set: unset it to let the lab start "
+                            "its own broker; `labctl.py env` output sets it too)")
+                else:
+                    hint = f"; see {info['logs'].get(role + '_broker')}"
+                raise LabError(f"{role} cluster at {c['bootstrap']} is not ready: {exc}{hint}") from None
+            default_id = (reported if c["external"] else
+                          DEFAULT_SOURCE_CLUSTER_ID if role == "source" else DEFAULT_DESTINATION_CLUSTER_ID)
+            c["cluster_id"] = os.environ.get(f"LAB_{role.upper()}_CLUSTER_ID") or default_id
+            c["reported_cluster_id"] = reported
+        if clusters["source"]["cluster_id"] == clusters["destination"]["cluster_id"]:
+            raise LabError("source and destination have the same cluster id "
+                           f"{clusters['source']['cluster_id']!r}: set LAB_SOURCE_CLUSTER_ID / "
+                           "LAB_DESTINATION_CLUSTER_ID")
+        # emulator
+        username = os.environ.get("LAB_REST_USERNAME") or "lab"
+        password = os.environ.get("LAB_REST_PASSWORD") or secrets.token_urlsafe(18)
+        knob_values = {}
+        for knob, env in KNOB_ENV.items():
+            if os.environ.get(env):
+                knob_values[knob] = int(os.environ[env])
+        knob_values.update(knobs)
+        state_file = workdir / "emulator-state.json"
+        if state_file.exists() and not keep_data:
+            state_file.unlink()
+        port_file = workdir / "emulator.port"
+        if port_file.exists():
+            port_file.unlink()
+        emu_cfg = {
+            "host": "127.0.0.1",
+            "port": int(os.environ.get("LAB_EMULATOR_PORT") or 0),
+            "username": username,
+            "password": password,
+            "destination": {k: clusters["destination"][k]
+                            for k in ("cluster_id", "bootstrap", "client_config")},
+            "clusters": [{k: clusters["source"][k]
+                          for k in ("cluster_id", "bootstrap", "client_config")}],
+            "state_file": str(state_file),
+            "port_file": str(port_file),
+            "knobs": knob_values,
+        }
+        cfg_path = workdir / "emulator-config.json"
+        _write_private(cfg_path, json.dumps(emu_cfg, indent=2))
+        log_path = workdir / "emulator.log"
+        with open(log_path, "ab") as logf:
+            popen = subprocess.Popen([sys.executable, str(LABCTL), "serve-emulator", "--config",
+                                      str(cfg_path)],
+                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                     cwd=workdir, start_new_session=True, preexec_fn=preexec)
+        procs.append(_Proc("emulator", popen.pid, str(cfg_path), popen))
+        info["pids"]["emulator"] = popen.pid
+        info["logs"]["emulator"] = str(log_path)
+        deadline = time.monotonic() + ready_timeout
+        while not port_file.exists():
+            if popen.poll() is not None:
+                raise LabError(f"emulator exited with {popen.returncode}; see {log_path}")
+            if time.monotonic() > deadline:
+                raise LabError(f"emulator did not start within {ready_timeout}s; see {log_path}")
+            time.sleep(0.05)
+        port = int(port_file.read_text())
+        info.update({
+            "rest_url": f"http://127.0.0.1:{port}/kafka",
+            "rest_username": username,
+            "rest_password": password,
+            "emulator_port": port,
+            "source_cluster_id": clusters["source"]["cluster_id"],
+            "destination_cluster_id": clusters["destination"]["cluster_id"],
+            "source_bootstrap": clusters["source"]["bootstrap"],
+            "destination_bootstrap": clusters["destination"]["bootstrap"],
+            "client_config": dict(base_cfg),
+            "source_client_config": clusters["source"]["client_config"],
+            "destination_client_config": clusters["destination"]["client_config"],
+            "state_file": str(state_file),
+            "emulator_config": str(cfg_path),
+            "started_at": int(time.time()),
+        })
+        probe = cls(workdir, info, [], owned=False)
+        while True:
+            try:
+                status, _ = probe.rest("GET", "/lab/v1/health", timeout=2)
+                if status == 200:
+                    break
+            except (OSError, LabError):
+                pass
+            if popen.poll() is not None:
+                raise LabError(f"emulator exited with {popen.returncode}; see {log_path}")
+            if time.monotonic() > deadline:
+                raise LabError(f"emulator not healthy within {ready_timeout}s; see {log_path}")
+            time.sleep(0.05)
+        return info
+
+    @classmethod
+    def attach(cls, workdir: str | os.PathLike = ".lab") -> "Lab":
+        """Open the lab described by ``<workdir>/lab.json`` (started by labctl up)."""
+        path = Path(workdir).resolve() / "lab.json"
+        try:
+            info = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise LabError(f"no lab in {Path(workdir).resolve()} (no lab.json): run labctl.py up") from None
+        except json.JSONDecodeError as exc:
+            raise LabError(f"{path} is not valid JSON: {exc}") from None
+        markers = {"source_broker": str(Path(workdir).resolve() / "source-data"),
+                   "destination_broker": str(Path(workdir).resolve() / "destination-data"),
+                   "emulator": info.get("emulator_config", "serve-emulator")}
+        procs = [_Proc(name, pid, markers.get(name, ""))
+                 for name, pid in info.get("pids", {}).items()]
+        # stop order: emulator first
+        procs.sort(key=lambda p: p.name != "emulator")
+        procs.reverse()
+        return cls(workdir, info, procs, owned=False)
+
+    def stop(self) -> None:
+        """Stop every process of this lab (emulator first) and wait for exit."""
+        for p in sorted(self._procs, key=lambda p: p.name != "emulator"):
+            p.stop()
+        self._procs = []
+        try:
+            atexit.unregister(self.stop)
+        except Exception:
+            pass
+
+    def __enter__(self) -> "Lab":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def processes(self) -> dict[str, dict]:
+        return {p.name: {"pid": p.pid, "alive": p.alive()} for p in self._procs}
+
+    def health(self) -> dict[str, str]:
+        """``{component: "ok" | error}`` for both clusters and the emulator."""
+        out = {}
+        for role in CLUSTERS:
+            try:
+                labkafka.wait_ready(self.bootstrap(role), self._extra(role), timeout=3)
+                out[role] = "ok"
+            except LabKafkaError as exc:
+                out[role] = str(exc)
+        try:
+            status, body = self.rest("GET", "/lab/v1/health", timeout=3)
+            out["emulator"] = "ok" if status == 200 else f"HTTP {status}: {body}"
+        except (OSError, LabError) as exc:
+            out["emulator"] = str(exc)
+        return out
+
+    # ------------------------------------------------------------------ emulator access
+    def rest(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
+             auth: tuple[str, str] | None | bool = True, timeout: float = 30.0,
+             raw_body: bytes | None = None) -> tuple[int, Any]:
+        """Request to the emulator. ``path`` starts with ``/kafka/v3``, ``/v3`` or
+        ``/lab``. Returns ``(status, parsed JSON body or None)``."""
+        from urllib.parse import urlencode
+        base = self.rest_url[: -len("/kafka")] if self.rest_url.endswith("/kafka") else self.rest_url
+        url = base + path
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(
+                {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()})
+        data = raw_body if raw_body is not None else (
+            json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(url, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if auth:
+            user, pw = auth if isinstance(auth, tuple) else (self.rest_username, self.rest_password)
+            req.add_header("Authorization",
+                           "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode())
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                status, payload, ctype = resp.status, resp.read(), resp.headers.get("Content-Type")
+        except urllib.error.HTTPError as exc:
+            status, payload, ctype = exc.code, exc.read(), exc.headers.get("Content-Type")
+        if payload and ctype and "json" in ctype:
+            return status, json.loads(payload)
+        return status, (payload.decode() if payload else None)
+
+    def knobs(self, **changes: Any) -> dict:
+        """Read or change emulator knobs at run time (e.g. ``copy_paused=True``,
+        ``pending_stopped_ms=2000``); returns the current values."""
+        status, body = self.rest("PUT" if changes else "GET", "/lab/v1/knobs",
+                                 changes if changes else None)
+        if status != 200:
+            raise LabError(f"knobs: HTTP {status}: {body}")
+        return body
+
+    # ------------------------------------------------------------------ Kafka helpers
+    def bootstrap(self, cluster: str) -> str:
+        self._check(cluster)
+        return self.info[f"{cluster}_bootstrap"]
+
+    def cluster_id(self, cluster: str) -> str:
+        self._check(cluster)
+        return self.info[f"{cluster}_cluster_id"]
+
+    def _extra(self, cluster: str) -> dict:
+        return self.info.get(f"{cluster}_client_config") or self.client_config
+
+    @staticmethod
+    def _check(cluster: str) -> None:
+        if cluster not in CLUSTERS:
+            raise ValueError(f"cluster must be 'source' or 'destination', not {cluster!r}")
+
+    def client_conf(self, cluster: str, kind: str = "consumer", **overrides: Any) -> dict:
+        """A complete librdkafka config for a client of ``cluster``."""
+        return labkafka.client_conf(self.bootstrap(cluster), self._extra(cluster), kind=kind,
+                                    **overrides)
+
+    def admin(self, cluster: str):
+        if cluster not in self._admins:
+            self._admins[cluster] = labkafka.admin(self.bootstrap(cluster), self._extra(cluster))
+        return self._admins[cluster]
+
+    def create_topic(self, cluster: str, topic: str, partitions: int = 1,
+                     config: dict | None = None) -> None:
+        labkafka.create_topic(self.admin(cluster), topic, partitions, config)
+
+    def topics(self, cluster: str) -> dict[str, int]:
+        """``{topic: partition count}`` (internal topics included)."""
+        return labkafka.topic_partitions(self.admin(cluster))
+
+    def produce(self, cluster: str, topic: str, records: Iterable[Any]) -> int:
+        """Produce records (dicts ``{value, key?, partition?, headers?, timestamp?}``
+        or plain values) and wait for delivery."""
+        return labkafka.produce(self.bootstrap(cluster), topic, records, self._extra(cluster))
+
+    def produce_bench(self, cluster: str, topic: str, count: int, size: int) -> dict:
+        return labkafka.produce_bench(self.bootstrap(cluster), topic, count, size,
+                                      self._extra(cluster))
+
+    def consume(self, cluster: str, topic: str, *, group: str | None = None, commit: bool = False,
+                max_records: int | None = None, timeout: float = 30.0) -> list[dict]:
+        """Records from the beginning (or ``group``'s committed offsets) to the end
+        as dicts ``{partition, offset, key, value, timestamp, headers}``."""
+        return labkafka.consume(self.bootstrap(cluster), topic, group=group, commit=commit,
+                                max_records=max_records, extra=self._extra(cluster),
+                                timeout=timeout)
+
+    def group_offsets(self, cluster: str, group: str) -> dict[str, dict[int, int]]:
+        """Committed offsets ``{topic: {partition: offset}}`` of ``group``."""
+        return labkafka.committed_offsets(self.admin(cluster), group)
+
+    def end_offsets(self, cluster: str, topic: str) -> dict[int, int]:
+        """High watermarks ``{partition: offset}`` of ``topic``."""
+        return labkafka.end_offsets(self.admin(cluster), topic)
