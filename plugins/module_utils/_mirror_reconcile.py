@@ -108,12 +108,13 @@ class MirrorReconciler:
 
     # -- states ------------------------------------------------------------------------------
 
-    def ensure_active(self, topics, check_mode, wait):
+    def ensure_exists(self, topics, check_mode, wait, allow_stopped):
+        """Create the mirrors that are missing (state active; state present with allow_stopped)."""
         names = [name for name, dummy in topics]
         self.refresh()
         before = dict((n, self.mirrors[n]['mirror_status']) for n in names if n in self.mirrors)
         stopped = [n for n in names if before.get(n) in m.STOPPING_STATES]
-        if stopped:
+        if stopped and not allow_stopped:
             raise MirrorFailure('%s already stopped mirroring (promoted or failed over); a stopped topic cannot '
                                 'become a mirror again without deleting it first.' % ', '.join(stopped),
                                 self.results(names, before, {}))

@@ -49,18 +49,20 @@ options:
     required: true
   state:
     description:
-      - V(active) creates the mirrors that do not exist yet. A topic that already stopped mirroring fails the task.
+      - V(present) creates the mirrors that do not exist yet and accepts every existing mirror of the link,
+        whatever its status, stopped ones included; a re-run of a migration after its cutover uses it.
+      - V(active) does the same but fails the task for a topic that already stopped mirroring.
       - V(promoted) waits until every listed mirror has caught up (lag 0 on every partition), promotes them
         all in one request, and waits until they are C(STOPPED). This is the planned migration path, with no data loss.
       - V(failed_over) stops the mirrors at once without a lag check (disaster recovery; records not yet
         mirrored are lost) and waits until they are C(STOPPED).
       - Topics already C(STOPPED) count as promoted or failed over and are reported unchanged.
     type: str
-    choices: [active, promoted, failed_over]
+    choices: [present, active, promoted, failed_over]
     default: active
   wait:
     description:
-      - With O(state=active), wait until new mirrors have left C(PENDING_MIRROR).
+      - With O(state=present) or O(state=active), wait until new mirrors have left C(PENDING_MIRROR).
     type: bool
     default: true
   wait_timeout:
@@ -183,7 +185,7 @@ def main():
         argument_spec=with_rest_options(dict(
             link_name=dict(type='str', required=True),
             topics=dict(type='list', elements='raw', required=True),
-            state=dict(type='str', default='active', choices=['active', 'promoted', 'failed_over']),
+            state=dict(type='str', default='active', choices=['present', 'active', 'promoted', 'failed_over']),
             wait=dict(type='bool', default=True),
             wait_timeout=dict(type='int', default=300),
             wait_interval=dict(type='float', default=2),
@@ -198,8 +200,9 @@ def main():
                                   wait_interval=p['wait_interval'])
     try:
         topics = parse_topics(p['topics'])
-        if p['state'] == 'active':
-            changed, rows = reconciler.ensure_active(topics, module.check_mode, p['wait'])
+        if p['state'] in ('present', 'active'):
+            changed, rows = reconciler.ensure_exists(topics, module.check_mode, p['wait'],
+                                                     allow_stopped=p['state'] == 'present')
         else:
             changed, rows = reconciler.ensure_stopped(topics, STATE_ACTIONS[p['state']], module.check_mode)
     except MirrorFailure as exc:
