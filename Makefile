@@ -54,7 +54,7 @@ sanity: venv
 	bash tests/sanity/run.sh
 
 lint: venv
-	$(VENV)/bin/ansible-lint --profile production
+	$(VENV)/bin/ansible-lint
 
 clean:
 	-$(VPY) tests/lab/labctl.py down
