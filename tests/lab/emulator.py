@@ -515,7 +515,9 @@ class Emulator:
             raise ApiError(500, 50003, f"The source cluster of link '{link_name}' is unavailable.")
         bootstrap = link.config("bootstrap.servers")
         try:
-            src_md = self.admin_for(bootstrap).list_topics(topic=source, timeout=5)
+            # full metadata: asking for one topic makes brokers with
+            # auto.create.topics.enable create it
+            src_md = self.admin_for(bootstrap).list_topics(timeout=5)
         except KafkaException as exc:
             raise ApiError(500, 50003, f"Cannot read the source cluster: {exc.args[0].str()}") from None
         t = src_md.topics.get(source)

@@ -76,7 +76,7 @@ def create_topic(adm: AdminClient, topic: str, partitions: int = 1,
 def wait_for_topic(adm: AdminClient, topic: str, partitions: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
-        md = adm.list_topics(topic=topic, timeout=timeout)
+        md = adm.list_topics(timeout=timeout)  # not topic=...: that may auto-create it
         t = md.topics.get(topic)
         if t is not None and t.error is None and len(t.partitions) >= partitions:
             return
