@@ -16,7 +16,7 @@ import time
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError, open_url
 
 # Statuses after which a safe (read-only) request is tried again.
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
@@ -152,7 +152,7 @@ class RestClient:
                     self._sleep(self.retry_backoff * (2 ** attempt))
                     continue
                 raise self._http_error(method, url, exc)
-            except (URLError, socket.timeout, ConnectionError, OSError) as exc:
+            except (URLError, UrlConnectionError, socket.timeout, OSError) as exc:
                 if not last:
                     self._sleep(self.retry_backoff * (2 ** attempt))
                     continue
