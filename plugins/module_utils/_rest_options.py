@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
 
@@ -32,11 +32,16 @@ REST_MUTUALLY_EXCLUSIVE = [('rest_password', 'rest_token'), ('rest_username', 'r
 REST_REQUIRED_TOGETHER = [('rest_username', 'rest_password'), ('client_cert', 'client_key')]
 
 
-def with_rest_options(spec):
-    """Return spec merged with the shared REST options."""
-    merged = rest_argument_spec()
-    merged.update(spec)
-    return merged
+def rest_module(spec, mutually_exclusive=(), required_together=()):
+    """The AnsibleModule of a REST module: its own options plus the shared REST options."""
+    argument_spec = rest_argument_spec()
+    argument_spec.update(spec)
+    return AnsibleModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=REST_MUTUALLY_EXCLUSIVE + list(mutually_exclusive),
+        required_together=REST_REQUIRED_TOGETHER + list(required_together),
+    )
 
 
 def rest_client(module):

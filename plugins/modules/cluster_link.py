@@ -249,18 +249,15 @@ rest_requests:
   sample: 2
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._filters import FILTER_ENTRY_SPEC
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_configs import is_sensitive
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_reconcile import LinkFailure, reconcile
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
-    REST_MUTUALLY_EXCLUSIVE, REST_REQUIRED_TOGETHER, rest_client, with_rest_options)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import rest_client, rest_module
 
 
 def main():
-    argument_spec = with_rest_options(dict(
+    module = rest_module(dict(
         name=dict(type='str', required=True, aliases=['link_name']),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         source_cluster_id=dict(type='str'),
@@ -275,13 +272,8 @@ def main():
         consumer_group_filters=dict(type='list', elements='dict', options=FILTER_ENTRY_SPEC),
         update_password=dict(type='str', default='on_create', choices=['always', 'on_create'], no_log=False),
         force=dict(type='bool', default=False),
-    ))
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        supports_check_mode=True,
-        mutually_exclusive=REST_MUTUALLY_EXCLUSIVE + [('source_sasl_jaas_config', 'source_sasl_username')],
-        required_together=REST_REQUIRED_TOGETHER + [('source_sasl_username', 'source_sasl_password')],
-    )
+    ), mutually_exclusive=[('source_sasl_jaas_config', 'source_sasl_username')],
+        required_together=[('source_sasl_username', 'source_sasl_password')])
     # Secret-looking keys of the free-form configs dict are masked like no_log options.
     for key, value in module.params['configs'].items():
         if is_sensitive(key) and value:

@@ -171,29 +171,21 @@ rest_requests:
   sample: 3
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import (
     STATE_ACTIONS, MirrorFailure, MirrorReconciler, parse_topics)
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
-    REST_MUTUALLY_EXCLUSIVE, REST_REQUIRED_TOGETHER, rest_client, with_rest_options)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import rest_client, rest_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=with_rest_options(dict(
-            link_name=dict(type='str', required=True),
-            topics=dict(type='list', elements='raw', required=True),
-            state=dict(type='str', default='active', choices=['present', 'active', 'promoted', 'failed_over']),
-            wait=dict(type='bool', default=True),
-            wait_timeout=dict(type='int', default=300),
-            wait_interval=dict(type='float', default=2),
-        )),
-        supports_check_mode=True,
-        mutually_exclusive=REST_MUTUALLY_EXCLUSIVE,
-        required_together=REST_REQUIRED_TOGETHER,
-    )
+    module = rest_module(dict(
+        link_name=dict(type='str', required=True),
+        topics=dict(type='list', elements='raw', required=True),
+        state=dict(type='str', default='active', choices=['present', 'active', 'promoted', 'failed_over']),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=300),
+        wait_interval=dict(type='float', default=2),
+    ))
     p = module.params
     client = rest_client(module)
     reconciler = MirrorReconciler(client, p['link_name'], wait_timeout=p['wait_timeout'],

@@ -115,25 +115,17 @@ rest_requests:
   sample: 1
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorFailure, MirrorReconciler
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import summarize
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
-    REST_MUTUALLY_EXCLUSIVE, REST_REQUIRED_TOGETHER, rest_client, with_rest_options)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import rest_client, rest_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=with_rest_options(dict(
-            link_name=dict(type='str', required=True),
-            topics=dict(type='list', elements='str'),
-        )),
-        supports_check_mode=True,
-        mutually_exclusive=REST_MUTUALLY_EXCLUSIVE,
-        required_together=REST_REQUIRED_TOGETHER,
-    )
+    module = rest_module(dict(
+        link_name=dict(type='str', required=True),
+        topics=dict(type='list', elements='str'),
+    ))
     client = rest_client(module)
     try:
         mirrors = MirrorReconciler(client, module.params['link_name']).refresh()
