@@ -22,7 +22,10 @@ JSON_CONFIGS = frozenset([
     'acl.filters',
 ])
 
-_SENSITIVE_SUFFIXES = ('password', 'jaas.config', 'secret', 'key.password', 'user.info')
+# Kafka's PASSWORD-type configs: the server reads them back as null. PEM keys and certificates
+# (ssl.keystore.key, ssl.keystore.certificate.chain, ssl.truststore.certificates) are of that type too.
+_SENSITIVE_SUFFIXES = ('password', 'jaas.config', 'secret', 'user.info', 'keystore.key',
+                       'keystore.certificate.chain', 'truststore.certificates')
 
 
 def is_sensitive(name, entry=None):
@@ -79,7 +82,8 @@ def config_changes(wanted, current, update_password='on_create'):
     for name, value in sorted(wanted.items()):
         if value is None:
             continue
-        if is_sensitive(name):
+        # A dynamic config the server reads back as null is a secret, whatever its name.
+        if is_sensitive(name) or (name in current and current[name] is None):
             if update_password == 'always':
                 changes[name] = value
             continue

@@ -124,8 +124,9 @@ class RestClient:
         Raises RestError with a one-line message on any failure.
         """
         url = self.base_url + path
-        if query:
-            url += '?' + urlencode(sorted((k, _query_value(v)) for k, v in query.items() if v is not None))
+        params = sorted((k, _query_value(v)) for k, v in (query or {}).items() if v is not None)
+        if params:
+            url += '?' + urlencode(params)
         data = None
         headers = {'Accept': 'application/json'}
         if body is not None:

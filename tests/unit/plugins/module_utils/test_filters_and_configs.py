@@ -262,9 +262,6 @@ def test_is_not_sensitive_by_name(name):
     assert lc.is_sensitive(name, {"sensitive": True})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the name heuristic misses ssl.keystore.key (a PEM private key, a Kafka "
-                                       "PASSWORD-type config), so config_changes/displayable_configs treat it as an "
-                                       "ordinary value: shown in results/diffs and re-sent on every run")
 def test_is_sensitive_pem_private_key():
     assert lc.is_sensitive("ssl.keystore.key")
     assert lc.displayable_configs({"ssl.keystore.key": "-----BEGIN PRIVATE KEY-----x"}) == {}

@@ -530,9 +530,6 @@ def test_jaas_config_option_is_used_verbatim_and_hidden():
     assert "zzz" not in json.dumps(result)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ssl.keystore.key (a PEM private key, sensitive on the server) is not "
-                                       "recognised as a secret by name, so every run re-sends it (changed=True even "
-                                       "with update_password=on_create) and the diff shows the key")
 def test_server_sensitive_config_not_matching_suffix_is_idempotent_and_hidden():
     rest = FakeRest()
     pem = "-----BEGIN PRIVATE KEY-----MIIEv...-----END PRIVATE KEY-----"
@@ -559,10 +556,8 @@ def reconciler(rest, link="l1", **kwargs):
 
 
 def ensure_active(rec, topics, check_mode=False, wait=False):
-    """state=active: ensure_active() in the committed code, ensure_exists(allow_stopped=False) after its rename."""
-    if hasattr(rec, "ensure_exists"):
-        return rec.ensure_exists(topics, check_mode, wait, allow_stopped=False)
-    return rec.ensure_active(topics, check_mode, wait)
+    """state=active."""
+    return rec.ensure_exists(topics, check_mode, wait, allow_stopped=False)
 
 
 def rows_by_name(rows):
@@ -694,8 +689,6 @@ def test_ensure_exists_allow_stopped_accepts_stopped_topic():
     rest.add_link("l1")
     rest.add_mirror("l1", "a", status="STOPPED")
     rec, dummy = reconciler(rest)
-    if not hasattr(rec, "ensure_exists"):
-        pytest.skip("ensure_exists(allow_stopped=...) is not in this version of _mirror_reconcile")
     changed, rows = rec.ensure_exists(mr.parse_topics(["a"]), False, True, allow_stopped=True)
     assert changed is False
     assert rest.writes == []

@@ -181,8 +181,6 @@ def test_query_values_are_url_encoded():
     assert opener.urls == ["https://h:8090/kafka/v3/clusters/lkc-1/links?link_name=a+b%26c&n=3"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (cosmetic): a query whose values are all None leaves a dangling '?' "
-                                       "on the URL (e.g. every get_link call: .../links/l1?)")
 def test_query_all_none_leaves_no_question_mark():
     opener = FakeOpener(b"{}")
     client, dummy = make_client(opener)
