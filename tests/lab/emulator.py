@@ -729,11 +729,11 @@ class LinkWorker(threading.Thread):
         emu, link = self.emu, self.link
         with emu.lock:
             bootstrap = link.config("bootstrap.servers")
-        self._clients(bootstrap)
         now = time.monotonic()
         if now >= self._next_metadata:
             self._refresh_metadata(bootstrap)
             self._next_metadata = now + emu.knobs["metadata_interval_ms"] / 1000
+        self._clients(bootstrap)
         self._transitions()
         busy = False
         with emu.lock:
@@ -818,6 +818,7 @@ class LinkWorker(threading.Thread):
                                  src_parts)
                         m.num_partitions = src_parts
                         changed = True
+                        self._src_bootstrap = None  # new clients see the new partitions
                     except Exception as exc:
                         log.warning("could not add partitions to %s: %s", m.name, exc)
             if changed:

@@ -410,6 +410,7 @@ class Lab:
 
     def stop(self) -> None:
         """Stop every process of this lab (emulator first) and wait for exit."""
+        self._admins.clear()  # close our connections first (no "disconnected" noise)
         for p in sorted(self._procs, key=lambda p: p.name != "emulator"):
             p.stop()
         self._procs = []

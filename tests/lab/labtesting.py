@@ -51,12 +51,25 @@ class Rest:
 
     def wait_mirror(self, link, topic, *, status="ACTIVE", lag0=True, timeout=30.0):
         def ok():
-            m = self.mirror(link, topic)
+            code, m = self("GET", f"/clusters/{{D}}/links/{link}/mirrors/{topic}")
+            if code == 404:  # e.g. an auto-created mirror that does not exist yet
+                return None
+            assert code == 200, (code, m)
             if m["mirror_status"] == status and (not lag0 or all(l["lag"] == 0 for l in m["mirror_lags"])):
                 return m
             return None
-        return wait_until(ok, timeout, f"mirror {topic} of {link} to be {status}" +
-                          (" with lag 0" if lag0 else ""))
+        seen = []
+
+        def ok_tracked():
+            res = ok()
+            if not res:
+                seen[:] = [self("GET", f"/clusters/{{D}}/links/{link}/mirrors/{topic}")]
+            return res
+        try:
+            return wait_until(ok_tracked, timeout, f"mirror {topic} of {link} to be {status}" +
+                              (" with lag 0" if lag0 else ""))
+        except BaseException as exc:
+            raise AssertionError(f"{exc}; last response: {seen[-1] if seen else None}") from None
 
 
 def wait_until(fn, timeout=30.0, what="condition", interval=0.05):
