@@ -1,0 +1,55 @@
+"""Fixtures of the integration tests: a real lab and real ``ansible`` commands.
+
+``lab``: one lab (two brokers + the Cluster Linking emulator) for the session,
+started in a temporary directory and stopped at the end.
+``run_module(module, args, check=False, diff=False, verbose=0)``: one module
+run with the lab's REST options (see linkops_it.run_ansible_module).
+``run_playbook(args, lab_dir)``: one ansible-playbook run.
+``unique(prefix)``: a name with a uuid suffix, so tests never share names.
+``link_name``: a fresh link name, the link deleted after the test.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from linkops_it import (  # noqa: E402
+    ModuleRun, delete_link, run_ansible_module, run_ansible_playbook, start_lab, unique_name)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    with start_lab(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+@pytest.fixture
+def run_module(lab):
+    def _run(module: str, args: dict, **kw) -> ModuleRun:
+        return run_ansible_module(lab, module, args, **kw)
+    return _run
+
+
+@pytest.fixture(scope="session")
+def run_playbook():
+    return run_ansible_playbook
+
+
+@pytest.fixture
+def unique():
+    return unique_name
+
+
+@pytest.fixture
+def link_name(lab):
+    """A fresh link name; the link (if a test created it) is deleted after the test."""
+    name = unique_name("it-link")
+    yield name
+    delete_link(lab, name)

@@ -1,0 +1,227 @@
+"""Helpers of the integration tests (imported by conftest.py and the tests).
+
+``run_ansible_module(lab, module, args, check=False, diff=False, verbose=0)``
+runs ``ansible localhost -m linkops.cluster_linking.<module> -a '<json>'`` as a
+user would (repo ansible.cfg, venv first on PATH, the venv python as the module
+interpreter) with the lab's REST connection options filled in, and returns a
+``ModuleRun(result, output, rc)``: the result dict parsed from the
+``localhost | CHANGED => ...`` / ``SUCCESS`` / ``FAILED!`` block, the whole
+stdout+stderr text, and the exit code.
+
+``run_ansible_playbook(args, lab_dir)`` runs ``ansible-playbook`` from the repo
+root with LINKOPS_LAB_DIR set. ``unique_name(prefix)`` adds a uuid suffix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+VENV_PYTHON = VENV_BIN / "python"
+LAB_DIR = REPO / "tests" / "lab"
+if str(LAB_DIR) not in sys.path:
+    sys.path.insert(0, str(LAB_DIR))
+
+from lab import Lab  # noqa: E402
+
+COLLECTION = "linkops.cluster_linking"
+
+# Short emulator timings keep the suite fast; they change nothing a user sees.
+TEST_KNOBS = {"pending_stopped_ms": 300, "pending_mirror_ms": 100, "auto_create_interval_ms": 300,
+              "copy_interval_ms": 100}
+
+# Variables of the user's environment that would change what the modules do.
+_SCRUB_ENV = ("KAFKA_REST_URL", "KAFKA_CLUSTER_ID", "KAFKA_REST_USERNAME", "KAFKA_REST_PASSWORD",
+              "KAFKA_REST_TOKEN", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACK_RESULT_FORMAT",
+              "ANSIBLE_INVENTORY", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS",
+              "ANSIBLE_FORCE_COLOR", "LINKOPS_LAB_DIR")
+
+RESULT_LINE = re.compile(r"^(?P<host>\S+) \| (?P<status>CHANGED|SUCCESS|FAILED!|UNREACHABLE!) =>(?P<rest>.*)$",
+                         re.M)
+
+
+class ModuleRun(NamedTuple):
+    result: dict
+    output: str
+    rc: int
+
+    @property
+    def msg(self) -> str:
+        return str(self.result.get("msg", ""))
+
+
+class PlaybookRun(NamedTuple):
+    output: str
+    rc: int
+
+    def task_status(self) -> dict[str, str]:
+        """``{task name: ok|changed|skipping|failed|fatal}`` from the default callback's output."""
+        status: dict[str, str] = {}
+        current = None
+        for line in self.output.splitlines():
+            m = re.match(r"^TASK \[(.*)\] \**$", line)
+            if m:
+                current = m.group(1)
+                continue
+            m = re.match(r"^(ok|changed|skipping|failed|fatal): \[", line)
+            if m and current is not None and current not in status:
+                status[current] = m.group(1)
+        return status
+
+    def recap(self) -> dict[str, int]:
+        m = re.search(r"^PLAY RECAP \*+\n\S+\s*: (.*)$", self.output, re.M)
+        assert m, f"no PLAY RECAP in the output:\n{self.output}"
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
+
+
+def ansible_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUB_ENV}
+    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra)
+    return env
+
+
+def parse_result(output: str) -> dict:
+    """The result dict of the (last) ``host | STATUS => ...`` block of ad-hoc output,
+    in either callback_result_format (yaml, as ansible.cfg sets it, or json)."""
+    matches = list(RESULT_LINE.finditer(output))
+    if not matches:
+        return {}
+    m = matches[-1]
+    rest = m.group("rest").strip()
+    following = output[m.end():].split("\n")[1:]
+    if rest.startswith("{"):
+        lines = [rest]
+        for line in following:
+            lines.append(line)
+            if line == "}":
+                break
+        parsed = json.loads("\n".join(lines))
+    else:
+        block = [rest] if rest else []
+        for line in following:
+            if line and not line[0].isspace():
+                break
+            block.append(line)
+        parsed = yaml.safe_load(textwrap.dedent("\n".join(block))) or {}
+    parsed["_status"] = m.group("status")
+    return parsed
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.2) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = predicate()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+        time.sleep(interval)
+
+
+def start_lab(workdir: Path) -> Lab:
+    return Lab.start(workdir, knobs=TEST_KNOBS)
+
+
+def connection(lab: Lab) -> dict[str, str]:
+    return {"rest_url": lab.rest_url, "rest_username": lab.rest_username,
+            "rest_password": lab.rest_password, "cluster_id": lab.destination_cluster_id}
+
+
+def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool = False,
+                       diff: bool = False, verbose: int = 0, connect: bool = True,
+                       timeout: float = 180) -> ModuleRun:
+    full_args = dict(connection(lab)) if (connect and lab is not None) else {}
+    full_args.update(args)
+    cmd = [str(VENV_BIN / "ansible"), "localhost", "-m", f"{COLLECTION}.{module}",
+           "-a", json.dumps(full_args), "-e", f"ansible_python_interpreter={VENV_PYTHON}"]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    if verbose:
+        cmd.append("-" + "v" * verbose)
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    output = proc.stdout + proc.stderr
+    return ModuleRun(parse_result(proc.stdout) or parse_result(output), output, proc.returncode)
+
+
+def run_ansible_playbook(args: list[str], lab_dir: Path, timeout: float = 300) -> PlaybookRun:
+    cmd = [str(VENV_BIN / "ansible-playbook"), *args,
+           "-e", f"ansible_python_interpreter={VENV_PYTHON}"]
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab_dir)),
+                          capture_output=True, text=True, timeout=timeout)
+    return PlaybookRun(proc.stdout + proc.stderr, proc.returncode)
+
+
+# ---------------------------------------------------------------- lab read-back helpers
+
+def get_link(lab: Lab, name: str) -> tuple[int, Any]:
+    return lab.rest("GET", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{name}")
+
+
+def link_configs(lab: Lab, name: str) -> dict[str, dict]:
+    """``{config name: entry}`` of the link as the REST API returns them."""
+    status, body = lab.rest("GET", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{name}/configs")
+    assert status == 200, (status, body)
+    return {e["name"]: e for e in body["data"]}
+
+
+def link_names(lab: Lab) -> list[str]:
+    status, body = lab.rest("GET", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links")
+    assert status == 200, (status, body)
+    return [l["link_name"] for l in body["data"]]
+
+
+def mirror(lab: Lab, link: str, topic: str) -> tuple[int, Any]:
+    return lab.rest("GET", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{link}/mirrors/{topic}")
+
+
+def diff_text(output: str) -> str:
+    """The ``--- before / +++ after`` blocks that --diff printed (all of them, joined)."""
+    blocks = re.findall(r"^--- before.*?(?=^\S+ \| |^TASK |^PLAY |\Z)", output, re.M | re.S)
+    return "\n".join(blocks)
+
+
+def diff_has(output: str, sign: str, text: str) -> bool:
+    """True when the printed diff has a line ``<sign><indent><text>``."""
+    return re.search(rf"^{re.escape(sign)}\s*{re.escape(text)}\s*$", diff_text(output), re.M) is not None
+
+
+def delete_link(lab: Lab, name: str) -> None:
+    """Delete a link (force) if it exists: test cleanup, so idle links do not load the emulator."""
+    lab.rest("DELETE", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{name}",
+             params={"force": True})
+
+
+def create_link_via_rest(lab: Lab, name: str, **configs: str) -> None:
+    """Test setup: a plain link (no auto-create filters) made directly through the REST API."""
+    body = {"source_cluster_id": lab.source_cluster_id,
+            "configs": [{"name": "bootstrap.servers", "value": lab.source_bootstrap}]
+            + [{"name": k, "value": v} for k, v in configs.items()]}
+    status, resp = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links",
+                            body, params={"link_name": name})
+    assert status in (201, 204), (status, resp)
