@@ -7,11 +7,16 @@ run with the lab's REST options (see linkops_it.run_ansible_module).
 ``run_playbook(args, lab_dir)``: one ansible-playbook run.
 ``unique(prefix)``: a name with a uuid suffix, so tests never share names.
 ``link_name``: a fresh link name, the link deleted after the test.
+``migration``: the migrate.yml sequence (check, real, second run) on a lab of its
+own. It takes ~1 minute, mostly ansible start-up, so when test_migrate_playbook.py
+is selected it starts in a background thread at the beginning of the session and
+runs while the other tests run; the fixture waits for it.
 """
 
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,7 +26,8 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from linkops_it import (  # noqa: E402
-    ModuleRun, delete_link, run_ansible_module, run_ansible_playbook, start_lab, unique_name)
+    ModuleRun, delete_link, run_ansible_module, run_ansible_playbook, run_migration_sequence, start_lab,
+    unique_name)
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +59,26 @@ def link_name(lab):
     name = unique_name("it-link")
     yield name
     delete_link(lab, name)
+
+
+@pytest.fixture(scope="session")
+def _migration_future(tmp_path_factory):
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="migrate-yml")
+    future = executor.submit(run_migration_sequence, tmp_path_factory.mktemp("migrate-lab"))
+    yield future
+    try:
+        if future.exception() is None:
+            future.result()["lab"].stop()
+    finally:
+        executor.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_migration_early(request):
+    if any(Path(str(item.fspath)).name == "test_migrate_playbook.py" for item in request.session.items):
+        request.getfixturevalue("_migration_future")
+
+
+@pytest.fixture(scope="session")
+def migration(_migration_future):
+    return _migration_future.result(timeout=600)

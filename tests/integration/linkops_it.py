@@ -225,3 +225,31 @@ def create_link_via_rest(lab: Lab, name: str, **configs: str) -> None:
     status, resp = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links",
                             body, params={"link_name": name})
     assert status in (201, 204), (status, resp)
+
+
+# ---------------------------------------------------------------- migrate.yml sequence
+
+# the sync wait is bounded (documented inventory knob; default 150 x 2s) so a stuck lab fails in ~1 min
+MIGRATE_PLAYBOOK = ["-i", "playbooks/inventories/lab", "playbooks/migrate.yml", "-e", "migrate_sync_wait_retries=30"]
+
+
+def lab_state(lab: Lab) -> dict:
+    return {"links": link_names(lab), "destination_topics": set(lab.topics("destination")),
+            "source_topics": set(lab.topics("source"))}
+
+
+def run_migration_sequence(workdir: Path) -> dict:
+    """On a fresh lab of its own (migrate.yml uses fixed names): ``--check --diff``, then the
+    real run, then a second run. Returns the runs, the lab state after the check run, and the
+    lab, still running (the caller stops it)."""
+    lab = start_lab(workdir)
+    try:
+        runs: dict[str, Any] = {"lab": lab}
+        runs["check"] = run_ansible_playbook(MIGRATE_PLAYBOOK + ["--check", "--diff"], workdir)
+        runs["after_check"] = lab_state(lab)
+        runs["first"] = run_ansible_playbook(MIGRATE_PLAYBOOK, workdir)
+        runs["second"] = run_ansible_playbook(MIGRATE_PLAYBOOK, workdir)
+        return runs
+    except BaseException:
+        lab.stop()
+        raise

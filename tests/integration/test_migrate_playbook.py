@@ -1,0 +1,66 @@
+"""playbooks/migrate.yml with the lab inventory, on a fresh lab of its own.
+
+The playbook uses fixed names (test-topic, test-group, test-cluster-link), so it
+gets its own lab. The ``migration`` fixture (conftest.py) runs the sequence a
+user would: ``--check --diff`` first, then for real, then a second time; the
+tests look at what each run printed and at the lab afterwards.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from linkops_it import link_names
+
+LINK, TOPIC, GROUP = "test-cluster-link", "test-topic", "test-group"
+LINK_TASK = "Link | ensure the cluster link with its topic and consumer group filters"
+MIRRORS_TASK = "Mirrors | ensure a mirror topic for every topic to migrate"
+CUTOVER_TASK = "Cutover | promote the mirrors (lag-gated) and wait until they are writable topics"
+
+
+def test_check_run_creates_nothing(migration):
+    state = migration["after_check"]
+    assert LINK not in state["links"], migration["check"].output
+    assert TOPIC not in state["destination_topics"]
+    assert TOPIC not in state["source_topics"], "check mode seeded the lab data"
+    assert "Traceback" not in migration["check"].output
+    # it still showed what the link would be
+    assert f"+    link_name: {LINK}" in migration["check"].output
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: --check fails at the Mirrors task: mirror_topic in check mode "
+                   "fails with 'Link test-cluster-link does not exist ... create it with cluster_link first' "
+                   "because the link was only predicted by the check-mode Link task")
+def test_check_run_completes(migration):
+    check = migration["check"]
+    assert check.rc == 0, check.output
+    assert check.recap()["failed"] == 0
+
+
+def test_first_run_migrates_and_proves(migration):
+    first = migration["first"]
+    assert first.rc == 0, first.output
+    assert first.recap()["failed"] == 0
+    assert "PROVED: on the destination, test-topic holds records 1..5 at offsets 0..4" in first.output
+    status = first.task_status()
+    assert status[LINK_TASK] == "changed"
+    assert status[CUTOVER_TASK] == "changed"
+
+
+def test_second_run_changes_nothing(migration):
+    second = migration["second"]
+    assert second.rc == 0, second.output
+    status = second.task_status()
+    for task in (LINK_TASK, MIRRORS_TASK, CUTOVER_TASK):
+        assert status[task] == "ok", f"{task}: {status[task]}\n{second.output}"
+    assert second.recap()["changed"] == 0, second.output
+    assert "PROVED:" in second.output
+
+
+def test_destination_holds_the_migrated_data(migration):
+    lab = migration["lab"]
+    records = sorted((r for r in lab.consume("destination", TOPIC) if r["partition"] == 0),
+                     key=lambda r: r["offset"])
+    assert [(r["offset"], r["value"]) for r in records[:5]] == [(0, "1"), (1, "2"), (2, "3"), (3, "4"), (4, "5")]
+    assert lab.group_offsets("destination", GROUP).get(TOPIC) == {0: 5}
+    assert LINK in link_names(lab)
