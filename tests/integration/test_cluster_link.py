@@ -131,3 +131,29 @@ def test_link_secrets_are_never_shown(lab, run_module, link_name):
         assert configs[secret]["value"] is None
     assert canary not in json.dumps(configs)
     assert canary not in json.dumps(get_link(lab, name)[1])
+
+
+def test_link_secret_configs_and_jaas_line_are_never_shown(lab, run_module, link_name):
+    canaries = {key: f"CANARY-{uuid.uuid4().hex}" for key in (
+        "jaas", "ssl.keystore.key", "ssl.keystore.password", "ssl.truststore.certificates")}
+    jaas = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
+            f'username="link-user" password="{canaries["jaas"]}";')
+    args = link_args(lab, link_name, source_security_protocol="SASL_PLAINTEXT", source_sasl_mechanism="PLAIN",
+                     source_sasl_jaas_config=jaas,
+                     configs={k: v for k, v in canaries.items() if k != "jaas"})
+
+    run = run_module("cluster_link", args, diff=True, verbose=3)
+    assert run.rc == 0, run.output
+    assert set(run.result["link"]["secrets_set"]) == {"sasl.jaas.config", "ssl.keystore.key",
+                                                       "ssl.keystore.password", "ssl.truststore.certificates"}
+    for canary in canaries.values():
+        assert canary not in run.output
+    configs = link_configs(lab, link_name)
+    assert all(configs[k]["value"] is None for k in run.result["link"]["secrets_set"])
+
+    # a failed task (the server refuses an unknown config) does not show them either
+    failing = dict(args, name=link_name + "-x", configs=dict(args["configs"], **{"no.such.config": "1"}))
+    run = run_module("cluster_link", failing, diff=True, verbose=3)
+    assert run.rc != 0 and "no.such.config" in run.msg, run.output
+    for canary in canaries.values():
+        assert canary not in run.output
