@@ -671,6 +671,8 @@ class LinkWorker(threading.Thread):
         self._next_auto_create = 0.0
         self._next_offset_sync = 0.0
         self._failures = 0
+        # source (topic, partition) -> next offset the consumer will deliver
+        self._assigned: dict[tuple[str, int], int] = {}
 
     def stop(self) -> None:
         self._halt.set()
@@ -704,6 +706,7 @@ class LinkWorker(threading.Thread):
         if bootstrap == self._src_bootstrap and self._consumer is not None:
             return
         self._close_clients()
+        self._assigned = {}
         self._src_bootstrap = bootstrap
         src_extra = self.emu.client_config_for(bootstrap)
         self._consumer = Consumer(labkafka.client_conf(bootstrap, src_extra, kind="consumer", **{
@@ -862,6 +865,14 @@ class LinkWorker(threading.Thread):
 
     # -- copying
     def _copy(self, bootstrap: str, mirrors: list[Mirror]) -> bool:
+        """One copy round for the copyable mirrors of this link.
+
+        The source consumer keeps one assignment (every partition of every
+        copyable mirror, at the offset the destination expects next) across
+        rounds and is only re-assigned when that set or a position changes, so
+        prefetched records are never thrown away. Each round copies up to the
+        source high watermarks read at its start (or until ``copy_round_ms``),
+        flushes, and checks the destination high watermarks."""
         emu = self.emu
         src_admin = emu.admin_for(bootstrap)
         by_source: dict[tuple[str, int], Mirror] = {}
@@ -871,7 +882,8 @@ class LinkWorker(threading.Thread):
         src_wm = labkafka.watermarks(src_admin, by_source.keys(), timeout=5)
         dst_wm = labkafka.watermarks(emu.dest_admin, [(m.name, p) for (_, p), m in by_source.items()],
                                      timeout=5)
-        work: dict[tuple[str, int], list] = {}   # source tp -> [mirror, next, target]
+        want: dict[tuple[str, int], int] = {}
+        failed = False
         with emu.lock:
             for (st, p), m in by_source.items():
                 if m.status == "FAILED":
@@ -886,6 +898,7 @@ class LinkWorker(threading.Thread):
                            f"Partition {p} of mirror topic '{m.name}' has {dst - exp} record(s) the "
                            "link did not write: something produced to the mirror topic on the "
                            "destination (the lab broker does not make mirror topics read-only).")
+                    failed = True
                     continue
                 if dst < exp:
                     m.expected[p] = dst   # an earlier write did not land; resume from the broker
@@ -893,19 +906,22 @@ class LinkWorker(threading.Thread):
                     m.fail("UNEXPECTED_TRUNCATION",
                            f"Source partition {st}-{p} ends at {src}, before the mirror's {dst}: "
                            "the source topic was truncated or recreated.")
+                    failed = True
                     continue
-                if src > dst:
-                    work[(st, p)] = [m, dst, src]
-            failed = any(m.status == "FAILED" for m in mirrors)
+            for (st, p), m in by_source.items():
+                if m.status != "FAILED":
+                    want[(st, p)] = m.expected[p]
         if failed:
             emu.save()
-            work = {k: v for k, v in work.items() if v[0].status != "FAILED"}
-        if not work:
-            return False
         consumer, producer = self._consumer, self._producer
-        starts = {k: w[1] for k, w in work.items()}
-        consumer.assign([TopicPartition(st, p, w[1]) for (st, p), w in work.items()])
-        pending = set(work)
+        if want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
+            consumer.assign([TopicPartition(st, p, off) for (st, p), off in want.items()])
+            self._assigned = dict(want)
+        pending = {k for k, off in want.items() if src_wm[k] > off}
+        if not pending:
+            return False
+        starts = dict(want)
+        touched: set[tuple[str, int]] = set()
         delivery_errors: list[str] = []
 
         def on_delivery(err, _msg):
@@ -915,6 +931,7 @@ class LinkWorker(threading.Thread):
         deadline = time.monotonic() + emu.knobs["copy_round_ms"] / 1000
         gaps: list[tuple[Mirror, int, int, int]] = []
         copied = 0
+        assigned = self._assigned
         while pending and time.monotonic() < deadline and not self._halt.is_set():
             msgs = consumer.consume(num_messages=20000, timeout=0.1)
             for msg in msgs:
@@ -923,31 +940,34 @@ class LinkWorker(threading.Thread):
                         log.info("link %s: fetch error %s", self.link.name, msg.error())
                     continue
                 key = (msg.topic(), msg.partition())
-                w = work.get(key)
-                if w is None or key not in pending:
+                nxt = assigned.get(key)
+                if nxt is None:
                     continue
-                m, nxt = w[0], w[1]
                 off = msg.offset()
                 if off < nxt:
                     continue
+                m = by_source[key]
                 if off > nxt:
                     gaps.append((m, key[1], nxt, off))
+                    del assigned[key]          # re-assigned next round
                     pending.discard(key)
                     continue
                 ts_type, ts = msg.timestamp()
-                kwargs = {"partition": key[1], "key": msg.key(), "headers": msg.headers(),
-                          "on_delivery": on_delivery}
-                if ts_type != 0:
-                    kwargs["timestamp"] = ts
                 while True:
                     try:
-                        producer.produce(m.name, msg.value(), **kwargs)
+                        if ts_type:
+                            producer.produce(m.name, msg.value(), msg.key(), key[1], on_delivery,
+                                             timestamp=ts, headers=msg.headers())
+                        else:
+                            producer.produce(m.name, msg.value(), msg.key(), key[1], on_delivery,
+                                             headers=msg.headers())
                         break
                     except BufferError:
                         producer.poll(0.05)
-                w[1] = nxt + 1
+                assigned[key] = nxt + 1
+                touched.add(key)
                 copied += 1
-                if w[1] >= w[2]:
+                if nxt + 1 >= src_wm[key]:
                     pending.discard(key)
             producer.poll(0)
         remaining = producer.flush(30)
@@ -955,16 +975,18 @@ class LinkWorker(threading.Thread):
             log.warning("link %s: %d undelivered, errors %s", self.link.name, remaining,
                         delivery_errors[:2])
         # verify what landed
-        written = {(w[0].name, p): w for (st, p), w in work.items()}
-        after = labkafka.watermarks(emu.dest_admin, written.keys(), timeout=5)
+        check = {(by_source[k].name, k[1]): k for k in touched}
+        after = labkafka.watermarks(emu.dest_admin, check.keys(), timeout=5) if check else {}
         with emu.lock:
-            for (mt, p), w in written.items():
-                m, nxt = w[0], w[1]
+            for (mt, p), k in check.items():
+                m = by_source[k]
+                nxt = assigned.get(k, starts[k])
                 hw = after[(mt, p)]
                 if hw == nxt:
                     m.expected[p] = nxt
                 elif hw < nxt:
                     m.expected[p] = hw  # partial write: retried next round
+                    assigned.pop(k, None)
                 else:
                     m.fail("ILLEGAL_STATE",
                            f"Partition {p} of mirror topic '{mt}' ended at {hw} after copying up to "
@@ -988,7 +1010,7 @@ class LinkWorker(threading.Thread):
                            f"Source partition {m.source_topic}-{p} skips from offset {nxt} to {off} "
                            "(compaction or transaction markers); the lab cannot copy it with the "
                            "same offsets.")
-            if gaps or any(w[0].status == "FAILED" for w in work.values()):
+            if gaps or any(m.status == "FAILED" for m in mirrors):
                 emu.save()
         return copied > 0
 

@@ -43,7 +43,8 @@ LAB_DESTINATION_BOOTSTRAP (use external clusters instead of starting brokers),
 LAB_SOURCE_CLUSTER_ID / LAB_DESTINATION_CLUSTER_ID, LAB_SOURCE_CLIENT_CONFIG /
 LAB_DESTINATION_CLIENT_CONFIG (JSON dicts of librdkafka settings),
 LAB_REST_USERNAME / LAB_REST_PASSWORD, LAB_EMULATOR_PORT, LAB_SOURCE_PORT /
-LAB_DESTINATION_PORT, and the timing knobs LAB_PENDING_STOPPED_MS,
+LAB_DESTINATION_PORT, LAB_EXTERNAL_READY_TIMEOUT (seconds to wait for an
+external cluster, default 15), and the timing knobs LAB_PENDING_STOPPED_MS,
 LAB_PENDING_MIRROR_MS, LAB_AUTO_CREATE_INTERVAL_MS, LAB_COPY_INTERVAL_MS,
 LAB_METADATA_INTERVAL_MS. See docs/lab.md.
 """
@@ -103,6 +104,18 @@ def free_port() -> int:
 
 
 def noida_binary() -> str:
+    """The noida-db server binary itself. The ``noida-db`` console script is a
+    Python wrapper that runs it as a child; starting the binary directly keeps
+    it a direct child of the lab, so PR_SET_PDEATHSIG reaches it."""
+    try:
+        from importlib.resources import files
+        binary = Path(str(files("noida_db").joinpath("noida-db")))
+        if binary.is_file():
+            if not os.access(binary, os.X_OK):
+                os.chmod(binary, 0o755)
+            return str(binary)
+    except (ImportError, OSError):
+        pass
     cand = Path(sys.executable).parent / "noida-db"
     if cand.exists():
         return str(cand)
@@ -293,8 +306,9 @@ class Lab:
         for role in to_wait:
             c = clusters[role]
             try:
+                ext_timeout = float(os.environ.get("LAB_EXTERNAL_READY_TIMEOUT") or 15)
                 reported = labkafka.wait_ready(c["bootstrap"], c["client_config"],
-                                               timeout=15 if c["external"] else ready_timeout)
+                                               timeout=ext_timeout if c["external"] else ready_timeout)
             except LabKafkaError as exc:
                 hint = ""
                 if c["external"]:
