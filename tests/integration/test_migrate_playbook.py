@@ -35,6 +35,8 @@ def test_check_run_completes(migration):
     check = migration["check"]
     assert check.rc == 0, check.output
     assert check.recap()["failed"] == 0
+    # it predicts the mirror the real run creates
+    assert check.task_status()[MIRRORS_TASK] == "changed", check.output
 
 
 def test_first_run_migrates_and_proves(migration):
