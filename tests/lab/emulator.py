@@ -331,15 +331,22 @@ class Emulator:
     def lags(self, link: Link, mirrors: list[Mirror]) -> dict[str, list[dict]]:
         """Per-mirror ``mirror_lags`` from fresh watermarks (one batched
         ListOffsets request per cluster)."""
+        return self.lags_checked(link, mirrors)[0]
+
+    def lags_checked(self, link: Link, mirrors: list[Mirror]) -> tuple[dict[str, list[dict]], bool]:
+        """``(lags, source_read)``: ``source_read`` is False when the source
+        watermarks could not be read now (the lags then use the last fetch)."""
         live = [m for m in mirrors if m.status != "STOPPED" or m.frozen_lags is None]
         src_tps = [(m.source_topic, p) for m in live for p in range(m.num_partitions)]
         dst_tps = [(m.name, p) for m in live for p in range(m.num_partitions)]
         src_wm: dict = {}
         dst_wm: dict = {}
+        source_read = not src_tps
         bootstrap = link.config("bootstrap.servers")
         if src_tps and link.available:
             try:
                 src_wm = labkafka.watermarks(self.admin_for(bootstrap), src_tps, timeout=3)
+                source_read = True
             except Exception as exc:  # source unreachable: fall back to the last fetch
                 log.info("source watermarks for link %s unavailable: %s", link.name, exc)
         if dst_tps:
@@ -360,7 +367,7 @@ class Emulator:
                 lags.append({"partition": p, "lag": lag,
                              "last_source_fetch_offset": m.last_fetch.get(p, src if src is not None else -1)})
             out[m.name] = lags
-        return out
+        return out, source_read
 
     # -- links
     def create_link(self, name: str, body: dict, validate_only: bool, validate_link: bool) -> None:
@@ -590,7 +597,7 @@ class Emulator:
                 raise ApiError(400, 400, "One of mirror_topic_names or mirror_topic_name_pattern "
                                          "is required.")
             mirrors = [link.mirrors[n] for n in targets if n in link.mirrors]
-        lags = self.lags(link, mirrors)
+        lags, source_read = self.lags_checked(link, mirrors)
         results = []
         changed = False
         with self.lock:
@@ -601,6 +608,9 @@ class Emulator:
                                                f"link '{link_name}'.", []))
                     continue
                 err = self._transition_error(link, m, action, lags[name])
+                if err is None and action == "promote" and not source_read:
+                    err = (f"Topic '{name}' cannot be promoted because the source cluster cannot "
+                           "be reached to check the mirror lag; use failover instead.")
                 if err:
                     results.append((name, 400, err, lags[name]))
                     continue
@@ -762,7 +772,7 @@ class LinkWorker(threading.Thread):
     def _refresh_metadata(self, bootstrap: str) -> None:
         emu, link = self.emu, self.link
         try:
-            self._src_topics = labkafka.topic_partitions(emu.admin_for(bootstrap), timeout=3)
+            self._src_topics = labkafka.topic_partitions(emu.admin_for(bootstrap), timeout=2)
             ok, err = True, None
         except Exception as exc:
             ok, err = False, str(exc)

@@ -274,6 +274,15 @@ class Lab:
         info: dict[str, Any] = {"workdir": str(workdir), "pids": {}, "logs": {}, "external": {}}
         base_cfg = dict(BASE_CLIENT_CONFIG)
         clusters: dict[str, dict] = {}
+        # --keep-data reuses the ports of the previous run: links keep pointing at them
+        ports_file = workdir / "ports.json"
+        old_ports: dict = {}
+        if keep_data and ports_file.exists():
+            try:
+                old_ports = json.loads(ports_file.read_text())
+            except (OSError, json.JSONDecodeError):
+                old_ports = {}
+        new_ports: dict = {}
         to_wait = []
         for role in CLUSTERS:
             up = role.upper()
@@ -289,7 +298,8 @@ class Lab:
             if data_dir.exists() and not keep_data:
                 shutil.rmtree(data_dir)
             data_dir.mkdir(parents=True, exist_ok=True)
-            port = int(os.environ.get(f"LAB_{up}_PORT") or 0) or free_port()
+            port = int(os.environ.get(f"LAB_{up}_PORT") or 0) or old_ports.get(role) or free_port()
+            new_ports[role] = port
             log_path = workdir / f"{role}-broker.log"
             cmd = [noida_binary(), "start", "--data-dir", str(data_dir), "--only", "kafka",
                    "--kafka-port", str(port), "--host", "127.0.0.1"]
@@ -341,7 +351,7 @@ class Lab:
             port_file.unlink()
         emu_cfg = {
             "host": "127.0.0.1",
-            "port": int(os.environ.get("LAB_EMULATOR_PORT") or 0),
+            "port": int(os.environ.get("LAB_EMULATOR_PORT") or 0) or old_ports.get("emulator", 0),
             "username": username,
             "password": password,
             "destination": {k: clusters["destination"][k]
@@ -371,6 +381,8 @@ class Lab:
                 raise LabError(f"emulator did not start within {ready_timeout}s; see {log_path}")
             time.sleep(0.05)
         port = int(port_file.read_text())
+        new_ports["emulator"] = port
+        _write_private(ports_file, json.dumps(new_ports))
         info.update({
             "rest_url": f"http://127.0.0.1:{port}/kafka",
             "rest_username": username,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lab import Lab, pid_alive
-from labtesting import unique
+from labtesting import unique, wait_until
 
 LABCTL = Path(__file__).resolve().parent / "labctl.py"
 REPO = LABCTL.parents[2]
@@ -124,3 +124,27 @@ def test_knobs(lab):
     lab.knobs(pending_stopped_ms=before["pending_stopped_ms"])
     with pytest.raises(Exception):
         lab.knobs(no_such_knob=1)
+
+
+def test_restart_with_keep_data_resumes_mirroring(tmp_path):
+    d = tmp_path / "lab"
+    with Lab.start(d, knobs={"pending_mirror_ms": 50}) as first:
+        D = first.destination_cluster_id
+        first.create_topic("source", "kept", 2)
+        first.produce("source", "kept", [{"partition": i % 2, "value": str(i)} for i in range(6)])
+        assert first.rest("POST", f"/v3/clusters/{D}/links", {
+            "source_cluster_id": first.source_cluster_id,
+            "configs": [{"name": "bootstrap.servers", "value": first.source_bootstrap}]},
+            params={"link_name": "L"})[0] == 204
+        assert first.rest("POST", f"/v3/clusters/{D}/links/L/mirrors",
+                          {"source_topic_name": "kept"})[0] == 204
+        wait_until(lambda: first.end_offsets("destination", "kept") == {0: 3, 1: 3}, 15, "copy")
+        bootstrap = first.source_bootstrap
+    with Lab.start(d, keep_data=True) as second:
+        assert second.source_bootstrap == bootstrap      # the link's bootstrap.servers still works
+        second.produce("source", "kept", [{"partition": 0, "value": "after restart"}])
+        wait_until(lambda: second.end_offsets("destination", "kept") == {0: 4, 1: 3}, 15,
+                   "copy after restart")
+        status, m = second.rest("GET", f"/v3/clusters/{D}/links/L/mirrors/kept")
+        assert status == 200 and m["mirror_status"] == "ACTIVE"
+        assert second.consume("destination", "kept") == second.consume("source", "kept")

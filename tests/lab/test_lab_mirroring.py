@@ -280,3 +280,27 @@ def test_source_partitions_added_are_mirrored(rest, lab, link):
     wait_until(lambda: rest.mirror(link, topic)["num_partitions"] == 3, 15, "3 partitions")
     rest.wait_mirror(link, topic)
     assert lab.consume("destination", topic) == lab.consume("source", topic)
+
+
+def test_deleting_the_mirror_topic_removes_the_mirror(rest, lab, link):
+    topic = unique("gone")
+    lab.create_topic("source", topic, 1)
+    rest.create_mirror(link, topic)
+    rest.wait_mirror(link, topic)
+    list(lab.admin("destination").delete_topics([topic]).values())[0].result()
+    wait_until(lambda: rest("GET", f"/clusters/{{D}}/links/{link}/mirrors/{topic}")[0] == 404, 15,
+               "the mirror to disappear")
+    _, info = rest("GET", f"/clusters/{{D}}/links/{link}", expect=200)
+    assert topic not in info["topic_names"]
+
+
+def test_unreachable_source_makes_link_unavailable(rest, lab):
+    name = unique("down")
+    rest.create_link(name, configs={"bootstrap.servers": "127.0.0.1:1"},
+                     params={"validate_link": False})
+    link = wait_until(lambda: (lambda l: l if l["link_state"] == "UNAVAILABLE" else None)(
+        rest("GET", f"/clusters/{{D}}/links/{name}", expect=200)[1]), 20, "link UNAVAILABLE")
+    assert link["link_error"] == "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR" and link["link_error_message"]
+    status, err = rest("POST", f"/clusters/{{D}}/links/{name}/mirrors", {"source_topic_name": "x"})
+    assert status >= 500 and err["error_code"] == 50003
+    rest("DELETE", f"/clusters/{{D}}/links/{name}", expect=200)
