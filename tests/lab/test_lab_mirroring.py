@@ -304,3 +304,35 @@ def test_unreachable_source_makes_link_unavailable(rest, lab):
     status, err = rest("POST", f"/clusters/{{D}}/links/{name}/mirrors", {"source_topic_name": "x"})
     assert status >= 500 and err["error_code"] == 50003
     rest("DELETE", f"/clusters/{{D}}/links/{name}", expect=200)
+
+
+def test_offset_sync_skips_groups_active_on_destination(rest, lab):
+    from confluent_kafka import Consumer
+    name = unique("busy")
+    rest.create_link(name, configs={"consumer.offset.sync.enable": "true",
+                                    "consumer.offset.sync.ms": "300",
+                                    "consumer.offset.group.filters": group_filter("*", pattern="LITERAL")})
+    topic, group = unique("busy"), unique("active-group")
+    lab.create_topic("source", topic, 1)
+    lab.produce("source", topic, sample_records(5, 1))
+    rest.create_mirror(name, topic)
+    rest.wait_mirror(name, topic)
+    member = Consumer(lab.client_conf("destination", **{"group.id": group, "enable.auto.commit": False,
+                                                          "auto.offset.reset": "latest"}))
+    try:
+        member.subscribe([topic])
+        wait_until(lambda: member.poll(0.2) is None and member.assignment(), 20, "a group member")
+        lab.consume("source", topic, group=group, commit=True)
+
+        def in_use():
+            _, link = rest("GET", f"/clusters/{{D}}/links/{name}", params={"include_tasks": True})
+            task = {t["task_name"]: t for t in link["tasks"]}["ConsumerOffsetSync"]
+            return [e for e in task["errors"] if e["error_code"] == "CONSUMER_GROUP_IN_USE_ERROR"
+                    and group in e["error_message"]]
+        wait_until(in_use, 15, "CONSUMER_GROUP_IN_USE_ERROR for the active group")
+        assert lab.group_offsets("destination", group) == {}
+    finally:
+        member.close()
+    wait_until(lambda: lab.group_offsets("destination", group).get(topic) == {0: 5}, 20,
+               "offsets synced once the group is empty")
+    rest("DELETE", f"/clusters/{{D}}/links/{name}", params={"force": True}, expect=200)
