@@ -71,6 +71,11 @@ DEFAULT_KNOBS = {
     "copy_paused": False,
     # max time one copy round may take before state is re-read
     "copy_round_ms": 2000,
+    # lab-only fault injection for REST clients: a list of
+    # {"status": 429|5xx|..., "count": N, "method": "GET"?, "path_contains": "..."?};
+    # matching authenticated /v3 requests get that status (429: Jetty HTML page,
+    # others: {"error_code": 50003 or status, "message": ...}) until count is used up
+    "inject_errors": [],
 }
 
 MIRROR_STATUSES = ("ACTIVE", "FAILED", "LINK_FAILED", "LINK_PAUSED", "PAUSED", "PENDING_STOPPED",
@@ -1490,15 +1495,50 @@ class Api:
     def lab_knobs(self, req):
         if req.method == "PUT":
             body = req.json_body(required=True)
+            if not isinstance(body, dict):
+                raise ApiError(400, 400, "Request body must be a JSON object of knobs.")
             unknown = set(body) - set(DEFAULT_KNOBS)
             if unknown:
                 raise bad_request(f"Unknown knob(s): {sorted(unknown)}")
+            faults = body.get("inject_errors")
+            if faults is not None and (not isinstance(faults, list) or not all(
+                    isinstance(f, dict) and "status" in f for f in faults)):
+                raise bad_request("inject_errors must be a list of {status, count?, method?, "
+                                  "path_contains?} objects.")
             with self.emu.lock:
                 self.emu.knobs.update(body)
-        return 200, dict(self.emu.knobs)
+        with self.emu.lock:
+            return 200, json.loads(json.dumps(self.emu.knobs))
+
+    JETTY_429 = ("<html> <head> <meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>"
+                 " <title>Error 429 Too Many Requests</title> </head> <body> <h2>HTTP ERROR 429 Too "
+                 "Many Requests</h2> </body> </html>")
+
+    def injected(self, req):
+        """A fault from the ``inject_errors`` knob for this request, or None."""
+        with self.emu.lock:
+            for rule in self.emu.knobs.get("inject_errors") or []:
+                if rule.get("count", 1) <= 0:
+                    continue
+                if rule.get("method") and rule["method"].upper() != req.method:
+                    continue
+                if rule.get("path_contains") and rule["path_contains"] not in req.path:
+                    continue
+                rule["count"] = rule.get("count", 1) - 1
+                status = int(rule.get("status", 503))
+                if status == 429:
+                    return 429, RawBody(self.JETTY_429, "text/html;charset=utf-8")
+                code = 50003 if status >= 500 else status
+                return status, {"error_code": code,
+                                "message": rule.get("message") or f"Injected lab error {status}"}
+        return None
 
     def dispatch(self, req):
         path = req.path
+        if not path.startswith("/lab/"):
+            fault = self.injected(req)
+            if fault:
+                return fault
         if path in ("/lab/v1/knobs",) and req.method in ("GET", "PUT"):
             return self.lab_knobs(req)
         if path == "/lab/v1/health" and req.method == "GET":
@@ -1517,6 +1557,13 @@ class Api:
                         return fn(req, **kwargs)
                 break
         raise ApiError(404, 404, "HTTP 404 Not Found")
+
+
+class RawBody:
+    """A non-JSON response body."""
+
+    def __init__(self, text: str, content_type: str):
+        self.text, self.content_type = text, content_type
 
 
 class Request:
@@ -1577,9 +1624,12 @@ def make_handler(api: Api, username: str, password: str):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            data = json.dumps(body).encode()
+            if isinstance(body, RawBody):
+                data, ctype = body.text.encode(), body.content_type
+            else:
+                data, ctype = json.dumps(body).encode(), "application/json"
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -104,9 +104,12 @@ class SpecChecker:
         args = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (query or {}).items()}
         full = path + ("?" + urlencode(args) if args else "")
         request = MockRequest(SERVER, method.lower(), path, args=args)
-        data = b"" if body is None else json.dumps(body).encode()
-        response = MockResponse(data, status_code=status,
-                                content_type="application/json" if body is not None else None)
+        if isinstance(body, str):  # non-JSON body, e.g. the 429 HTML page
+            data, ctype = body.encode(), "text/html"
+        else:
+            data = b"" if body is None else json.dumps(body).encode()
+            ctype = "application/json" if body is not None else None
+        response = MockResponse(data, status_code=status, content_type=ctype)
         try:
             self.openapi.validate_response(request, response)
         except Exception as exc:  # openapi-core raises nested validation errors

@@ -317,3 +317,18 @@ def test_spec_checker_rejects_bad_bodies(spec, lab):
             spec.check("GET", path, 200, bad)
     with pytest.raises(AssertionError):
         spec.check("GET", path, 404, {"error_code": "x"})
+
+
+def test_fault_injection_knob(rest, lab):
+    """``inject_errors`` lets client tests see 429 (Jetty HTML, as in the spec) and 5xx."""
+    lab.knobs(inject_errors=[{"status": 429, "count": 1, "method": "GET", "path_contains": "/links"},
+                             {"status": 503, "count": 1, "path_contains": "/links"}])
+    try:
+        status, body = rest("GET", "/clusters/{D}/links")
+        assert status == 429 and "Too Many Requests" in body
+        status, body = rest("GET", "/clusters/{D}/links")
+        assert status == 503 and body["error_code"] == 50003
+        rest("GET", "/clusters/{D}/links", expect=200)
+        assert all(f["count"] == 0 for f in lab.knobs()["inject_errors"])
+    finally:
+        lab.knobs(inject_errors=[])
