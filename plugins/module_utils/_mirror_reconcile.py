@@ -71,15 +71,20 @@ class MirrorReconciler:
         self._sleep = sleep
         self._clock = clock
         self.mirrors = {}
+        self.link_missing = False
 
-    def refresh(self):
+    def refresh(self, missing_link_ok=False):
+        """Read the link's mirrors. A missing link fails, or with missing_link_ok counts as no mirrors."""
         try:
             self.mirrors = m.list_mirrors(self.client, self.link)
         except RestError as exc:
-            if exc.status == 404:
+            if exc.status != 404:
+                raise
+            if not missing_link_ok:
                 raise MirrorFailure('Link %s does not exist on cluster %s; create it with '
                                     'linkops.cluster_linking.cluster_link first.' % (self.link, self.client.cluster_id))
-            raise
+            self.link_missing = True
+            self.mirrors = {}
         return self.mirrors
 
     def results(self, names, before, actions):
@@ -111,7 +116,8 @@ class MirrorReconciler:
     def ensure_exists(self, topics, check_mode, wait, allow_stopped):
         """Create the mirrors that are missing (state active; state present with allow_stopped)."""
         names = [name for name, dummy in topics]
-        self.refresh()
+        # In check mode the link may be one an earlier task only predicted: then every mirror is to be created.
+        self.refresh(missing_link_ok=check_mode)
         before = dict((n, self.mirrors[n]['mirror_status']) for n in names if n in self.mirrors)
         stopped = [n for n in names if before.get(n) in m.STOPPING_STATES]
         if stopped and not allow_stopped:

@@ -27,7 +27,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Predicts which topics would be created, promoted or failed over, without waiting or calling any write.
+    details:
+      - Predicts which topics would be created, promoted or failed over, without waiting or calling any write.
+      - With O(state=present) or O(state=active), a link that does not exist yet (one an earlier check-mode
+        task would create) predicts that every listed mirror is created, with a warning.
   diff_mode:
     support: full
     details: Shows the status of each listed topic before and after.
@@ -202,6 +205,9 @@ def main():
     except RestError as exc:
         module.fail_json(msg=exc.message, rest_requests=client.request_count, **exc.to_result())
 
+    if reconciler.link_missing:
+        module.warn('Link %s does not exist yet; check mode predicts that every listed mirror is created.'
+                    % p['link_name'])
     result = dict(changed=changed, topics=rows, rest_requests=client.request_count,
                   changed_topics=[r['mirror_topic_name'] for r in rows if r['action'] != 'none'])
     if module._diff:

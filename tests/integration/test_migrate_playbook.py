@@ -28,9 +28,6 @@ def test_check_run_creates_nothing(migration):
     assert f"+    link_name: {LINK}" in migration["check"].output
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: --check fails at the Mirrors task: mirror_topic in check mode "
-                   "fails with 'Link test-cluster-link does not exist ... create it with cluster_link first' "
-                   "because the link was only predicted by the check-mode Link task")
 def test_check_run_completes(migration):
     check = migration["check"]
     assert check.rc == 0, check.output
