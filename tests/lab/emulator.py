@@ -43,7 +43,14 @@ from confluent_kafka import (
     Producer,
     TopicPartition,
 )
-from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewPartitions,
+    NewTopic,
+)
 
 import labkafka
 from linkconfigs import (
@@ -130,6 +137,8 @@ class Mirror:
         self.expected: dict[int, int] = {}
         # partition -> source high watermark seen at the last fetch
         self.last_fetch: dict[int, int] = {}
+        # topic configs the link copied from the source topic
+        self.synced_configs: dict[str, str] = {}
 
     def set_status(self, status: str) -> None:
         if status != self.status:
@@ -147,7 +156,7 @@ class Mirror:
                 "num_partitions": self.num_partitions, "status": self.status,
                 "state_time_ms": self.state_time_ms, "error": self.error,
                 "transition_errors": self.transition_errors, "stop_kind": self.stop_kind,
-                "frozen_lags": self.frozen_lags}
+                "frozen_lags": self.frozen_lags, "synced_configs": self.synced_configs}
 
     @classmethod
     def from_state(cls, link_name: str, st: dict) -> "Mirror":
@@ -157,6 +166,7 @@ class Mirror:
         m.transition_errors = st.get("transition_errors", [])
         m.stop_kind = st.get("stop_kind")
         m.frozen_lags = st.get("frozen_lags")
+        m.synced_configs = st.get("synced_configs") or {}
         if m.status == "PENDING_STOPPED":
             m.pending_until = time.monotonic()
         return m
@@ -544,7 +554,8 @@ class Emulator:
         dest_topics = labkafka.topic_partitions(self.dest_admin, timeout=5)
         if mirror_name in dest_topics:
             raise bad_request(f"Topic '{mirror_name}' already exists.")
-        topic_configs = self._source_topic_configs(bootstrap, source)
+        source_configs = self._source_topic_configs(bootstrap, source)
+        topic_configs = dict(source_configs)
         topic_configs.update({c["name"]: c.get("value") for c in configs
                               if c.get("value") is not None})
         futs = self.dest_admin.create_topics(
@@ -564,6 +575,7 @@ class Emulator:
             m = Mirror(link_name, mirror_name, source, num_partitions)
             m.pending_until = time.monotonic() + self.knobs["pending_mirror_ms"] / 1000
             m.expected = {p: 0 for p in range(num_partitions)}
+            m.synced_configs = source_configs
             link.mirrors[mirror_name] = m
             self.save()
         log.info("%s: created mirror %s of %s on link %s (%d partitions)", origin, mirror_name,
@@ -580,7 +592,7 @@ class Emulator:
             return {}
         return {n: c.value for n, c in res.items()
                 if not c.is_default and c.value is not None and not c.is_sensitive
-                and c.source == 1}
+                and int(c.source) == 1}
 
     def alter_mirrors(self, link_name: str, action: str, body: dict,
                       validate_only: bool) -> list[dict]:
@@ -685,6 +697,7 @@ class LinkWorker(threading.Thread):
         self._next_metadata = 0.0
         self._next_auto_create = 0.0
         self._next_offset_sync = 0.0
+        self._next_config_sync = 0.0
         self._failures = 0
         # source (topic, partition) -> next offset the consumer will deliver
         self._assigned: dict[tuple[str, int], int] = {}
@@ -769,6 +782,12 @@ class LinkWorker(threading.Thread):
             if enabled and not link.paused:
                 self._sync_offsets(bootstrap)
             self._next_offset_sync = time.monotonic() + max(interval, 100) / 1000
+        if link.available and time.monotonic() >= self._next_config_sync:
+            with emu.lock:
+                interval = link.int_config("topic.config.sync.ms")
+            if not link.paused:
+                self._sync_topic_configs(bootstrap)
+            self._next_config_sync = time.monotonic() + max(interval, 200) / 1000
         if link.available and time.monotonic() >= self._next_auto_create:
             self._auto_create()
             self._next_auto_create = time.monotonic() + emu.knobs["auto_create_interval_ms"] / 1000
@@ -1126,6 +1145,50 @@ class LinkWorker(threading.Thread):
                 errors.append({"error_code": "INTERNAL_ERROR",
                                "error_message": f"Writing offsets of group '{g}' failed: {exc}"})
         link.task_errors["ConsumerOffsetSync"] = errors
+
+    # -- topic configs
+    def _sync_topic_configs(self, bootstrap: str) -> None:
+        """Copy changed dynamic topic configs of the source topics to their
+        mirrors (two batched DescribeConfigs, one IncrementalAlterConfigs)."""
+        emu, link = self.emu, self.link
+        with emu.lock:
+            mirrors = [m for m in link.mirrors.values() if m.status in ("ACTIVE", "PAUSED")]
+        if not mirrors:
+            return
+        try:
+            futs = emu.admin_for(bootstrap).describe_configs(
+                [ConfigResource("topic", m.source_topic) for m in mirrors], request_timeout=5)
+            src = {}
+            for res, fut in futs.items():
+                src[res.name] = {n: c.value for n, c in fut.result().items()
+                                 if int(c.source) == 1 and c.value is not None and not c.is_sensitive}
+        except Exception as exc:
+            log.info("link %s: topic config sync skipped: %s", link.name, exc)
+            return
+        changes = []
+        for m in mirrors:
+            want = src.get(m.source_topic, {})
+            ops = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                   for k, v in sorted(want.items()) if m.synced_configs.get(k) != v]
+            ops += [ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE)
+                    for k in sorted(m.synced_configs) if k not in want]
+            if ops:
+                changes.append((m, want, ops))
+        if not changes:
+            return
+        futs = emu.dest_admin.incremental_alter_configs(
+            [ConfigResource("topic", m.name, incremental_configs=ops) for m, _, ops in changes],
+            request_timeout=10)
+        results = {res.name: fut for res, fut in futs.items()}
+        with emu.lock:
+            for m, want, _ in changes:
+                try:
+                    results[m.name].result()
+                    m.synced_configs = dict(want)
+                    log.info("link %s: synced topic configs of %s", link.name, m.name)
+                except Exception as exc:
+                    log.warning("link %s: topic config sync of %s failed: %s", link.name, m.name, exc)
+            emu.save()
 
     # -- auto-create
     def _auto_create(self) -> None:

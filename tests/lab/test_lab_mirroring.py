@@ -336,3 +336,27 @@ def test_offset_sync_skips_groups_active_on_destination(rest, lab):
     wait_until(lambda: lab.group_offsets("destination", group).get(topic) == {0: 5}, 20,
                "offsets synced once the group is empty")
     rest("DELETE", f"/clusters/{{D}}/links/{name}", params={"force": True}, expect=200)
+
+
+def test_topic_configs_follow_the_source(rest, lab):
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
+    name = unique("tcfg")
+    rest.create_link(name, configs={"topic.config.sync.ms": "300"})
+    topic = unique("cfg")
+    lab.create_topic("source", topic, 1, {"retention.ms": "86400000"})
+    rest.create_mirror(name, topic)
+    rest.wait_mirror(name, topic)
+
+    def dest_configs():
+        res = list(lab.admin("destination").describe_configs(
+            [ConfigResource("topic", topic)]).values())[0].result()
+        return {n: c.value for n, c in res.items() if not c.is_default}
+    assert dest_configs().get("retention.ms") == "86400000"      # copied at creation
+    change = ConfigResource("topic", topic, incremental_configs=[
+        ConfigEntry("retention.ms", "172800000", incremental_operation=AlterConfigOpType.SET),
+        ConfigEntry("max.message.bytes", "2000000", incremental_operation=AlterConfigOpType.SET)])
+    list(lab.admin("source").incremental_alter_configs([change]).values())[0].result()
+    wait_until(lambda: (lambda c: c.get("retention.ms") == "172800000"
+                        and c.get("max.message.bytes") == "2000000")(dest_configs()), 15,
+               "changed topic configs on the mirror")
+    rest("DELETE", f"/clusters/{{D}}/links/{name}", params={"force": True}, expect=200)
