@@ -164,7 +164,7 @@ def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool 
     if verbose:
         cmd.append("-" + "v" * verbose)
     proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
     output = proc.stdout + proc.stderr
     return ModuleRun(parse_result(proc.stdout) or parse_result(output), output, proc.returncode)
 
@@ -173,7 +173,7 @@ def run_ansible_playbook(args: list[str], lab_dir: Path, timeout: float = 300) -
     cmd = [str(VENV_BIN / "ansible-playbook"), *args,
            "-e", f"ansible_python_interpreter={VENV_PYTHON}"]
     proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab_dir)),
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
     return PlaybookRun(proc.stdout + proc.stderr, proc.returncode)
 
 

@@ -30,7 +30,7 @@ def test_link_check_apply_idempotent_modify_delete(lab, run_module, link_name):
     assert diff_has(run.output, "-", "{}"), run.output
     assert diff_has(run.output, "+", f"link_name: {name}"), run.output
     assert diff_has(run.output, "+", "consumer.offset.sync.ms: '10000'"), run.output
-    status, _ = get_link(lab, name)
+    status, dummy = get_link(lab, name)
     assert status == 404, "check mode created the link"
 
     # 2. apply: the link exists with the configs asked for
@@ -144,8 +144,8 @@ def test_link_secret_configs_and_jaas_line_are_never_shown(lab, run_module, link
 
     run = run_module("cluster_link", args, diff=True, verbose=3)
     assert run.rc == 0, run.output
-    assert set(run.result["link"]["secrets_set"]) == {"sasl.jaas.config", "ssl.keystore.key",
-                                                       "ssl.keystore.password", "ssl.truststore.certificates"}
+    assert set(run.result["link"]["secrets_set"]) == {
+        "sasl.jaas.config", "ssl.keystore.key", "ssl.keystore.password", "ssl.truststore.certificates"}
     for canary in canaries.values():
         assert canary not in run.output
     configs = link_configs(lab, link_name)

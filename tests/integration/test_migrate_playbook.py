@@ -8,7 +8,6 @@ tests look at what each run printed and at the lab afterwards.
 
 from __future__ import annotations
 
-import pytest
 
 from linkops_it import link_names
 
