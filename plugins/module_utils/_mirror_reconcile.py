@@ -125,6 +125,16 @@ class MirrorReconciler:
                                 'become a mirror again without deleting it first.' % ', '.join(stopped),
                                 self.results(names, before, {}))
         missing = [(n, s) for n, s in topics if n not in self.mirrors]
+        if missing:
+            # A mirror cannot be created over an existing topic: find such clashes before creating any.
+            clashes = sorted(set(n for n, dummy in missing) & m.list_topic_names(self.client))
+            if clashes:
+                raise MirrorFailure('%s already %s on cluster %s as a topic that is not a mirror of link %s; '
+                                    'nothing was created. Delete %s or leave %s out of topics.'
+                                    % (', '.join(clashes), 'exists' if len(clashes) == 1 else 'exist',
+                                       self.client.cluster_id, self.link,
+                                       'it' if len(clashes) == 1 else 'them', 'it' if len(clashes) == 1 else 'them'),
+                                    self.results(names, before, {}))
         actions = dict((n, 'created') for n, dummy in missing)
         if check_mode or not missing:
             return bool(missing), self.results(names, before, actions)

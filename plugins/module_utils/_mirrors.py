@@ -48,6 +48,11 @@ def list_mirrors(client, link_name):
     return dict((m['mirror_topic_name'], m) for m in data)
 
 
+def list_topic_names(client):
+    """Names of all topics on the cluster (GET /topics); one request."""
+    return set(t['topic_name'] for t in client.cluster('GET', '/topics').get('data') or [])
+
+
 def create_mirror(client, link_name, mirror_topic_name, source_topic_name=None, configs=None):
     body = {'source_topic_name': source_topic_name or mirror_topic_name}
     if source_topic_name and source_topic_name != mirror_topic_name:

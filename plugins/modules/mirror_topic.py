@@ -83,6 +83,8 @@ notes:
   - Each poll reads all mirrors of the link in one request, however many topics are listed.
   - Creating a mirror is one request per new topic (the REST API has no batch create); promote and failover
     are one request for all listed topics.
+  - Before creating mirrors the module lists the cluster's topics once (C(GET /topics)); when a listed topic
+    already exists there as a topic that is not a mirror of the link, the task fails before creating any.
 seealso:
   - module: linkops.cluster_linking.cluster_link
   - module: linkops.cluster_linking.mirror_topic_info

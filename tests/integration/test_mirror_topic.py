@@ -174,9 +174,6 @@ def test_promote_batch_with_a_non_mirror_topic_changes_nothing(lab, run_module, 
     assert topic_state(lab, link_name, topic) == "ACTIVE", "the mirror in the failed batch was promoted"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mirror_topic state=active creates the other mirrors of the "
-                   "batch before it finds that one listed topic already exists on the destination as a "
-                   "normal topic (it only checks per-topic create results, not existence up front)")
 def test_create_batch_with_an_existing_non_mirror_topic_changes_nothing(lab, run_module, unique, link_name):
     new, plain = unique("it-new"), unique("it-plain")
     lab.create_topic(S, new, partitions=1)

@@ -1244,6 +1244,7 @@ class Api:
         self.routes = [
             (r"/clusters", {"GET": self.list_clusters}),
             (rf"/clusters/{c}", {"GET": self.get_cluster}),
+            (rf"/clusters/{c}/topics", {"GET": self.list_topics}),
             (rf"/clusters/{c}/links", {"GET": self.list_links, "POST": self.post_link}),
             (rf"/clusters/{c}/links/-/mirrors", {"GET": self.list_all_mirrors}),
             (rf"/clusters/{c}/links/{l}", {"GET": self.get_link, "DELETE": self.delete_link}),
@@ -1395,6 +1396,29 @@ class Api:
     def get_cluster(self, req, cid):
         self.emu.check_cluster(cid)
         return 200, self.render_cluster(req)
+
+    def list_topics(self, req, cid):
+        """ListKafkaTopics: the destination broker's topics (read-only here; no create/delete)."""
+        self.emu.check_cluster(cid)
+        try:
+            md = self.emu.dest_admin.list_topics(timeout=10)
+        except KafkaException as exc:
+            raise ApiError(500, 50003, f"Cannot list topics of the destination cluster: {exc}")
+        cu = self.cluster_url(req)
+        data = []
+        for name in sorted(md.topics):
+            tu = f"{cu}/topics/{name}"
+            partitions = md.topics[name].partitions
+            replicas = max((len(p.replicas) for p in partitions.values()), default=1)
+            data.append({
+                "kind": "KafkaTopic",
+                "metadata": {"self": tu, "resource_name": f"crn:///kafka={self.emu.cluster_id}/topic={name}"},
+                "cluster_id": self.emu.cluster_id, "topic_name": name, "is_internal": name.startswith("__"),
+                "replication_factor": replicas, "partitions_count": len(partitions),
+                "partitions": {"related": f"{tu}/partitions"}, "configs": {"related": f"{tu}/configs"},
+                "partition_reassignments": {"related": f"{tu}/partitions/-/reassignment"},
+            })
+        return 200, self.collection(req, "KafkaTopicList", f"{cu}/topics", data)
 
     def list_links(self, req, cid):
         self.emu.check_cluster(cid)

@@ -332,3 +332,16 @@ def test_fault_injection_knob(rest, lab):
         assert all(f["count"] == 0 for f in lab.knobs()["inject_errors"])
     finally:
         lab.knobs(inject_errors=[])
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_list_topics(rest, lab, prefix):
+    name = unique("plain")
+    lab.create_topic("destination", name, partitions=3)
+    _, body = rest("GET", "/clusters/{D}/topics", prefix=prefix, expect=200)
+    topics = {t["topic_name"]: t for t in body["data"]}
+    assert topics[name]["partitions_count"] == 3
+    assert topics[name]["is_internal"] is False
+    assert topics[name]["metadata"]["self"].endswith(f"{prefix}/clusters/{lab.destination_cluster_id}/topics/{name}")
+    status, err = rest("GET", "/clusters/nope/topics", prefix=prefix, expect=404)
+    assert_error(err, 404, "nope")

@@ -54,6 +54,7 @@ class FakeRest:
         self.lags_at_action = None
         self.time = None  # a FakeTime, to record how many sleeps came before a batch action
         self.sleeps_at_action = None
+        self.plain_topics = set()  # topics on the cluster that are not mirrors
 
     # -- setup helpers -----------------------------------------------------------------------
 
@@ -98,6 +99,11 @@ class FakeRest:
         if (method, path) in self.fail:
             raise self.fail[(method, path)]
         parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts == ["topics"] and method == "GET":
+            names = set(self.plain_topics)
+            for mirrors in self.mirrors.values():
+                names.update(mirrors)
+            return {"data": [{"topic_name": n} for n in sorted(names)]}
         if parts == ["links"] and method == "POST":
             return self._create_link(query, body)
         if parts[0] != "links" or len(parts) < 2:
@@ -704,6 +710,29 @@ def test_ensure_active_create_error_reported_per_topic():
     with pytest.raises(mr.MirrorFailure) as err:
         ensure_active(rec, mr.parse_topics(["a"]))
     assert "a: POST failed: HTTP 400, error 40002: no such source topic" in str(err.value)
+
+
+def test_ensure_active_refuses_a_batch_with_a_plain_topic_before_creating_any():
+    rest = FakeRest(cluster_id="dst-1")
+    rest.add_link("l1")
+    rest.plain_topics.add("plain")
+    rec, dummy = reconciler(rest)
+    for check_mode in (True, False):
+        with pytest.raises(mr.MirrorFailure) as err:
+            rec.ensure_exists(mr.parse_topics(["new", "plain"]), check_mode, False, allow_stopped=True)
+        assert "plain already exists on cluster dst-1 as a topic that is not a mirror of link l1" in str(err.value)
+        assert "nothing was created" in str(err.value)
+    assert rest.writes == []
+    assert "new" not in rest.mirrors["l1"]
+
+
+def test_ensure_active_reads_topics_only_when_something_is_missing():
+    rest = FakeRest()
+    rest.add_link("l1")
+    rest.add_mirror("l1", "a")
+    rec, dummy = reconciler(rest)
+    ensure_active(rec, mr.parse_topics(["a"]))
+    assert [c[1] for c in rest.calls] == ["/links/l1/mirrors"]
 
 
 def test_missing_link_says_to_create_it():
