@@ -213,3 +213,24 @@ def test_promote_with_lag_is_refused(lab, run_module, unique, link_name):
     assert state_after == "ACTIVE"
     # still a mirror: it catches up once copying resumes
     wait_until(lambda: lab.end_offsets(D, topic).get(0) == 8, 30, "the mirror to catch up")
+
+
+def test_reading_a_link_costs_one_request_however_many_mirrors(lab, run_module, unique, link_name):
+    """Cost rule: a no-op run and an info read list the link's mirrors once, for 1 topic or 6."""
+    topics = [unique("it-cost") for dummy in range(6)]
+    for topic in topics:
+        lab.create_topic(S, topic, partitions=1)
+    create_link_via_rest(lab, link_name)
+    run = run_module("mirror_topic", {"link_name": link_name, "topics": topics, "wait_interval": 0.5})
+    assert run.rc == 0, run.output
+    assert sorted(run.result["changed_topics"]) == sorted(topics)
+
+    for listed in (topics[:1], topics):
+        run = run_module("mirror_topic", {"link_name": link_name, "topics": listed})
+        assert run.rc == 0, run.output
+        assert run.result["changed"] is False
+        assert run.result["rest_requests"] == 1, run.result
+        info = run_module("mirror_topic_info", {"link_name": link_name, "topics": listed})
+        assert info.rc == 0, info.output
+        assert len(info.result["mirrors"]) == len(listed)
+        assert info.result["rest_requests"] == 1, info.result
