@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from linkops_it import create_link_via_rest, link_configs, mirror, wait_until
 
 D = "destination"
