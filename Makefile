@@ -8,7 +8,7 @@ COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test unit integration sanity lint lab-up lab-down lab-status clean
+.PHONY: venv demo test unit integration sanity lint bench lab-up lab-down lab-status clean
 
 venv: $(STAMP) $(COLL_LINK)
 
@@ -55,6 +55,10 @@ sanity: venv
 
 lint: venv
 	$(VENV)/bin/ansible-lint
+
+## bench: REST requests and wall time of mirror_topic on a link with many mirrors (BENCH_MIRRORS=200)
+bench: venv
+	$(VPY) tests/bench/bench_mirror_topic.py --mirrors $${BENCH_MIRRORS:-200}
 
 clean:
 	-$(VPY) tests/lab/labctl.py down
