@@ -16,6 +16,8 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mi
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
 
 STATE_ACTIONS = {'promoted': 'promote', 'failed_over': 'failover'}
+# How many topics a one-line message names before it says "and N more" (the rows list them all).
+MAX_NAMED = 20
 ACTION_DONE = dict((action, state) for state, action in STATE_ACTIONS.items())
 # States from which the server accepts promote/failover (failover also rescues a FAILED mirror).
 STOPPABLE = {
@@ -106,7 +108,9 @@ class MirrorReconciler:
             if self._clock() >= deadline:
                 states = ', '.join('%s (%s, max lag %s)' % (
                     n, self.mirrors.get(n, {}).get('mirror_status', 'missing'),
-                    m.mirror_lag(self.mirrors[n])[0] if n in self.mirrors else '-') for n in waiting)
+                    m.mirror_lag(self.mirrors[n])[0] if n in self.mirrors else '-') for n in waiting[:MAX_NAMED])
+                if len(waiting) > MAX_NAMED:
+                    states += ' and %d more' % (len(waiting) - MAX_NAMED)
                 raise MirrorFailure('Timed out after %ss waiting for %s: %s.' % (self.wait_timeout, what, states))
             self._sleep(self.wait_interval)
             self.refresh()

@@ -924,6 +924,20 @@ def test_promote_timeout_names_waiting_topics_and_lag():
     assert fake_time.sleeps == [3, 3, 3, 3]
 
 
+def test_timeout_message_names_twenty_topics_then_counts_the_rest():
+    rest = FakeRest()
+    rest.add_link("l1")
+    names = ["t%02d" % i for i in range(25)]
+    for name in names:
+        rest.add_mirror("l1", name, lags=(1,))
+    rec, dummy = reconciler(rest, wait_timeout=1, wait_interval=1)
+    with pytest.raises(mr.MirrorFailure) as err:
+        rec.ensure_stopped(mr.parse_topics(names), "promote", False)
+    message = str(err.value)
+    assert "t19 (ACTIVE, max lag 1) and 5 more." in message
+    assert "t20" not in message
+
+
 def test_stopped_wait_timeout_after_promote():
     rest = FakeRest()
     rest.add_link("l1")
