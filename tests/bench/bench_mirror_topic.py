@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: what mirror_topic costs on a link with many mirrors, against a lab of its own.
 
     .venv/bin/python tests/bench/bench_mirror_topic.py [--mirrors 200] [--batch-from 0]
