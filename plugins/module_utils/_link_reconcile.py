@@ -27,7 +27,11 @@ OPTION_CONFIGS = (
 
 
 class LinkFailure(Exception):
-    """A failure the module reports with fail_json(msg=...)."""
+    """A failure the module reports with fail_json(msg=...); changed when the link was changed first."""
+
+    def __init__(self, message, changed=False):
+        super(LinkFailure, self).__init__(message)
+        self.changed = changed
 
 
 def jaas_quote(value):
@@ -102,6 +106,7 @@ def _describe(link, configs):
         'link_error': link.get('link_error'),
         'link_error_message': link.get('link_error_message'),
         'topic_names': link.get('topic_names') or [],
+        'tasks': link.get('tasks') or [],
     })
     return view
 
@@ -109,7 +114,7 @@ def _describe(link, configs):
 def reconcile(client, params, check_mode):
     """Bring the link to the wanted state; return the module result (without diff keys)."""
     name = params['name']
-    link = _links.get_link(client, name)
+    link = _links.get_link(client, name, include_tasks=True)
     current = lc.dynamic_configs(_links.get_link_configs(client, name)) if link else {}
 
     if params['state'] == 'absent':
@@ -139,7 +144,14 @@ def reconcile(client, params, check_mode):
             _links.create_link(client, name, params['source_cluster_id'], wanted)
         except RestError as exc:
             raise LinkFailure('Creating link %s failed: %s' % (name, exc.message))
-        created = _links.wait_for_link(client, name, present=True)
+        created = _links.wait_for_link(client, name, present=True, include_tasks=True)
+        broken = _links.tasks_in_error(created)
+        if broken:
+            # Confluent accepts a link whose sync tasks cannot work (e.g. a sync enabled without filters).
+            raise LinkFailure('Link %s was created, but its %s %s IN_ERROR: %s. Fix the configs it names and run '
+                              'the task again.' % (name, 'task' if len(broken) == 1 else 'tasks',
+                                                   'is' if len(broken) == 1 else 'are', '; '.join(broken)),
+                              changed=True)
         result['link'] = _describe(created, lc.dynamic_configs(_links.get_link_configs(client, name)))
         return result
 
@@ -158,7 +170,7 @@ def reconcile(client, params, check_mode):
         except RestError as exc:
             raise LinkFailure('Changing configs %s of link %s failed: %s'
                               % (', '.join(sorted(changes)), name, exc.message))
-        link = _links.get_link(client, name) or link
+        link = _links.get_link(client, name, include_tasks=True) or link
         predicted = lc.dynamic_configs(_links.get_link_configs(client, name))
     result['link'] = _describe(link, predicted)
     return result

@@ -49,14 +49,26 @@ def delete_link(client, name, force=False):
     client.cluster('DELETE', _link_path(name), query={'force': force or None})
 
 
-def wait_for_link(client, name, present, timeout=30.0, interval=0.5, sleep=time.sleep, clock=time.monotonic):
+def tasks_in_error(link):
+    """'Task (CODE: message)' texts of the link's tasks that are IN_ERROR (needs include_tasks)."""
+    found = []
+    for task in (link or {}).get('tasks') or []:
+        if task.get('state') == 'IN_ERROR':
+            errors = '; '.join('%s: %s' % (e.get('error_code'), e.get('error_message'))
+                               for e in task.get('errors') or []) or 'no error given'
+            found.append('%s (%s)' % (task.get('task_name'), errors))
+    return found
+
+
+def wait_for_link(client, name, present, timeout=30.0, interval=0.5, sleep=time.sleep, clock=time.monotonic,
+                  include_tasks=False):
     """Wait until the link is readable (present=True) or gone (present=False); return the last read.
 
     Confluent is eventually consistent: a GET right after create can still answer 404.
     """
     deadline = clock() + timeout
     while True:
-        link = get_link(client, name)
+        link = get_link(client, name, include_tasks=include_tasks)
         if (link is not None) == present:
             return link
         if clock() >= deadline:

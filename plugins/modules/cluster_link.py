@@ -149,7 +149,10 @@ options:
     type: bool
     default: false
 notes:
-  - Reading the link costs two requests (link and configs) however many mirrors it has.
+  - Reading the link costs two requests (link with its tasks, and configs) however many mirrors it has.
+  - Confluent accepts a link whose sync tasks cannot work, for example offset sync enabled without group
+    filters. After creating a link the module reads its tasks and fails, naming each task C(IN_ERROR) and its
+    error; the link then exists and the task reports changed.
   - Configs are changed in one atomic C(PUT configs:alter) request.
 seealso:
   - module: linkops.cluster_linking.mirror_topic
@@ -231,6 +234,14 @@ link:
       description: Configs set on the link (not defaults), without secrets; filter documents as data.
       type: dict
       sample: {"bootstrap.servers": "onprem-1:9093", "consumer.offset.sync.enable": "true"}
+    tasks:
+      description:
+        - The link's background tasks (C(AclSync), C(AutoCreateMirror), C(ConsumerOffsetSync), C(TopicConfigsSync))
+          with C(task_name), C(state) and C(errors), where the server reports them.
+        - A task C(IN_ERROR) right after the link is created fails the task; on an existing link it is a warning.
+      type: list
+      elements: dict
+      sample: [{"task_name": "ConsumerOffsetSync", "state": "ACTIVE", "errors": []}]
     secrets_set:
       description: Names of the secret configs set on the link; their values are never returned.
       type: list
@@ -252,6 +263,7 @@ rest_requests:
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._filters import FILTER_ENTRY_SPEC
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_configs import is_sensitive
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_reconcile import LinkFailure, reconcile
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._links import tasks_in_error
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import rest_client, rest_module
 
@@ -282,8 +294,12 @@ def main():
     client = rest_client(module)
     try:
         result = reconcile(client, module.params, module.check_mode)
-    except (LinkFailure, RestError) as exc:
-        module.fail_json(msg=str(exc), rest_requests=client.request_count)
+    except LinkFailure as exc:
+        module.fail_json(msg=str(exc), changed=exc.changed, rest_requests=client.request_count)
+    except RestError as exc:
+        module.fail_json(msg=str(exc), rest_requests=client.request_count, **exc.to_result())
+    for task in tasks_in_error(result['link']):
+        module.warn('Task %s of link %s is IN_ERROR.' % (task, module.params['name']))
     before, after = result.pop('before'), result.pop('after')
     if module._diff:
         result['diff'] = {'before': before, 'after': after}

@@ -77,3 +77,11 @@ def test_wrong_rest_password(lab, run_module, link_name):
     assert_clean_failure(run, "401", "rest_username", "rest_password")
     assert "not-the-password" not in run.output
     assert get_link(lab, link_name)[0] == 404
+
+
+def test_offset_sync_without_group_filters_fails_naming_the_task(lab, run_module, link_name):
+    """Confluent accepts the link but its ConsumerOffsetSync task is IN_ERROR: say so, don't report ok."""
+    run = run_module("cluster_link", new_link(lab, link_name, configs={"consumer.offset.sync.enable": True}))
+    assert_clean_failure(run, link_name, "ConsumerOffsetSync", "MISCONFIGURATION_ERROR", "IN_ERROR")
+    assert run.result.get("changed") is True
+    assert get_link(lab, link_name)[0] == 200, "the link was created (and the task says so)"

@@ -55,6 +55,7 @@ class FakeRest:
         self.time = None  # a FakeTime, to record how many sleeps came before a batch action
         self.sleeps_at_action = None
         self.plain_topics = set()  # topics on the cluster that are not mirrors
+        self.tasks = []  # link tasks served with include_tasks=true
 
     # -- setup helpers -----------------------------------------------------------------------
 
@@ -114,7 +115,10 @@ class FakeRest:
                             status=404, error_code=40403, method=method)
         link = self.links[name]
         if not rest and method == "GET":
-            return copy.deepcopy(link["link"])
+            found = copy.deepcopy(link["link"])
+            if (query or {}).get("include_tasks"):
+                found["tasks"] = copy.deepcopy(self.tasks)
+            return found
         if not rest and method == "DELETE":
             del self.links[name]
             return {}
@@ -710,6 +714,23 @@ def test_ensure_active_create_error_reported_per_topic():
     with pytest.raises(mr.MirrorFailure) as err:
         ensure_active(rec, mr.parse_topics(["a"]))
     assert "a: POST failed: HTTP 400, error 40002: no such source topic" in str(err.value)
+
+
+def test_create_fails_naming_a_task_in_error_after_creating():
+    rest = FakeRest()
+    rest.tasks = [{"task_name": "AutoCreateMirror", "state": "ACTIVE", "errors": []},
+                  {"task_name": "ConsumerOffsetSync", "state": "IN_ERROR",
+                   "errors": [{"error_code": "MISCONFIGURATION_ERROR", "error_message": "no group filters"}]}]
+    with pytest.raises(lr.LinkFailure) as err:
+        lr.reconcile(rest, link_params(), False)
+    assert err.value.changed is True
+    assert "l1" in rest.links
+    assert ("Link l1 was created, but its task is IN_ERROR: ConsumerOffsetSync (MISCONFIGURATION_ERROR: "
+            "no group filters)." in str(err.value))
+    # an existing link with a broken task is reported, not failed: the module warns
+    result = lr.reconcile(rest, link_params(), False)
+    assert result["changed"] is False
+    assert [t["state"] for t in result["link"]["tasks"]] == ["ACTIVE", "IN_ERROR"]
 
 
 def test_ensure_active_refuses_a_batch_with_a_plain_topic_before_creating_any():
