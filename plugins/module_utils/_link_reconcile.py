@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _filters
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_configs as lc
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError, TaskFailure
 
 JAAS_MODULES = {
     'PLAIN': 'org.apache.kafka.common.security.plain.PlainLoginModule',
@@ -26,11 +26,11 @@ OPTION_CONFIGS = (
 )
 
 
-class LinkFailure(Exception):
-    """A failure the module reports with fail_json(msg=...); changed when the link was changed first."""
+class LinkFailure(TaskFailure):
+    """A failure of cluster_link; changed when the link was changed before it."""
 
     def __init__(self, message, changed=False):
-        super(LinkFailure, self).__init__(message)
+        super(LinkFailure, self).__init__(message, changed=changed)
         self.changed = changed
 
 

@@ -13,7 +13,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirrors as m
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError, TaskFailure
 
 STATE_ACTIONS = {'promoted': 'promote', 'failed_over': 'failover'}
 # How many topics a one-line message names before it says "and N more" (the rows list them all).
@@ -27,11 +27,11 @@ STOPPABLE = {
 }
 
 
-class MirrorFailure(Exception):
-    """A failure the module reports; topics carries the per-topic results gathered so far."""
+class MirrorFailure(TaskFailure):
+    """A failure of mirror_topic; topics carries the per-topic results gathered so far."""
 
     def __init__(self, message, topics=None):
-        super(MirrorFailure, self).__init__(message)
+        super(MirrorFailure, self).__init__(message, topics=topics or [])
         self.topics = topics or []
 
 

@@ -23,20 +23,27 @@ RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
 SAFE_METHODS = frozenset(['GET', 'HEAD'])
 
 
-class RestError(Exception):
+class TaskFailure(Exception):
+    """A failure a module reports with fail_json: the message plus result fields (to_result())."""
+
+    def __init__(self, message, **result):
+        super(TaskFailure, self).__init__(message)
+        self.message = message
+        self.result = result
+
+    def to_result(self):
+        return dict(self.result)
+
+
+class RestError(TaskFailure):
     """A failed REST call, with what a user needs to understand it."""
 
     def __init__(self, message, status=None, error_code=None, url=None, method=None):
-        super(RestError, self).__init__(message)
-        self.message = message
+        super(RestError, self).__init__(message, status=status, error_code=error_code, url=url, method=method)
         self.status = status
         self.error_code = error_code
         self.url = url
         self.method = method
-
-    def to_result(self):
-        """The fields a module adds to fail_json."""
-        return dict(status=self.status, error_code=self.error_code, url=self.url, method=self.method)
 
 
 def path_quote(segment):

@@ -44,6 +44,11 @@ def rest_module(spec, mutually_exclusive=(), required_together=()):
     )
 
 
+def fail(module, client, failure):
+    """End the module with a TaskFailure (RestError, LinkFailure, MirrorFailure): its message and fields."""
+    module.fail_json(msg=failure.message, rest_requests=client.request_count, **failure.to_result())
+
+
 def rest_client(module):
     """A RestClient built from the module's REST options."""
     p = module.params

@@ -262,10 +262,10 @@ rest_requests:
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._filters import FILTER_ENTRY_SPEC
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_configs import is_sensitive
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_reconcile import LinkFailure, reconcile
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_reconcile import reconcile
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._links import tasks_in_error
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import rest_client, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import fail, rest_client, rest_module
 
 
 def main():
@@ -294,10 +294,8 @@ def main():
     client = rest_client(module)
     try:
         result = reconcile(client, module.params, module.check_mode)
-    except LinkFailure as exc:
-        module.fail_json(msg=str(exc), changed=exc.changed, rest_requests=client.request_count)
-    except RestError as exc:
-        module.fail_json(msg=str(exc), rest_requests=client.request_count, **exc.to_result())
+    except TaskFailure as exc:
+        fail(module, client, exc)
     for task in tasks_in_error(result['link']):
         module.warn('Task %s of link %s is IN_ERROR.' % (task, module.params['name']))
     before, after = result.pop('before'), result.pop('after')

@@ -177,9 +177,9 @@ rest_requests:
 '''
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import (
-    STATE_ACTIONS, MirrorFailure, MirrorReconciler, parse_topics)
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import rest_client, rest_module
+    STATE_ACTIONS, MirrorReconciler, parse_topics)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import fail, rest_client, rest_module
 
 
 def main():
@@ -202,10 +202,8 @@ def main():
                                                      allow_stopped=p['state'] == 'present')
         else:
             changed, rows = reconciler.ensure_stopped(topics, STATE_ACTIONS[p['state']], module.check_mode)
-    except MirrorFailure as exc:
-        module.fail_json(msg=str(exc), topics=exc.topics, rest_requests=client.request_count)
-    except RestError as exc:
-        module.fail_json(msg=exc.message, rest_requests=client.request_count, **exc.to_result())
+    except TaskFailure as exc:
+        fail(module, client, exc)
 
     if reconciler.link_missing:
         module.warn('Link %s does not exist yet; check mode predicts that every listed mirror is created.'

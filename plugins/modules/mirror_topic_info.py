@@ -115,10 +115,10 @@ rest_requests:
   sample: 1
 '''
 
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorFailure, MirrorReconciler
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorReconciler
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import summarize
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import rest_client, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import fail, rest_client, rest_module
 
 
 def main():
@@ -129,10 +129,8 @@ def main():
     client = rest_client(module)
     try:
         mirrors = MirrorReconciler(client, module.params['link_name']).refresh()
-    except MirrorFailure as exc:
-        module.fail_json(msg=str(exc), rest_requests=client.request_count)
-    except RestError as exc:
-        module.fail_json(msg=exc.message, rest_requests=client.request_count, **exc.to_result())
+    except TaskFailure as exc:
+        fail(module, client, exc)
 
     wanted = module.params['topics']
     names = sorted(mirrors) if wanted is None else [t for t in wanted if t in mirrors]
