@@ -85,3 +85,18 @@ def test_offset_sync_without_group_filters_fails_naming_the_task(lab, run_module
     assert_clean_failure(run, link_name, "ConsumerOffsetSync", "MISCONFIGURATION_ERROR", "IN_ERROR")
     assert run.result.get("changed") is True
     assert get_link(lab, link_name)[0] == 200, "the link was created (and the task says so)"
+
+
+def test_migration_verify_never_shows_a_client_secret(lab, run_module, unique):
+    """A password in the Kafka client settings stays hidden, even at -vvv and when checks fail."""
+    canary = unique("CANARY")
+    config = dict(lab.client_config, **{"sasl.password": canary, "sasl.username": "probe"})
+    run = run_module("migration_verify", {
+        "source_bootstrap_servers": lab.source_bootstrap, "source_client_config": config,
+        "destination_bootstrap_servers": lab.destination_bootstrap, "destination_client_config": config,
+        "topics": [unique("it-absent")], "timeout": 10,
+    }, verbose=3, connect=False)
+    assert run.rc != 0, run.output
+    assert "topic_exists:" in run.output
+    assert canary not in run.output
+    assert "Traceback" not in run.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from linkops_it import create_link_via_rest, link_configs, mirror, wait_until
+from linkops_it import create_link_via_rest, diff_has, link_configs, mirror, wait_until
 
 D = "destination"
 S = "source"
@@ -51,6 +51,8 @@ def test_mirror_create_sync_promote(lab, run_module, unique, link_name):
     assert run.rc == 0, run.output
     assert run.result["changed"] is True
     assert run.result["changed_topics"] == [topic, witness]
+    assert diff_has(run.output, "-", f"{topic}: absent"), run.output
+    assert diff_has(run.output, "+", f"{topic}: ACTIVE"), run.output
     assert mirror(lab, link_name, topic)[0] == 404
     assert topic not in lab.topics(D)
 
@@ -85,6 +87,8 @@ def test_mirror_create_sync_promote(lab, run_module, unique, link_name):
     assert run.rc == 0, run.output
     assert run.result["changed"] is True
     assert run.result["topics"][0]["action"] == "promoted"
+    assert diff_has(run.output, "-", f"{topic}: ACTIVE"), run.output
+    assert diff_has(run.output, "+", f"{topic}: STOPPED"), run.output
     assert topic_state(lab, link_name, topic) == "ACTIVE"
 
     run = run_module("mirror_topic", promote)
