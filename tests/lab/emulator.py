@@ -1008,6 +1008,16 @@ class LinkWorker(threading.Thread):
         if remaining or delivery_errors:
             log.warning("link %s: %d undelivered, errors %s", self.link.name, remaining,
                         delivery_errors[:2])
+        # Partitions that still lag but received nothing: the records they need may be gone (retention
+        # moved the log start past them, and the consumer silently reset to it). One batched read.
+        stalled = [k for k in pending if k not in touched and k in assigned]
+        if stalled:
+            try:
+                lows = labkafka.watermarks(self.emu.admin_for(self._src_bootstrap), stalled, spec="earliest")
+            except Exception:
+                lows = {}
+            gaps.extend((by_source[k], k[1], assigned[k], lows[k]) for k in stalled
+                        if lows.get(k, -1) > assigned[k])
         # verify what landed
         check = {(by_source[k].name, k[1]): k for k in touched}
         after = labkafka.watermarks(emu.dest_admin, check.keys(), timeout=5) if check else {}

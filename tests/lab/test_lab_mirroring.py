@@ -269,6 +269,19 @@ def test_source_with_expired_records_fails_mirror(rest, lab, link):
     assert m["mirror_topic_error"] == "UNEXPECTED_TRUNCATION"
 
 
+def test_source_with_every_record_expired_fails_mirror(rest, lab, link):
+    """All records gone (log start == end > 0): nothing to fetch, so the lab must see the
+    truncation from the watermarks, not wait for a record that never comes."""
+    topic = unique("allgone")
+    lab.create_topic("source", topic, 1, {"retention.ms": "1000"})
+    old = recent_ts() - 86_400_000
+    lab.produce("source", topic, [{"value": "a", "timestamp": old}, {"value": "b", "timestamp": old}])
+    wait_until(lambda: lab.consume("source", topic) == [], 15, "retention to remove the records")
+    rest.create_mirror(link, topic)
+    m = rest.wait_mirror(link, topic, status="FAILED", lag0=False, timeout=20)
+    assert m["mirror_topic_error"] == "UNEXPECTED_TRUNCATION"
+
+
 def test_source_partitions_added_are_mirrored(rest, lab, link):
     from confluent_kafka.admin import NewPartitions
     topic = unique("grow")
