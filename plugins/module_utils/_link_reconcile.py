@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _filters
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_configs as lc
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError, TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError, TaskFailure
 
 JAAS_MODULES = {
     'PLAIN': 'org.apache.kafka.common.security.plain.PlainLoginModule',
@@ -111,18 +111,18 @@ def _describe(link, configs):
     return view
 
 
-def reconcile(client, params, check_mode):
+def reconcile(backend, params, check_mode):
     """Bring the link to the wanted state; return the module result (without diff keys)."""
     name = params['name']
-    link = _links.get_link(client, name, include_tasks=True)
-    current = lc.dynamic_configs(_links.get_link_configs(client, name)) if link else {}
+    link = backend.get_link(name, include_tasks=True)
+    current = lc.dynamic_configs(backend.get_link_configs(name)) if link else {}
 
     if params['state'] == 'absent':
         result = {'changed': link is not None, 'link': {}, 'before': link_view(link, current), 'after': {}}
         if link is not None and not check_mode:
             try:
-                _links.delete_link(client, name, force=params['force'])
-            except RestError as exc:
+                backend.delete_link(name, force=params['force'])
+            except ApiError as exc:
                 hint = '' if params['force'] else ' If the link still has mirrors, promote them first or set force=true.'
                 raise LinkFailure('Deleting link %s failed: %s.%s' % (name, exc.message, hint))
         return result
@@ -141,10 +141,10 @@ def reconcile(client, params, check_mode):
             result['link'] = _describe(after_link, wanted)
             return result
         try:
-            _links.create_link(client, name, params['source_cluster_id'], wanted)
-        except RestError as exc:
+            backend.create_link(name, {'source_cluster_id': params['source_cluster_id']}, wanted)
+        except ApiError as exc:
             raise LinkFailure('Creating link %s failed: %s' % (name, exc.message))
-        created = _links.wait_for_link(client, name, present=True, include_tasks=True)
+        created = _links.wait_for_link(backend, name, present=True, include_tasks=True)
         broken = _links.tasks_in_error(created)
         if broken:
             # Confluent accepts a link whose sync tasks cannot work (e.g. a sync enabled without filters).
@@ -152,7 +152,7 @@ def reconcile(client, params, check_mode):
                               'the task again.' % (name, 'task' if len(broken) == 1 else 'tasks',
                                                    'is' if len(broken) == 1 else 'are', '; '.join(broken)),
                               changed=True)
-        result['link'] = _describe(created, lc.dynamic_configs(_links.get_link_configs(client, name)))
+        result['link'] = _describe(created, lc.dynamic_configs(backend.get_link_configs(name)))
         return result
 
     wanted_source = params.get('source_cluster_id')
@@ -166,11 +166,11 @@ def reconcile(client, params, check_mode):
               'configs_set': sorted(changes)}
     if changes and not check_mode:
         try:
-            _links.alter_link_configs(client, name, changes)
-        except RestError as exc:
+            backend.alter_link_configs(name, changes)
+        except ApiError as exc:
             raise LinkFailure('Changing configs %s of link %s failed: %s'
                               % (', '.join(sorted(changes)), name, exc.message))
-        link = _links.get_link(client, name, include_tasks=True) or link
-        predicted = lc.dynamic_configs(_links.get_link_configs(client, name))
+        link = backend.get_link(name, include_tasks=True) or link
+        predicted = lc.dynamic_configs(backend.get_link_configs(name))
     result['link'] = _describe(link, predicted)
     return result

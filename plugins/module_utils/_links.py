@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError, path_quote
 
 
@@ -31,17 +32,18 @@ def get_link_configs(client, name):
     return client.cluster('GET', _link_path(name, '/configs')).get('data') or []
 
 
-def create_link(client, name, source_cluster_id, configs, validate_only=False):
+def create_link(client, name, cluster_ids, configs, validate_only=False):
+    """cluster_ids: the remote id field the link mode needs, e.g. {'source_cluster_id': id}."""
     body = {'configs': [{'name': k, 'value': v} for k, v in sorted(configs.items())]}
-    if source_cluster_id:
-        body['source_cluster_id'] = source_cluster_id
+    body.update((k, v) for k, v in sorted((cluster_ids or {}).items()) if v)
     client.cluster('POST', '/links', query={'link_name': name, 'validate_only': validate_only or None},
                    body=body)
 
 
-def alter_link_configs(client, name, set_configs):
-    """Set many configs in one atomic request (PUT configs:alter)."""
-    body = {'data': [{'name': k, 'value': v, 'operation': 'SET'} for k, v in sorted(set_configs.items())]}
+def alter_link_configs(client, name, set_configs, delete_names=()):
+    """Set configs and reset others to default in one atomic request (PUT configs:alter)."""
+    body = {'data': [{'name': k, 'value': v, 'operation': 'SET'} for k, v in sorted(set_configs.items())]
+            + [{'name': k, 'operation': 'DELETE'} for k in sorted(delete_names)]}
     client.cluster('PUT', _link_path(name, '/configs:alter'), body=body)
 
 
@@ -60,7 +62,7 @@ def tasks_in_error(link):
     return found
 
 
-def wait_for_link(client, name, present, timeout=30.0, interval=0.5, sleep=time.sleep, clock=time.monotonic,
+def wait_for_link(backend, name, present, timeout=30.0, interval=0.5, sleep=time.sleep, clock=time.monotonic,
                   include_tasks=False):
     """Wait until the link is readable (present=True) or gone (present=False); return the last read.
 
@@ -68,10 +70,10 @@ def wait_for_link(client, name, present, timeout=30.0, interval=0.5, sleep=time.
     """
     deadline = clock() + timeout
     while True:
-        link = get_link(client, name, include_tasks=include_tasks)
+        link = backend.get_link(name, include_tasks=include_tasks)
         if (link is not None) == present:
             return link
         if clock() >= deadline:
-            raise RestError('Link %s is still %s after %s seconds.'
+            raise ApiError('Link %s is still %s after %s seconds.'
                             % (name, 'missing' if present else 'present', timeout))
         sleep(interval)

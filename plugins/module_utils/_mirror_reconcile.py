@@ -13,7 +13,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirrors as m
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError, TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError, TaskFailure
 
 STATE_ACTIONS = {'promoted': 'promote', 'failed_over': 'failover'}
 # How many topics a one-line message names before it says "and N more" (the rows list them all).
@@ -64,9 +64,9 @@ def parse_topics(entries):
 
 
 class MirrorReconciler:
-    def __init__(self, client, link_name, wait_timeout=300, wait_interval=2.0, sleep=time.sleep,
+    def __init__(self, backend, link_name, wait_timeout=300, wait_interval=2.0, sleep=time.sleep,
                  clock=time.monotonic):
-        self.client = client
+        self.backend = backend
         self.link = link_name
         self.wait_timeout = wait_timeout
         self.wait_interval = wait_interval
@@ -78,13 +78,13 @@ class MirrorReconciler:
     def refresh(self, missing_link_ok=False):
         """Read the link's mirrors. A missing link fails, or with missing_link_ok counts as no mirrors."""
         try:
-            self.mirrors = m.list_mirrors(self.client, self.link)
-        except RestError as exc:
+            self.mirrors = self.backend.list_mirrors(self.link)
+        except ApiError as exc:
             if exc.status != 404:
                 raise
             if not missing_link_ok:
                 raise MirrorFailure('Link %s does not exist on cluster %s; create it with '
-                                    'linkops.cluster_linking.cluster_link first.' % (self.link, self.client.cluster_id))
+                                    'linkops.cluster_linking.cluster_link first.' % (self.link, self.backend.cluster_id))
             self.link_missing = True
             self.mirrors = {}
         return self.mirrors
@@ -131,12 +131,12 @@ class MirrorReconciler:
         missing = [(n, s) for n, s in topics if n not in self.mirrors]
         if missing:
             # A mirror cannot be created over an existing topic: find such clashes before creating any.
-            clashes = sorted(set(n for n, dummy in missing) & m.list_topic_names(self.client))
+            clashes = sorted(set(n for n, dummy in missing) & self.backend.list_topic_names())
             if clashes:
                 raise MirrorFailure('%s already %s on cluster %s as a topic that is not a mirror of link %s; '
                                     'nothing was created. Delete %s or leave %s out of topics.'
                                     % (', '.join(clashes), 'exists' if len(clashes) == 1 else 'exist',
-                                       self.client.cluster_id, self.link,
+                                       self.backend.cluster_id, self.link,
                                        'it' if len(clashes) == 1 else 'them', 'it' if len(clashes) == 1 else 'them'),
                                     self.results(names, before, {}))
         actions = dict((n, 'created') for n, dummy in missing)
@@ -145,8 +145,8 @@ class MirrorReconciler:
         errors = {}
         for name, source in missing:
             try:
-                m.create_mirror(self.client, self.link, name, source)
-            except RestError as exc:
+                self.backend.create_mirror(self.link, name, source)
+            except ApiError as exc:
                 errors[name] = exc.message
         self.refresh()
         for name in list(errors):
@@ -182,7 +182,7 @@ class MirrorReconciler:
         if action == 'promote':
             # Lag gate: the server refuses to promote a mirror that has not caught up.
             self.wait_until(todo, lambda mirror: m.mirror_lag(mirror)[0] == 0, 'lag to reach 0 before promoting')
-        succeeded, failed = m.alter_mirrors(self.client, self.link, action, todo)
+        succeeded, failed = self.backend.alter_mirrors(self.link, action, todo)
         if failed:
             self.refresh()
             for name in failed:

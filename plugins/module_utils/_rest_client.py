@@ -18,30 +18,18 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError, open_url
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
+
 # Statuses after which a safe (read-only) request is tried again.
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
 SAFE_METHODS = frozenset(['GET', 'HEAD'])
 
 
-class TaskFailure(Exception):
-    """A failure a module reports with fail_json: the message plus result fields (to_result())."""
-
-    def __init__(self, message, **result):
-        super(TaskFailure, self).__init__(message)
-        self.message = message
-        self.result = result
-
-    def to_result(self):
-        return dict(self.result)
-
-
-class RestError(TaskFailure):
+class RestError(ApiError):
     """A failed REST call, with what a user needs to understand it."""
 
     def __init__(self, message, status=None, error_code=None, url=None, method=None):
         super(RestError, self).__init__(message, status=status, error_code=error_code, url=url, method=method)
-        self.status = status
-        self.error_code = error_code
         self.url = url
         self.method = method
 

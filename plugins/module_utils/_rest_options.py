@@ -9,6 +9,7 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import RestBackend
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
 
 
@@ -44,9 +45,9 @@ def rest_module(spec, mutually_exclusive=(), required_together=()):
     )
 
 
-def fail(module, client, failure):
-    """End the module with a TaskFailure (RestError, LinkFailure, MirrorFailure): its message and fields."""
-    module.fail_json(msg=failure.message, rest_requests=client.request_count, **failure.to_result())
+def fail(module, backend, failure):
+    """End the module with a TaskFailure (ApiError, LinkFailure, MirrorFailure): its message and fields."""
+    module.fail_json(msg=failure.message, rest_requests=backend.call_count, **failure.to_result())
 
 
 def rest_client(module):
@@ -59,3 +60,8 @@ def rest_client(module):
         password=p['rest_password'], token=p['rest_token'], client_cert=p['client_cert'],
         client_key=p['client_key'], ca_path=p['ca_path'], validate_certs=p['validate_certs'],
         timeout=p['request_timeout'], retries=p['request_retries'])
+
+
+def connect(module):
+    """The backend the module's options describe."""
+    return RestBackend(rest_client(module))

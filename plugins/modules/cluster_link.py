@@ -264,8 +264,8 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._filters i
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_configs import is_sensitive
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_reconcile import reconcile
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._links import tasks_in_error
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import fail, rest_client, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import connect, fail, rest_module
 
 
 def main():
@@ -291,17 +291,17 @@ def main():
         if is_sensitive(key) and value:
             module.no_log_values.add(str(value))
 
-    client = rest_client(module)
+    backend = connect(module)
     try:
-        result = reconcile(client, module.params, module.check_mode)
+        result = reconcile(backend, module.params, module.check_mode)
     except TaskFailure as exc:
-        fail(module, client, exc)
+        fail(module, backend, exc)
     for task in tasks_in_error(result['link']):
         module.warn('Task %s of link %s is IN_ERROR.' % (task, module.params['name']))
     before, after = result.pop('before'), result.pop('after')
     if module._diff:
         result['diff'] = {'before': before, 'after': after}
-    result['rest_requests'] = client.request_count
+    result['rest_requests'] = backend.call_count
     module.exit_json(**result)
 
 

@@ -178,8 +178,8 @@ rest_requests:
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import (
     STATE_ACTIONS, MirrorReconciler, parse_topics)
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import fail, rest_client, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import connect, fail, rest_module
 
 
 def main():
@@ -192,8 +192,8 @@ def main():
         wait_interval=dict(type='float', default=2),
     ))
     p = module.params
-    client = rest_client(module)
-    reconciler = MirrorReconciler(client, p['link_name'], wait_timeout=p['wait_timeout'],
+    backend = connect(module)
+    reconciler = MirrorReconciler(backend, p['link_name'], wait_timeout=p['wait_timeout'],
                                   wait_interval=p['wait_interval'])
     try:
         topics = parse_topics(p['topics'])
@@ -203,12 +203,12 @@ def main():
         else:
             changed, rows = reconciler.ensure_stopped(topics, STATE_ACTIONS[p['state']], module.check_mode)
     except TaskFailure as exc:
-        fail(module, client, exc)
+        fail(module, backend, exc)
 
     if reconciler.link_missing:
         module.warn('Link %s does not exist yet; check mode predicts that every listed mirror is created.'
                     % p['link_name'])
-    result = dict(changed=changed, topics=rows, rest_requests=client.request_count,
+    result = dict(changed=changed, topics=rows, rest_requests=backend.call_count,
                   changed_topics=[r['mirror_topic_name'] for r in rows if r['action'] != 'none'])
     if module._diff:
         predicted = {'created': 'ACTIVE', 'promoted': 'STOPPED', 'failed_over': 'STOPPED'}

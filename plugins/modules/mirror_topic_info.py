@@ -117,8 +117,8 @@ rest_requests:
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorReconciler
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import summarize
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import fail, rest_client, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import connect, fail, rest_module
 
 
 def main():
@@ -126,11 +126,11 @@ def main():
         link_name=dict(type='str', required=True),
         topics=dict(type='list', elements='str'),
     ))
-    client = rest_client(module)
+    backend = connect(module)
     try:
-        mirrors = MirrorReconciler(client, module.params['link_name']).refresh()
+        mirrors = MirrorReconciler(backend, module.params['link_name']).refresh()
     except TaskFailure as exc:
-        fail(module, client, exc)
+        fail(module, backend, exc)
 
     wanted = module.params['topics']
     names = sorted(mirrors) if wanted is None else [t for t in wanted if t in mirrors]
@@ -143,7 +143,7 @@ def main():
         changed=False, mirrors=rows, missing=missing, status_counts=counts,
         max_lag=max([r['max_lag'] for r in rows] or [0]),
         all_active=bool(rows) and not missing and all(r['status'] == 'ACTIVE' for r in rows),
-        rest_requests=client.request_count)
+        rest_requests=backend.call_count)
 
 
 if __name__ == '__main__':

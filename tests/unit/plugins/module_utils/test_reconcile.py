@@ -18,6 +18,8 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils import _li
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirrors
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirror_reconcile as mr
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import RestBackend
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
 
 PLAIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
@@ -242,7 +244,7 @@ def test_jaas_config_other_mechanism_needs_jaas_option():
 
 def test_create_when_absent():
     rest = FakeRest()
-    result = lr.reconcile(rest, link_params(configs={"consumer.offset.sync.ms": 10000}), check_mode=False)
+    result = lr.reconcile(RestBackend(rest), link_params(configs={"consumer.offset.sync.ms": 10000}), check_mode=False)
 
     posts = rest.writes
     assert len(posts) == 1
@@ -278,7 +280,7 @@ def test_create_with_topic_and_group_filters_enables_features():
         source_sasl_username=None, source_sasl_password=None, source_security_protocol=None, source_sasl_mechanism=None,
         topic_filters=[{"name": "orders.", "pattern_type": "prefixed"}],
         consumer_group_filters=[{"name": "*"}])
-    lr.reconcile(rest, params, check_mode=False)
+    lr.reconcile(RestBackend(rest), params, check_mode=False)
     configs = body_configs(rest.writes[0])
     assert configs == {
         "bootstrap.servers": "src:9092",
@@ -294,7 +296,7 @@ def test_create_with_topic_and_group_filters_enables_features():
 def test_explicit_enable_config_wins_over_filter_default():
     rest = FakeRest()
     params = link_params(topic_filters=[{"name": "a"}], configs={"auto.create.mirror.topics.enable": False})
-    lr.reconcile(rest, params, check_mode=False)
+    lr.reconcile(RestBackend(rest), params, check_mode=False)
     assert body_configs(rest.writes[0])["auto.create.mirror.topics.enable"] == "false"
 
 
@@ -307,14 +309,14 @@ def test_empty_filter_list_does_not_enable_feature():
 def test_bad_filter_becomes_link_failure():
     rest = FakeRest()
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, link_params(topic_filters=[{"name": "a"}, {"name": "b", "pattern_type": "regex"}]), False)
+        lr.reconcile(RestBackend(rest), link_params(topic_filters=[{"name": "a"}, {"name": "b", "pattern_type": "regex"}]), False)
     assert "topic_filters[1].pattern_type" in str(err.value)
     assert rest.writes == []
 
 
 def test_create_in_check_mode_makes_no_write():
     rest = FakeRest()
-    result = lr.reconcile(rest, link_params(), check_mode=True)
+    result = lr.reconcile(RestBackend(rest), link_params(), check_mode=True)
     assert result["changed"] is True
     assert rest.writes == []
     assert "l1" not in rest.links
@@ -325,16 +327,16 @@ def test_create_in_check_mode_makes_no_write():
 
 def test_create_needs_source_cluster_id_and_bootstrap():
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(FakeRest(), link_params(source_cluster_id=None), False)
+        lr.reconcile(RestBackend(FakeRest()), link_params(source_cluster_id=None), False)
     assert "source_cluster_id" in str(err.value)
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(FakeRest(), link_params(source_bootstrap_servers=None), False)
+        lr.reconcile(RestBackend(FakeRest()), link_params(source_bootstrap_servers=None), False)
     assert "source_bootstrap_servers" in str(err.value)
 
 
 def test_bootstrap_from_configs_is_enough_to_create():
     rest = FakeRest()
-    lr.reconcile(rest, link_params(source_bootstrap_servers=None, configs={"bootstrap.servers": "b:1"}), False)
+    lr.reconcile(RestBackend(rest), link_params(source_bootstrap_servers=None, configs={"bootstrap.servers": "b:1"}), False)
     assert body_configs(rest.writes[0])["bootstrap.servers"] == "b:1"
 
 
@@ -342,7 +344,7 @@ def test_create_failure_is_link_failure():
     rest = FakeRest()
     rest.fail[("POST", "/links")] = RestError("POST x failed: HTTP 400, error 40002: bad", status=400)
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, link_params(), False)
+        lr.reconcile(RestBackend(rest), link_params(), False)
     assert str(err.value).startswith("Creating link l1 failed: POST x failed: HTTP 400")
     assert PASSWORD not in str(err.value)
 
@@ -351,14 +353,14 @@ def test_second_run_is_idempotent():
     rest = FakeRest()
     params = link_params(configs={"consumer.offset.sync.ms": 10000, "acl.sync.enable": True},
                          topic_filters=[{"name": "orders.", "pattern_type": "PREFIXED"}])
-    lr.reconcile(rest, params, check_mode=False)
+    lr.reconcile(RestBackend(rest), params, check_mode=False)
     # the server reads back the JSON with different spacing and key order, and the secret as null
     stored = rest.links["l1"]["configs"]
     stored["auto.create.mirror.topics.filters"] = (
         '{ "topicFilters": [ {"filterType": "INCLUDE", "patternType": "PREFIXED", "name": "orders."} ] }')
     writes_before = len(rest.writes)
 
-    result = lr.reconcile(rest, params, check_mode=False)
+    result = lr.reconcile(RestBackend(rest), params, check_mode=False)
     assert result["changed"] is False
     assert result["configs_set"] == []
     assert len(rest.writes) == writes_before
@@ -371,7 +373,7 @@ def test_one_changed_config_is_one_alter_with_that_key():
     rest.add_link("l1", configs={"bootstrap.servers": "src:9092", "security.protocol": "SASL_SSL",
                                  "sasl.mechanism": "PLAIN", "sasl.jaas.config": "old-jaas",
                                  "consumer.offset.sync.ms": "30000", "acl.sync.enable": "true"})
-    result = lr.reconcile(rest, link_params(configs={"consumer.offset.sync.ms": 10000}), check_mode=False)
+    result = lr.reconcile(RestBackend(rest), link_params(configs={"consumer.offset.sync.ms": 10000}), check_mode=False)
     assert result["changed"] is True
     assert result["configs_set"] == ["consumer.offset.sync.ms"]
     assert len(rest.writes) == 1
@@ -391,7 +393,7 @@ def test_changed_config_in_check_mode_predicts_without_write():
     rest.add_link("l1", configs={"bootstrap.servers": "src:9092"})
     params = link_params(source_security_protocol=None, source_sasl_mechanism=None, source_sasl_username=None,
                          source_sasl_password=None, configs={"consumer.offset.sync.enable": True})
-    result = lr.reconcile(rest, params, check_mode=True)
+    result = lr.reconcile(RestBackend(rest), params, check_mode=True)
     assert result["changed"] is True
     assert result["configs_set"] == ["consumer.offset.sync.enable"]
     assert rest.writes == []
@@ -401,8 +403,8 @@ def test_changed_config_in_check_mode_predicts_without_write():
 
 def test_update_password_always_resends_the_secret():
     rest = FakeRest()
-    lr.reconcile(rest, link_params(), False)
-    result = lr.reconcile(rest, link_params(update_password="always"), False)
+    lr.reconcile(RestBackend(rest), link_params(), False)
+    result = lr.reconcile(RestBackend(rest), link_params(update_password="always"), False)
     assert result["changed"] is True
     assert result["configs_set"] == ["sasl.jaas.config"]
     method, path, query, body = rest.writes[-1]
@@ -416,7 +418,7 @@ def test_alter_failure_is_link_failure_naming_the_configs():
     rest.add_link("l1", configs={"bootstrap.servers": "old:9092"})
     rest.fail[("PUT", "/links/l1/configs:alter")] = RestError("PUT failed: HTTP 400", status=400)
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, link_params(source_sasl_username=None, source_sasl_password=None), False)
+        lr.reconcile(RestBackend(rest), link_params(source_sasl_username=None, source_sasl_password=None), False)
     assert "bootstrap.servers" in str(err.value)
     assert "l1" in str(err.value)
 
@@ -425,7 +427,7 @@ def test_conflicting_bootstrap_servers():
     rest = FakeRest()
     params = link_params(configs={"bootstrap.servers": "other:9092"})
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, params, check_mode=False)
+        lr.reconcile(RestBackend(rest), params, check_mode=False)
     assert "configs.bootstrap.servers" in str(err.value)
     assert "source_bootstrap_servers" in str(err.value)
     assert rest.writes == []
@@ -454,7 +456,7 @@ def test_changing_source_cluster_id_fails():
     rest = FakeRest()
     rest.add_link("l1", source_cluster_id="src-1", configs={"bootstrap.servers": "src:9092"})
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, link_params(source_cluster_id="src-OTHER"), check_mode=False)
+        lr.reconcile(RestBackend(rest), link_params(source_cluster_id="src-OTHER"), check_mode=False)
     message = str(err.value)
     assert "src-1" in message and "src-OTHER" in message
     assert "cannot be changed" in message
@@ -466,14 +468,14 @@ def test_existing_link_without_source_cluster_id_option_is_fine():
     rest.add_link("l1", configs={"bootstrap.servers": "src:9092"})
     params = link_params(source_cluster_id=None, source_security_protocol=None, source_sasl_mechanism=None,
                          source_sasl_username=None, source_sasl_password=None)
-    assert lr.reconcile(rest, params, False)["changed"] is False
+    assert lr.reconcile(RestBackend(rest), params, False)["changed"] is False
 
 
 @pytest.mark.parametrize("force, expected_query", [(True, {"force": True}), (False, {"force": None})])
 def test_absent_deletes_with_force_flag(force, expected_query):
     rest = FakeRest()
     rest.add_link("l1", configs={"bootstrap.servers": "src:9092", "sasl.jaas.config": "secret-jaas"})
-    result = lr.reconcile(rest, link_params(state="absent", force=force), check_mode=False)
+    result = lr.reconcile(RestBackend(rest), link_params(state="absent", force=force), check_mode=False)
     assert result["changed"] is True
     assert result["after"] == {}
     assert result["link"] == {}
@@ -487,11 +489,11 @@ def test_absent_deletes_with_force_flag(force, expected_query):
 def test_absent_check_mode_and_already_absent():
     rest = FakeRest()
     rest.add_link("l1", configs={"bootstrap.servers": "src:9092"})
-    result = lr.reconcile(rest, link_params(state="absent"), check_mode=True)
+    result = lr.reconcile(RestBackend(rest), link_params(state="absent"), check_mode=True)
     assert result["changed"] is True
     assert rest.writes == []
     rest2 = FakeRest()
-    result = lr.reconcile(rest2, link_params(state="absent"), check_mode=False)
+    result = lr.reconcile(RestBackend(rest2), link_params(state="absent"), check_mode=False)
     assert result["changed"] is False
     assert rest2.writes == []
 
@@ -501,11 +503,11 @@ def test_delete_failure_hints_at_force():
     rest.add_link("l1")
     rest.fail[("DELETE", "/links/l1")] = RestError("DELETE failed: HTTP 400: link has mirrors", status=400)
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, link_params(state="absent"), False)
+        lr.reconcile(RestBackend(rest), link_params(state="absent"), False)
     assert "force=true" in str(err.value)
     rest.fail[("DELETE", "/links/l1")] = RestError("DELETE failed: HTTP 500", status=500)
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, link_params(state="absent", force=True), False)
+        lr.reconcile(RestBackend(rest), link_params(state="absent", force=True), False)
     assert "force=true" not in str(err.value)
 
 
@@ -513,18 +515,18 @@ def test_non_404_error_on_get_link_propagates():
     rest = FakeRest()
     rest.fail[("GET", "/links/l1")] = RestError("GET failed: HTTP 403", status=403)
     with pytest.raises(RestError):
-        lr.reconcile(rest, link_params(), False)
+        lr.reconcile(RestBackend(rest), link_params(), False)
 
 
 @pytest.mark.parametrize("update_password", ["on_create", "always"])
 @pytest.mark.parametrize("check_mode", [False, True])
 def test_diff_never_contains_secrets(update_password, check_mode):
     rest = FakeRest()
-    results = [lr.reconcile(rest, link_params(update_password=update_password), check_mode)]
+    results = [lr.reconcile(RestBackend(rest), link_params(update_password=update_password), check_mode)]
     if not check_mode:
-        results.append(lr.reconcile(rest, link_params(update_password=update_password,
+        results.append(lr.reconcile(RestBackend(rest), link_params(update_password=update_password,
                                                       configs={"consumer.offset.sync.ms": 5}), check_mode))
-        results.append(lr.reconcile(rest, link_params(state="absent"), check_mode))
+        results.append(lr.reconcile(RestBackend(rest), link_params(state="absent"), check_mode))
     for result in results:
         assert_no_secrets({"before": result["before"], "after": result["after"]})
         assert_no_secrets(result)
@@ -535,7 +537,7 @@ def test_jaas_config_option_is_used_verbatim_and_hidden():
     jaas = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientSecret="zzz";'
     params = link_params(source_sasl_mechanism="OAUTHBEARER", source_sasl_username=None, source_sasl_password=None,
                          source_sasl_jaas_config=jaas)
-    result = lr.reconcile(rest, params, False)
+    result = lr.reconcile(RestBackend(rest), params, False)
     assert body_configs(rest.writes[0])["sasl.jaas.config"] == jaas
     assert "zzz" not in json.dumps(result)
 
@@ -545,8 +547,8 @@ def test_server_sensitive_config_not_matching_suffix_is_idempotent_and_hidden():
     pem = "-----BEGIN PRIVATE KEY-----MIIEv...-----END PRIVATE KEY-----"
     params = link_params(source_security_protocol="SSL", source_sasl_mechanism=None, source_sasl_username=None,
                          source_sasl_password=None, configs={"ssl.keystore.type": "PEM", "ssl.keystore.key": pem})
-    lr.reconcile(rest, params, False)
-    result = lr.reconcile(rest, params, False)
+    lr.reconcile(RestBackend(rest), params, False)
+    result = lr.reconcile(RestBackend(rest), params, False)
     assert pem not in json.dumps(result)
     assert result["changed"] is False
 
@@ -561,7 +563,7 @@ def reconciler(rest, link="l1", **kwargs):
     kwargs.setdefault("wait_timeout", 60)
     kwargs.setdefault("wait_interval", 2.0)
     rest.time = fake_time
-    rec = mr.MirrorReconciler(rest, link, sleep=fake_time.sleep, clock=fake_time.clock, **kwargs)
+    rec = mr.MirrorReconciler(RestBackend(rest), link, sleep=fake_time.sleep, clock=fake_time.clock, **kwargs)
     return rec, fake_time
 
 
@@ -722,13 +724,13 @@ def test_create_fails_naming_a_task_in_error_after_creating():
                   {"task_name": "ConsumerOffsetSync", "state": "IN_ERROR",
                    "errors": [{"error_code": "MISCONFIGURATION_ERROR", "error_message": "no group filters"}]}]
     with pytest.raises(lr.LinkFailure) as err:
-        lr.reconcile(rest, link_params(), False)
+        lr.reconcile(RestBackend(rest), link_params(), False)
     assert err.value.changed is True
     assert "l1" in rest.links
     assert ("Link l1 was created, but its task is IN_ERROR: ConsumerOffsetSync (MISCONFIGURATION_ERROR: "
             "no group filters)." in str(err.value))
     # an existing link with a broken task is reported, not failed: the module warns
-    result = lr.reconcile(rest, link_params(), False)
+    result = lr.reconcile(RestBackend(rest), link_params(), False)
     assert result["changed"] is False
     assert [t["state"] for t in result["link"]["tasks"]] == ["ACTIVE", "IN_ERROR"]
 
@@ -1001,7 +1003,7 @@ def test_wait_for_link_polls_until_readable():
             rest.add_link("l1")
         return FakeRest.cluster(rest, method, path, query, body)
     rest.cluster = appears_on_third_read
-    link = _links.wait_for_link(rest, "l1", present=True, timeout=10, interval=0.5,
+    link = _links.wait_for_link(RestBackend(rest), "l1", present=True, timeout=10, interval=0.5,
                                 sleep=fake_time.sleep, clock=fake_time.clock)
     assert link["link_name"] == "l1"
     assert fake_time.sleeps == [0.5, 0.5]
@@ -1011,8 +1013,8 @@ def test_wait_for_link_times_out():
     rest = FakeRest()
     rest.add_link("l1")
     fake_time = FakeTime()
-    with pytest.raises(RestError) as err:
-        _links.wait_for_link(rest, "l1", present=False, timeout=2, interval=1,
+    with pytest.raises(ApiError) as err:
+        _links.wait_for_link(RestBackend(rest), "l1", present=False, timeout=2, interval=1,
                              sleep=fake_time.sleep, clock=fake_time.clock)
     assert "Link l1 is still present after 2 seconds." == err.value.message
 

@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to linkops.cluster_linking
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one interface the modules use to reach a cluster, and its REST implementation.
+
+Every backend answers in the shapes of Kafka REST v3 (links, config entries, mirrors,
+per-topic batch results), so the reconcilers do not know which one they talk to.
+Failed calls raise ApiError (``status`` 404 means "does not exist").
+
+Backends: RestBackend (Kafka REST v3, _rest_client) and CliBackend (the CP tools, _backend_cli).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links, _mirrors
+
+
+class Backend:
+    """What a backend offers. Costs are per call: one request or one command, whatever the size."""
+
+    #: 'rest' or 'cli'
+    name = None
+
+    @property
+    def cluster_id(self):
+        """ID of the cluster the backend talks to (the one that holds the links)."""
+        raise NotImplementedError
+
+    @property
+    def call_count(self):
+        """REST requests sent or CLI commands run so far."""
+        raise NotImplementedError
+
+    def get_link(self, name, include_tasks=False):
+        """The link (KafkaLinkData shape), or None when it does not exist."""
+        raise NotImplementedError
+
+    def get_link_configs(self, name):
+        """Every config entry of the link (KafkaLinkConfigData shape), defaults included."""
+        raise NotImplementedError
+
+    def create_link(self, name, cluster_ids, configs, validate_only=False):
+        """Create a link; cluster_ids: {'source_cluster_id'|'destination_cluster_id'|'remote_cluster_id': id}."""
+        raise NotImplementedError
+
+    def alter_link_configs(self, name, set_configs, delete_names=()):
+        """Set configs and reset others to their defaults, in one call."""
+        raise NotImplementedError
+
+    def delete_link(self, name, force=False):
+        raise NotImplementedError
+
+    def list_mirrors(self, link_name):
+        """All mirrors of the link as {mirror_topic_name: mirror}; one call. ApiError 404 when no such link."""
+        raise NotImplementedError
+
+    def list_topic_names(self):
+        """Names of all topics on the cluster; one call."""
+        raise NotImplementedError
+
+    def create_mirror(self, link_name, mirror_topic_name, source_topic_name=None, configs=None):
+        raise NotImplementedError
+
+    def alter_mirrors(self, link_name, action, topic_names):
+        """Run a batch action on many mirrors in one call; return (succeeded names, {name: error text})."""
+        raise NotImplementedError
+
+
+class RestBackend(Backend):
+    """Kafka REST v3: Confluent Server (/kafka/v3), REST Proxy (/v3) or Confluent Cloud."""
+
+    name = 'rest'
+
+    def __init__(self, client):
+        self.client = client
+
+    @property
+    def cluster_id(self):
+        return self.client.cluster_id
+
+    @property
+    def call_count(self):
+        return self.client.request_count
+
+    def get_link(self, name, include_tasks=False):
+        return _links.get_link(self.client, name, include_tasks=include_tasks)
+
+    def get_link_configs(self, name):
+        return _links.get_link_configs(self.client, name)
+
+    def create_link(self, name, cluster_ids, configs, validate_only=False):
+        _links.create_link(self.client, name, cluster_ids, configs, validate_only=validate_only)
+
+    def alter_link_configs(self, name, set_configs, delete_names=()):
+        _links.alter_link_configs(self.client, name, set_configs, delete_names)
+
+    def delete_link(self, name, force=False):
+        _links.delete_link(self.client, name, force=force)
+
+    def list_mirrors(self, link_name):
+        return _mirrors.list_mirrors(self.client, link_name)
+
+    def list_topic_names(self):
+        return _mirrors.list_topic_names(self.client)
+
+    def create_mirror(self, link_name, mirror_topic_name, source_topic_name=None, configs=None):
+        _mirrors.create_mirror(self.client, link_name, mirror_topic_name, source_topic_name, configs)
+
+    def alter_mirrors(self, link_name, action, topic_names):
+        return _mirrors.alter_mirrors(self.client, link_name, action, topic_names)
