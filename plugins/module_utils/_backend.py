@@ -61,10 +61,42 @@ class Backend:
         raise NotImplementedError
 
     def create_mirror(self, link_name, mirror_topic_name, source_topic_name=None, configs=None):
+        """Create one mirror topic; one call. configs: {topic config name: value} for the new topic.
+
+        source_topic_name defaults to mirror_topic_name; on a link with cluster.link.prefix the
+        caller passes both (mirror name = prefix + source name). ApiError when the server refuses.
+        """
+        raise NotImplementedError
+
+    def get_mirror(self, link_name, mirror_topic_name, include_state_transition_errors=False):
+        """One mirror (KafkaMirrorData shape), or None when it is not a mirror topic of the link; one call.
+
+        With include_state_transition_errors the mirror carries 'mirror_state_transition_errors':
+        [{'error_code', 'error_message'}] (an empty list when the backend cannot read them).
+        None also when the link does not exist.
+        """
+        raise NotImplementedError
+
+    def delete_topic(self, topic_name):
+        """Delete a topic of the cluster (a mirror topic is removed this way: there is no mirror delete); one call.
+
+        Returns when the server accepted the deletion (the mirror may stay listed for a while).
+        ApiError with status 404 when the topic does not exist.
+        """
         raise NotImplementedError
 
     def alter_mirrors(self, link_name, action, topic_names):
-        """Run a batch action on many mirrors in one call; return (succeeded names, {name: error text})."""
+        """Run one batch action on many mirrors in one call.
+
+        action: 'promote', 'failover', 'pause', 'resume', 'reverse-and-start', 'reverse-and-pause'
+        or 'truncate-and-restore' (REST mirrors:promote ... mirrors:truncate-and-restore; kafka-mirrors
+        --promote ... --truncate-and-restore).
+        Returns (succeeded, failed): succeeded is {name: details}, details a dict with
+        'mirror_lags' (per-partition lags the server reported with the action, [] when none),
+        'messages_truncated' (int or None; truncate-and-restore only) and
+        'partition_level_truncation_data' ([{partition_id, offset_truncated_to, messages_truncated}], [] when none);
+        failed is {name: error text} (the per-topic error; a topic without any result is failed too).
+        """
         raise NotImplementedError
 
 
@@ -107,6 +139,13 @@ class RestBackend(Backend):
 
     def create_mirror(self, link_name, mirror_topic_name, source_topic_name=None, configs=None):
         _mirrors.create_mirror(self.client, link_name, mirror_topic_name, source_topic_name, configs)
+
+    def get_mirror(self, link_name, mirror_topic_name, include_state_transition_errors=False):
+        return _mirrors.get_mirror(self.client, link_name, mirror_topic_name,
+                                   include_state_transition_errors=include_state_transition_errors)
+
+    def delete_topic(self, topic_name):
+        _mirrors.delete_topic(self.client, topic_name)
 
     def alter_mirrors(self, link_name, action, topic_names):
         return _mirrors.alter_mirrors(self.client, link_name, action, topic_names)

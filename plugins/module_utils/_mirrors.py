@@ -4,7 +4,8 @@
 """Mirror topic calls over Kafka REST v3, lag arithmetic, and the batch-action results.
 
 Reading a link's mirrors is one request however many there are; batch actions (promote,
-failover) are one request per batch and answer HTTP 200 with a per-topic error_code.
+failover, pause, resume, the reverse operations, truncate-and-restore) are one request per
+batch and answer HTTP 200 with a per-topic error_code.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +14,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import path_quote
 
 STOPPED = 'STOPPED'
@@ -20,10 +22,15 @@ PENDING_STOPPED = 'PENDING_STOPPED'
 ACTIVE = 'ACTIVE'
 STOPPING_STATES = frozenset([STOPPED, PENDING_STOPPED])
 
-# REST action path for each batch action.
+# REST action path for each batch action (the backend-level action names every backend accepts).
 ACTIONS = {
     'promote': 'mirrors:promote',
     'failover': 'mirrors:failover',
+    'pause': 'mirrors:pause',
+    'resume': 'mirrors:resume',
+    'reverse-and-start': 'mirrors:reverse-and-start-mirror',
+    'reverse-and-pause': 'mirrors:reverse-and-pause-mirror',
+    'truncate-and-restore': 'mirrors:truncate-and-restore',
 }
 
 _TOPIC_NAME = re.compile(r'^[a-zA-Z0-9._-]+$')
@@ -63,18 +70,49 @@ def create_mirror(client, link_name, mirror_topic_name, source_topic_name=None, 
     client.cluster('POST', '/links/%s/mirrors' % path_quote(link_name), body=body)
 
 
+def get_mirror(client, link_name, mirror_topic_name, include_state_transition_errors=False):
+    """One mirror, or None when it is not a mirror topic of the link (HTTP 404); one request."""
+    try:
+        return client.cluster('GET', '/links/%s/mirrors/%s' % (path_quote(link_name), path_quote(mirror_topic_name)),
+                              query={'include_state_transition_errors': include_state_transition_errors or None})
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def delete_topic(client, topic_name):
+    """Delete a topic of the cluster (DELETE /topics/{name}); one request. ApiError 404 when there is none."""
+    client.cluster('DELETE', '/topics/%s' % path_quote(topic_name))
+
+
+def action_details(entry):
+    """What a successful per-topic batch result carries: lags at the action, truncation data."""
+    return {
+        'mirror_lags': (entry or {}).get('mirror_lags') or [],
+        'messages_truncated': (entry or {}).get('messages_truncated'),
+        'partition_level_truncation_data': (entry or {}).get('partition_level_truncation_data') or [],
+    }
+
+
 def alter_mirrors(client, link_name, action, topic_names):
-    """Run a batch action; return (succeeded names, {name: error text}) from the per-topic results."""
+    """Run a batch action in one request; return (succeeded, failed) from the per-topic results.
+
+    succeeded: {name: action_details(entry)}; failed: {name: error text}.
+    """
+    query = None
+    if action == 'truncate-and-restore':
+        query = {'include_partition_level_truncation_data': True}
     response = client.cluster('POST', '/links/%s/%s' % (path_quote(link_name), ACTIONS[action]),
-                              body={'mirror_topic_names': list(topic_names)})
-    succeeded, failed = [], {}
+                              query=query, body={'mirror_topic_names': list(topic_names)})
+    succeeded, failed = {}, {}
     for entry in response.get('data') or []:
         name = entry.get('mirror_topic_name')
         code = entry.get('error_code')
         if code:
             failed[name] = 'error %s: %s' % (code, entry.get('error_message') or 'no message')
         else:
-            succeeded.append(name)
+            succeeded[name] = action_details(entry)
     for name in topic_names:  # a topic the server did not answer for has not been acted on
         if name not in failed and name not in succeeded:
             failed[name] = 'the server returned no result for this topic'
