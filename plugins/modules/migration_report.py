@@ -1,0 +1,203 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to linkops.cluster_linking
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: migration_report
+short_description: Write a migration report as JSON, Markdown, an HTML page with a lag chart, and JUnit XML
+version_added: 0.1.0
+description:
+  - Writes the result of a migration into O(dest) in up to four files; C(report.json) (everything, plus a
+    summary), C(report.md), C(report.html) (a self-contained page, no external assets, with an SVG chart of
+    the mirror lag over the sync and the cutover) and C(junit.xml) (one test case per check, for CI systems).
+  - The checks usually come from M(linkops.cluster_linking.migration_verify) (RV(linkops.cluster_linking.migration_verify#module:checks)),
+    the cutover rows and lag samples from the cutover and sync-wait phases of the migrate playbook.
+  - The same input always renders the same bytes, and a file is only written when its content changes,
+    so a re-run with the same data reports no change.
+  - The module does not fail when a check failed; it returns RV(failed_checks) so the play can fail naming them.
+author:
+  - linkops maintainers (@linkops)
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - linkops.cluster_linking._attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+options:
+  dest:
+    description: Directory to write the files into; created when missing.
+    type: path
+    required: true
+  title:
+    description: What the report is about, for example the link name.
+    type: str
+    required: true
+  checks:
+    description: Check rows with keys C(name), C(ok), C(detail) and C(skipped).
+    type: list
+    elements: dict
+    default: []
+  cutover:
+    description:
+      - One row per topic cut over, with keys C(topic), C(action) (promoted or failed_over), C(max_lag) (lag at
+        cutover), C(time) (readable time) and C(epoch) (seconds since the epoch, marks the cutover in the chart).
+    type: list
+    elements: dict
+    default: []
+  lag_samples:
+    description:
+      - Lag samples in time order, with keys C(time) (seconds since the epoch), C(max_lag), C(total_lag) and
+        C(phase) (for example V(sync_wait) or V(cutover)).
+    type: list
+    elements: dict
+    default: []
+  details:
+    description: Anything else to keep in C(report.json), for example the per-topic offsets of the verification.
+    type: dict
+    default: {}
+  generated_at:
+    description: A time to print in the report. Left out when not given, so the same data gives the same files.
+    type: str
+  formats:
+    description: Which files to write.
+    type: list
+    elements: str
+    choices: [json, markdown, html, junit]
+    default: [json, markdown, html, junit]
+'''
+
+EXAMPLES = r'''
+- name: Verify the migration
+  linkops.cluster_linking.migration_verify:
+    source_bootstrap_servers: onprem-kafka:9092
+    destination_bootstrap_servers: cloud-kafka:9092
+    topics: [orders]
+  register: verify
+  ignore_errors: true
+
+- name: Write the report next to the playbook
+  linkops.cluster_linking.migration_report:
+    dest: "{{ playbook_dir }}/reports/orders-link"
+    title: orders-link
+    checks: "{{ verify.checks }}"
+    details:
+      topics: "{{ verify.topics }}"
+  delegate_to: localhost
+  register: report
+
+- name: Fail naming the failed checks
+  ansible.builtin.assert:
+    that: report.failed_checks | length == 0
+    fail_msg: "Failed checks: {{ report.failed_checks | join(', ') }}; see {{ report.paths.html }}"
+'''
+
+RETURN = r'''
+paths:
+  description: Path of each written format.
+  returned: always
+  type: dict
+  sample: {json: /srv/reports/l1/report.json, markdown: /srv/reports/l1/report.md,
+           html: /srv/reports/l1/report.html, junit: /srv/reports/l1/junit.xml}
+written:
+  description: Formats whose file was (or in check mode would be) written because its content changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [json, html]
+summary:
+  description: Counts of checks by result, and lag figures.
+  returned: always
+  type: dict
+  sample: {result: PASSED, checks: 4, passed: 4, failed: 0, skipped: 0, failed_checks: [],
+           topics_cut_over: 1, max_lag_seen: 120, lag_samples: 7}
+failed_checks:
+  description: Names of the checks that failed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["end_offsets:orders"]
+'''
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._report import (
+    FILE_NAMES, RENDERERS, summarize)
+
+
+def _current(path):
+    try:
+        with open(path, 'rb') as fh:
+            return fh.read()
+    except (IOError, OSError):
+        return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dest=dict(type='path', required=True),
+            title=dict(type='str', required=True),
+            checks=dict(type='list', elements='dict', default=[]),
+            cutover=dict(type='list', elements='dict', default=[]),
+            lag_samples=dict(type='list', elements='dict', default=[]),
+            details=dict(type='dict', default={}),
+            generated_at=dict(type='str'),
+            formats=dict(type='list', elements='str', default=list(FILE_NAMES),
+                         choices=list(FILE_NAMES)),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    p = module.params
+    for i, sample in enumerate(p['lag_samples']):
+        try:
+            float(sample.get('time'))
+        except (TypeError, ValueError):
+            module.fail_json(msg='lag_samples[%d].time must be seconds since the epoch, got %r.'
+                                 % (i, sample.get('time')))
+    data = dict(title=p['title'], checks=p['checks'], cutover=p['cutover'], lag_samples=p['lag_samples'],
+                details=p['details'], generated_at=p['generated_at'])
+    dest = p['dest']
+    if os.path.exists(dest) and not os.path.isdir(dest):
+        module.fail_json(msg='dest %s exists and is not a directory; give a directory for the report files.' % dest)
+    changed = False
+    if not os.path.isdir(dest):
+        changed = True
+        if not module.check_mode:
+            os.makedirs(dest)
+    paths, written = {}, []
+    for fmt in p['formats']:
+        path = os.path.join(dest, FILE_NAMES[fmt])
+        paths[fmt] = path
+        content = to_bytes(RENDERERS[fmt](data))
+        if _current(path) != content:
+            written.append(fmt)
+            changed = True
+            if not module.check_mode:
+                fd, tmp = tempfile.mkstemp(dir=dest, prefix='.%s.' % FILE_NAMES[fmt])
+                with os.fdopen(fd, 'wb') as fh:
+                    fh.write(content)
+                module.atomic_move(tmp, path)
+        if not module.check_mode and os.path.exists(path):
+            file_args = module.load_file_common_arguments(p, path=path)
+            changed = module.set_fs_attributes_if_different(file_args, changed)
+    summary = summarize(data)
+    module.exit_json(changed=changed, paths=paths, written=written, summary=summary,
+                     failed_checks=summary['failed_checks'])
+
+
+if __name__ == '__main__':
+    main()
