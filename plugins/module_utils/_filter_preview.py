@@ -11,6 +11,8 @@ Two layers, like ``_migration_checks``:
   validated filter entries (see ``_filters``) to names and ACL bindings; unit-tested without brokers;
 * ``SourcePreview``: one AdminClient call each for topics (metadata), consumer groups
   (ListGroups) and ACLs (DescribeAcls with a match-everything filter); matching is done locally.
+  An empty ACL listing costs two more requests (DescribeCluster, DescribeConfigs of one broker),
+  since librdkafka drops the SECURITY_DISABLED error of DescribeAcls (see acl_bindings).
 
 Read-only: nothing is created or changed on the cluster.
 """
@@ -32,6 +34,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration
 if HAS_CONFLUENT_KAFKA:
     from confluent_kafka.admin import (
         AclBindingFilter,
+        ConfigResource,
         AclOperation,
         AclPermissionType,
         ResourcePatternType,
@@ -45,6 +48,7 @@ DEFAULT_CLIENT_ID = "linkops-link-filters"
 INTERNAL_PREFIX = "_"
 
 NO_AUTHORIZER = "ACL preview unavailable: the cluster has no authorizer"
+AUTHORIZER_CONFIG = "authorizer.class.name"
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,15 +117,27 @@ def _binding_key(binding):
                                                  "operation", "permissionType"))
 
 
-def split_acls(entries, bindings):
+def split_acls(entries, bindings, message=None):
     """{available, message, matched, not_matched_count, total} for flat binding dicts."""
     matched = sorted((b for b in bindings if acl_filter_matches(entries, b)), key=_binding_key)
-    return {"available": True, "message": None, "matched": matched,
+    return {"available": True, "message": message, "matched": matched,
             "not_matched_count": len(bindings) - len(matched), "total": len(bindings)}
 
 
 def acls_unavailable(message):
     return {"available": False, "message": message, "matched": [], "not_matched_count": 0, "total": 0}
+
+
+def empty_acl_listing(authorizer_entry):
+    """(bindings or None, message) for an empty ACL listing, from the broker's authorizer.class.name
+    config entry (a confluent-kafka ConfigEntry, or None when the broker does not report it)."""
+    value = getattr(authorizer_entry, "value", None) if authorizer_entry is not None else None
+    if authorizer_entry is None:
+        return None, NO_AUTHORIZER + " (it lists no ACLs and does not report %s)" % AUTHORIZER_CONFIG
+    if not value:
+        return None, NO_AUTHORIZER + " (%s is empty)" % AUTHORIZER_CONFIG
+    return [], ("the source lists no ACLs; its authorizer is %s, so either it has none or the client may not "
+                "describe them (that needs DESCRIBE on the cluster)" % value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,10 +174,13 @@ class SourcePreview(Cluster):
         return [group.group_id for group in listing.valid], warnings
 
     def acl_bindings(self):
-        """(flat binding dicts, None), or (None, message) when the cluster cannot list ACLs.
+        """(flat binding dicts or None, message or None).
 
-        One DescribeAcls request with a filter that matches every ACL. A cluster without an
-        authorizer answers SECURITY_DISABLED; that and a refused request are reported, not raised.
+        One DescribeAcls request with a filter that matches every ACL. librdkafka drops the
+        top-level error code of a DescribeAcls response, so a cluster without an authorizer
+        (SECURITY_DISABLED) and a client that may not describe ACLs both come back as an empty
+        list. Only then, one DescribeConfigs request reads a broker's authorizer.class.name to tell
+        which it is. None bindings mean the ACLs could not be read; the message says why.
         """
         everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
                                       AclOperation.ANY, AclPermissionType.ANY)
@@ -172,7 +191,21 @@ class SourcePreview(Cluster):
             if kafka_error_code_name(exc) == "SECURITY_DISABLED":
                 return None, NO_AUTHORIZER
             return None, "ACL preview unavailable: %s" % kafka_error_text(exc)
-        return [binding_dict(binding) for binding in bindings], None
+        if bindings:
+            return [binding_dict(binding) for binding in bindings], None
+        return self._empty_acl_listing()
+
+    def _empty_acl_listing(self):
+        try:
+            broker = self._result(self.admin.describe_cluster(request_timeout=self.timeout),
+                                  "describing the cluster").nodes[0].id
+            resource = ConfigResource(ConfigResource.Type.BROKER, str(broker))
+            futures = self.admin.describe_configs([resource], request_timeout=self.timeout)
+            configs = self._result(list(futures.values())[0], "describing broker configs")
+        except (KafkaException, IndexError) as exc:
+            return None, ("ACL preview unavailable: the source lists no ACLs and its authorizer could not be "
+                          "read (%s)" % kafka_error_text(exc))
+        return empty_acl_listing(configs.get(AUTHORIZER_CONFIG))
 
 
 def preview(source, topic_entries=None, group_entries=None, acl_entries=None):
@@ -190,5 +223,6 @@ def preview(source, topic_entries=None, group_entries=None, acl_entries=None):
         result["consumer_groups"] = split_groups(group_entries, groups)
     if acl_entries is not None:
         bindings, message = source.acl_bindings()
-        result["acls"] = acls_unavailable(message) if bindings is None else split_acls(acl_entries, bindings)
+        result["acls"] = (acls_unavailable(message) if bindings is None
+                          else split_acls(acl_entries, bindings, message))
     return result, warnings

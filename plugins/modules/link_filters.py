@@ -197,9 +197,12 @@ notes:
     C(_confluent-*), C(_schemas)) are internal. The preview never counts them as matched, the way automatic mirror
     topic creation leaves internal topics alone; the internal topics the filters would select are listed
     separately in RV(preview.topics.internal_matched) so that a V(*) filter's reach is visible.
-  - The ACL preview needs an authorizer on the source cluster and permission to describe ACLs. A cluster without
-    one (the lab brokers) answers C(SECURITY_DISABLED); the preview then reports
-    C(ACL preview unavailable: the cluster has no authorizer) in RV(preview.acls.message) and the task does not fail.
+  - The ACL preview needs an authorizer on the source cluster and permission to describe ACLs (C(DESCRIBE) on the
+    cluster). A cluster without one (the lab brokers) answers C(SECURITY_DISABLED), but librdkafka drops that error
+    and returns an empty list, as it does for a client that may not describe ACLs. So when no ACL is listed the
+    module reads the broker config C(authorizer.class.name) (two more requests); when it is empty or not reported,
+    RV(preview.acls.available) is V(false) and RV(preview.acls.message) says
+    C(ACL preview unavailable: the cluster has no authorizer). The task does not fail for that.
   - Relative paths are relative to the working directory of the module on the target host; give absolute paths.
 seealso:
   - module: linkops.cluster_linking.cluster_link
