@@ -102,7 +102,7 @@ options:
       - Each entry is a Kafka ACL binding filter. O(acl_filters[].resource_type), O(acl_filters[].pattern_type),
         O(acl_filters[].operation) and O(acl_filters[].permission_type) are required; O(acl_filters[].resource_name),
         O(acl_filters[].principal) and O(acl_filters[].host) are optional and, when left out, match anything.
-      - Values are checked as Kafka's C(SecurityUtils) reads them: any case, but underscores are not removed, so
+      - Values are checked as Kafka's C(SecurityUtils) reads them, in any case, but underscores are not removed, so
         V(describeConfigs), V(DescribeConfigs) and V(DESCRIBECONFIGS) are accepted and V(describe_configs) is refused
         with a message naming the right spelling. The documents are written in the documentation's spelling
         (V(describeConfigs), V(transactionalId), V(prefixed)).
@@ -193,16 +193,18 @@ options:
     type: int
     default: 30
 notes:
-  - Topics whose names start with C(_) (Kafka's C(__consumer_offsets) and C(__transaction_state), Confluent's
-    C(_confluent-*), C(_schemas)) are internal. The preview never counts them as matched, the way automatic mirror
-    topic creation leaves internal topics alone; the internal topics the filters would select are listed
-    separately in RV(preview.topics.internal_matched) so that a V(*) filter's reach is visible.
+  - The preview treats topics whose names start with C(_) as internal (Kafka's C(__consumer_offsets) and
+    C(__transaction_state), Confluent's C(_confluent-*), Schema Registry's C(_schemas)) and never counts them in
+    RV(preview.topics.matched); the internal topics the filters would select are listed separately in
+    RV(preview.topics.internal_matched), so that the reach of a V(*) filter is visible. Kafka's own internal topics
+    are never mirrored (the lab's auto-create skips names starting with C(__)); to keep the other C(_) topics out
+    for sure, add an entry with name V(_), pattern type V(PREFIXED) and filter type V(EXCLUDE).
   - The ACL preview needs an authorizer on the source cluster and permission to describe ACLs (C(DESCRIBE) on the
     cluster). A cluster without one (the lab brokers) answers C(SECURITY_DISABLED), but librdkafka drops that error
     and returns an empty list, as it does for a client that may not describe ACLs. So when no ACL is listed the
     module reads the broker config C(authorizer.class.name) (two more requests); when it is empty or not reported,
     RV(preview.acls.available) is V(false) and RV(preview.acls.message) says
-    C(ACL preview unavailable: the cluster has no authorizer). The task does not fail for that.
+    C(ACL preview unavailable) and C(the cluster has no authorizer). The task does not fail for that.
   - Relative paths are relative to the working directory of the module on the target host; give absolute paths.
 seealso:
   - module: linkops.cluster_linking.cluster_link
@@ -367,7 +369,7 @@ preview:
           elements: str
           sample: [payments]
         internal_matched:
-          description: Internal topics (names starting with C(_)) that the filters would select; never mirrored.
+          description: Internal topics (names starting with C(_)) that the filters would select; not in RV(preview.topics.matched).
           type: list
           elements: str
           sample: [_schemas]
@@ -402,7 +404,9 @@ preview:
           type: bool
           sample: false
         message:
-          description: Why the ACL preview is unavailable, V(null) when it is available.
+          description:
+            - Why the ACL preview is unavailable, or a note when an authorizer is configured but no ACL was listed;
+              V(null) otherwise.
           type: str
           sample: "ACL preview unavailable: the cluster has no authorizer"
         matched:
