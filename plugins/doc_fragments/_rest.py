@@ -11,6 +11,20 @@ class ModuleDocFragment(object):
 
     DOCUMENTATION = r'''
 options:
+  api:
+    description:
+      - How the module reaches the cluster that holds the link.
+      - V(rest) sends Kafka REST v3 requests to O(rest_url) (Confluent Server, REST Proxy or Confluent Cloud).
+      - V(cli) runs the Confluent Platform tools C(kafka-cluster-links), C(kafka-mirrors), C(kafka-configs) and
+        C(kafka-topics) on the managed host (the jump host) with O(bootstrap_server) and O(command_config),
+        one command per call and one command per batch of mirror topics. Link configs and filter documents
+        reach the tools in temporary files of mode 0600 that are removed right after the command; secrets
+        never appear on a command line.
+      - The CP tools do not print link tasks, so with V(cli) the tasks of a link cannot be checked
+        (the module warns and returns an empty task list).
+    type: str
+    choices: [rest, cli]
+    default: rest
   rest_url:
     description:
       - URL of Kafka REST v3 on the cluster that holds the link (normally the destination), up to but
@@ -18,12 +32,14 @@ options:
       - Confluent Server embeds it at C(https://BROKER:8090/kafka); a standalone REST Proxy serves it at
         C(http://HOST:8082); Confluent Cloud at C(https://pkc-....confluent.cloud:443/kafka).
       - If not set, the value of the E(KAFKA_REST_URL) environment variable is used.
+      - Required with O(api=rest); not used with O(api=cli).
     type: str
-    required: true
   cluster_id:
     description:
       - ID of the cluster the requests address, as in C(/v3/clusters/{cluster_id}).
       - When omitted it is read from C(GET /v3/clusters), which must list exactly one cluster.
+      - With O(api=cli) it is the ID of the cluster at O(bootstrap_server); when omitted it is read from
+        the C(local cluster ID) that C(kafka-cluster-links) prints, which needs at least one link on it.
       - If not set, the value of the E(KAFKA_CLUSTER_ID) environment variable is used.
     type: str
   rest_username:
@@ -69,6 +85,30 @@ options:
         with exponential backoff starting at one second. Writes are never retried.
     type: int
     default: 3
+  bootstrap_server:
+    description:
+      - With O(api=cli), the bootstrap servers of the cluster that holds the link (normally the
+        destination), passed to every CP tool as C(--bootstrap-server). Required with O(api=cli).
+      - If not set, the value of the E(KAFKA_BOOTSTRAP_SERVER) environment variable is used.
+    type: str
+  command_config:
+    description:
+      - With O(api=cli), the path on the managed host of the admin client properties file the CP tools
+        read with C(--command-config) (C(security.protocol), C(sasl.mechanism), C(sasl.jaas.config), C(ssl.*)).
+      - Leave it out for a cluster that needs no client settings (PLAINTEXT).
+      - If not set, the value of the E(KAFKA_COMMAND_CONFIG) environment variable is used.
+    type: path
+  cli_path:
+    description:
+      - With O(api=cli), the directory that holds the CP tools (for example C(/opt/confluent/bin)).
+        It is searched first, then E(PATH).
+    type: path
+  cli_timeout:
+    description:
+      - With O(api=cli), seconds one tool command may run before it is stopped (with the C(timeout)
+        command of the managed host, when it has one). V(0) means no limit.
+    type: float
+    default: 300
 '''
 
     ACTIONGROUP = r'''

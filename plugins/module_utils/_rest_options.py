@@ -1,21 +1,34 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to linkops.cluster_linking
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The REST connection options every module shares (documented in doc_fragments/_rest.py)."""
+"""The connection options every backend module shares, and the backend they choose.
+
+``api: rest`` (default) talks to Kafka REST v3 (options documented in doc_fragments/_rest.py);
+``api: cli`` runs the Confluent Platform tools on the managed host (doc_fragments/_cli.py).
+The public names rest_module(), connect() and fail() are what the module files use.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import RestBackend
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend_cli import CliBackend
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
 
 
+API_CHOICES = ['rest', 'cli']
+
+
 def rest_argument_spec():
+    """The options of both backends: api, then REST, then CLI (rest_url is checked in connect())."""
     return dict(
-        rest_url=dict(type='str', required=True, fallback=(env_fallback, ['KAFKA_REST_URL'])),
+        api=dict(type='str', default='rest', choices=API_CHOICES),
+        rest_url=dict(type='str', fallback=(env_fallback, ['KAFKA_REST_URL'])),
         cluster_id=dict(type='str', fallback=(env_fallback, ['KAFKA_CLUSTER_ID'])),
         rest_username=dict(type='str', fallback=(env_fallback, ['KAFKA_REST_USERNAME'])),
         rest_password=dict(type='str', no_log=True, fallback=(env_fallback, ['KAFKA_REST_PASSWORD'])),
@@ -26,7 +39,15 @@ def rest_argument_spec():
         validate_certs=dict(type='bool', default=True),
         request_timeout=dict(type='float', default=30),
         request_retries=dict(type='int', default=3),
+        bootstrap_server=dict(type='str', fallback=(env_fallback, ['KAFKA_BOOTSTRAP_SERVER'])),
+        command_config=dict(type='path', fallback=(env_fallback, ['KAFKA_COMMAND_CONFIG'])),
+        cli_path=dict(type='path'),
+        cli_timeout=dict(type='float', default=300),
     )
+
+
+#: the same options under a backend-neutral name
+backend_argument_spec = rest_argument_spec
 
 
 REST_MUTUALLY_EXCLUSIVE = [('rest_password', 'rest_token'), ('rest_username', 'rest_token')]
@@ -34,7 +55,7 @@ REST_REQUIRED_TOGETHER = [('rest_username', 'rest_password'), ('client_cert', 'c
 
 
 def rest_module(spec, mutually_exclusive=(), required_together=()):
-    """The AnsibleModule of a REST module: its own options plus the shared REST options."""
+    """The AnsibleModule of a backend module: its own options plus the shared connection options."""
     argument_spec = rest_argument_spec()
     argument_spec.update(spec)
     return AnsibleModule(
@@ -45,9 +66,21 @@ def rest_module(spec, mutually_exclusive=(), required_together=()):
     )
 
 
+backend_module = rest_module
+
+
+def call_counts(backend):
+    """The result key that counts what the backend did: rest_requests (REST) or cli_commands (CLI)."""
+    if backend is None:
+        return {}
+    return {'cli_commands' if backend.name == 'cli' else 'rest_requests': backend.call_count}
+
+
 def fail(module, backend, failure):
     """End the module with a TaskFailure (ApiError, LinkFailure, MirrorFailure): its message and fields."""
-    module.fail_json(msg=failure.message, rest_requests=backend.call_count, **failure.to_result())
+    result = failure.to_result()
+    result.update(call_counts(backend))
+    module.fail_json(msg=failure.message, **result)
 
 
 def rest_client(module):
@@ -62,6 +95,35 @@ def rest_client(module):
         timeout=p['request_timeout'], retries=p['request_retries'])
 
 
+def cli_backend(module):
+    """A CliBackend built from the module's CLI options."""
+    p = module.params
+    if not p.get('bootstrap_server'):
+        module.fail_json(msg='bootstrap_server is required with api=cli: the bootstrap servers of the cluster '
+                             'that holds the link (normally the destination), as the CP tools take them in '
+                             '--bootstrap-server; or set the KAFKA_BOOTSTRAP_SERVER environment variable.')
+    if p.get('command_config') and not os.path.isfile(p['command_config']):
+        module.fail_json(msg='command_config %s is not a file on %s; give the path of the admin client properties '
+                             'file the CP tools read with --command-config (security.protocol, sasl.*, ssl.*).'
+                             % (p['command_config'], 'the managed host'))
+    if p.get('cli_path') and not os.path.isdir(p['cli_path']):
+        module.fail_json(msg='cli_path %s is not a directory; set it to the directory that holds kafka-cluster-links '
+                             'and kafka-mirrors (e.g. /opt/confluent/bin), or leave it out to search PATH.'
+                             % p['cli_path'])
+    if p.get('cli_timeout') is not None and p['cli_timeout'] < 0:
+        module.fail_json(msg='cli_timeout must be 0 (no limit) or more seconds, got %s.' % p['cli_timeout'])
+    return CliBackend.from_module(module, p['bootstrap_server'], command_config=p.get('command_config'),
+                                  cli_path=p.get('cli_path'), timeout=p.get('cli_timeout') or None,
+                                  cluster_id=p.get('cluster_id'))
+
+
 def connect(module):
-    """The backend the module's options describe."""
+    """The backend the module's options describe: api=rest (default) or api=cli."""
+    p = module.params
+    if p.get('api') == 'cli':
+        return cli_backend(module)
+    if not p.get('rest_url'):
+        module.fail_json(msg='rest_url is required with api=rest: set rest_url (or the KAFKA_REST_URL environment '
+                             'variable) to the Kafka REST v3 URL of the cluster that holds the link, e.g. '
+                             'https://broker:8090/kafka; or set api=cli with bootstrap_server to use the CP tools.')
     return RestBackend(rest_client(module))
