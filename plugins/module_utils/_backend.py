@@ -42,14 +42,34 @@ class Backend:
         raise NotImplementedError
 
     def create_link(self, name, cluster_ids, configs, validate_only=False):
-        """Create a link; cluster_ids: {'source_cluster_id'|'destination_cluster_id'|'remote_cluster_id': id}."""
+        """Create a link; cluster_ids: {'source_cluster_id'|'destination_cluster_id'|'remote_cluster_id': id}.
+
+        The id field follows link.mode (DESTINATION: source_cluster_id, SOURCE: destination_cluster_id,
+        BIDIRECTIONAL: remote_cluster_id); cluster_ids may also hold 'cluster_link_id' (the second side
+        of a bidirectional link). configs: {name: value} including link.mode / connection.mode when set.
+        validate_only: the server checks the request and creates nothing.
+        """
         raise NotImplementedError
 
-    def alter_link_configs(self, name, set_configs, delete_names=()):
-        """Set configs and reset others to their defaults, in one call."""
+    def alter_link_configs(self, name, set_configs, delete_names=(), validate_only=False):
+        """Set configs and reset others to their defaults, in one call.
+
+        validate_only: the server checks the request and changes nothing; a backend that cannot
+        validate an alter raises ApiError saying so (before changing anything).
+        """
         raise NotImplementedError
 
-    def delete_link(self, name, force=False):
+    def delete_link(self, name, force=False, validate_only=False):
+        """Delete the link; force: even when mirror topics still use it. validate_only: check only."""
+        raise NotImplementedError
+
+    def list_links(self):
+        """Every link on the cluster (KafkaLinkData shape, without tasks), in one call."""
+        raise NotImplementedError
+
+    def list_all_mirrors(self):
+        """Every mirror topic of every link on the cluster (KafkaMirrorData shape, each with its
+        'link_name' and 'mirror_lags'), as a list, in one call (REST GET /links/-/mirrors)."""
         raise NotImplementedError
 
     def list_mirrors(self, link_name):
@@ -125,11 +145,17 @@ class RestBackend(Backend):
     def create_link(self, name, cluster_ids, configs, validate_only=False):
         _links.create_link(self.client, name, cluster_ids, configs, validate_only=validate_only)
 
-    def alter_link_configs(self, name, set_configs, delete_names=()):
-        _links.alter_link_configs(self.client, name, set_configs, delete_names)
+    def alter_link_configs(self, name, set_configs, delete_names=(), validate_only=False):
+        _links.alter_link_configs(self.client, name, set_configs, delete_names, validate_only=validate_only)
 
-    def delete_link(self, name, force=False):
-        _links.delete_link(self.client, name, force=force)
+    def delete_link(self, name, force=False, validate_only=False):
+        _links.delete_link(self.client, name, force=force, validate_only=validate_only)
+
+    def list_links(self):
+        return _links.list_links(self.client)
+
+    def list_all_mirrors(self):
+        return _links.list_all_mirrors(self.client)
 
     def list_mirrors(self, link_name):
         return _mirrors.list_mirrors(self.client, link_name)

@@ -71,12 +71,24 @@ def dynamic_configs(config_entries):
     return result
 
 
-def config_changes(wanted, current, update_password='on_create'):
+def effective_configs(config_entries):
+    """Map name -> value of every non-secret config, defaults included (what the link runs with)."""
+    result = {}
+    for entry in config_entries:
+        name = entry['name']
+        if not is_sensitive(name, entry):
+            result[name] = entry.get('value')
+    return result
+
+
+def config_changes(wanted, current, update_password='on_create', effective=None):
     """Return {name: value} of the configs to SET so that the link matches wanted.
 
-    wanted: name -> normalized value (None values are skipped); current: dynamic_configs().
-    Secrets cannot be read back: they are sent only when update_password is 'always'.
-    Keys present on the link but not in wanted are left alone.
+    wanted: name -> normalized value (None values are skipped); current: dynamic_configs();
+    effective: effective_configs(), to skip a key whose default already has the wanted value.
+    Secrets cannot be read back: one already set on the link is sent again only when
+    update_password is 'always'; one the link does not have yet is always sent.
+    Keys present on the link but not in wanted are left alone (see purge_names).
     """
     changes = {}
     for name, value in sorted(wanted.items()):
@@ -84,12 +96,26 @@ def config_changes(wanted, current, update_password='on_create'):
             continue
         # A dynamic config the server reads back as null is a secret, whatever its name.
         if is_sensitive(name) or (name in current and current[name] is None):
-            if update_password == 'always':
+            if update_password == 'always' or name not in current:
                 changes[name] = value
             continue
-        if name not in current or not values_equal(name, value, current[name]):
+        if name in current:
+            if not values_equal(name, value, current[name]):
+                changes[name] = value
+        elif effective is None or name not in effective or not values_equal(name, value, effective[name]):
             changes[name] = value
     return changes
+
+
+def purge_names(wanted, current, keep=()):
+    """Names of the link's dynamic configs to reset to their defaults (purge_configs=true).
+
+    Those set on the link that no option asks for, except secrets (they cannot be compared, and a
+    link without its credentials stops working) and the names in keep (settings fixed at creation,
+    bootstrap.servers).
+    """
+    return sorted(name for name, value in current.items()
+                  if name not in wanted and name not in keep and value is not None and not is_sensitive(name))
 
 
 def displayable_configs(configs):

@@ -40,15 +40,29 @@ def create_link(client, name, cluster_ids, configs, validate_only=False):
                    body=body)
 
 
-def alter_link_configs(client, name, set_configs, delete_names=()):
+def alter_link_configs(client, name, set_configs, delete_names=(), validate_only=False):
     """Set configs and reset others to default in one atomic request (PUT configs:alter)."""
     body = {'data': [{'name': k, 'value': v, 'operation': 'SET'} for k, v in sorted(set_configs.items())]
             + [{'name': k, 'operation': 'DELETE'} for k in sorted(delete_names)]}
-    client.cluster('PUT', _link_path(name, '/configs:alter'), body=body)
+    client.cluster('PUT', _link_path(name, '/configs:alter'), body=body,
+                   query={'validate_only': True} if validate_only else None)
 
 
-def delete_link(client, name, force=False):
-    client.cluster('DELETE', _link_path(name), query={'force': force or None})
+def delete_link(client, name, force=False, validate_only=False):
+    query = {'force': force or None}
+    if validate_only:
+        query['validate_only'] = True
+    client.cluster('DELETE', _link_path(name), query=query)
+
+
+def list_links(client):
+    """Every link on the cluster (GET /links); one request."""
+    return client.cluster('GET', '/links').get('data') or []
+
+
+def list_all_mirrors(client):
+    """Every mirror of every link on the cluster (GET /links/-/mirrors); one request."""
+    return client.cluster('GET', '/links/-/mirrors').get('data') or []
 
 
 def tasks_in_error(link):

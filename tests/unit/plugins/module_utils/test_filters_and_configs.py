@@ -304,10 +304,11 @@ def test_config_changes_secrets_follow_update_password(update_password, expected
     assert lc.config_changes(wanted, current, update_password) == expected
 
 
-def test_config_changes_secret_absent_on_link_still_needs_always():
-    # a secret cannot be read back, so even a missing one is not sent with on_create
-    assert lc.config_changes({"sasl.jaas.config": "X"}, {}) == {}
+def test_config_changes_secret_the_link_does_not_have_is_sent_with_on_create():
+    # a secret the link does not have at all is new, not an update: on_create sends it, once
+    assert lc.config_changes({"sasl.jaas.config": "X"}, {}) == {"sasl.jaas.config": "X"}
     assert lc.config_changes({"sasl.jaas.config": "X"}, {}, "always") == {"sasl.jaas.config": "X"}
+    assert lc.config_changes({"sasl.jaas.config": "X"}, {"sasl.jaas.config": None}) == {}
 
 
 # -- displayable_configs / secret_names ------------------------------------------------------
