@@ -52,6 +52,7 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 
+import labacls
 import labkafka
 from linkconfigs import (
     CONFIG_DEFS,
@@ -253,6 +254,7 @@ class Emulator:
         self._admins: dict[str, AdminClient] = {}
         self.dest_admin = self.admin_for(self.dest_bootstrap)
         self.stopping = threading.Event()
+        self.acls = labacls.AclStore(on_change=self.save)  # ACLs of every lab cluster (labacls.py)
         self._load()
 
     # -- helpers
@@ -295,7 +297,8 @@ class Emulator:
             return
         with self.lock:
             doc = {"cluster_id": self.cluster_id, "knobs": self.knobs,
-                   "links": [l.to_state() for l in self.links.values()]}
+                   "links": [l.to_state() for l in self.links.values()],
+                   "acls": self.acls.to_state()}
             tmp = self.state_file + ".tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
@@ -310,6 +313,7 @@ class Emulator:
         for st in doc.get("links", []):
             link = Link.from_state(st)
             self.links[link.name] = link
+        self.acls.load_state(doc.get("acls"))
         log.info("loaded %d link(s) from %s", len(self.links), self.state_file)
 
     def start_workers(self) -> None:
@@ -788,6 +792,7 @@ class LinkWorker(threading.Thread):
             if not link.paused:
                 self._sync_topic_configs(bootstrap)
             self._next_config_sync = time.monotonic() + max(interval, 200) / 1000
+        labacls.maybe_sync(self)  # AclSync every acl.sync.ms
         if link.available and time.monotonic() >= self._next_auto_create:
             self._auto_create()
             self._next_auto_create = time.monotonic() + emu.knobs["auto_create_interval_ms"] / 1000
@@ -1267,6 +1272,7 @@ class Api:
             (rf"/clusters/{c}/links/{l}/mirrors:(?P<action>[a-z-]+)", {"POST": self.mirror_action}),
             (rf"/clusters/{c}/links/{l}/mirrors/(?P<topic>[^/]+)", {"GET": self.get_mirror}),
         ]
+        self.routes += labacls.routes(self)  # /clusters/{cid}/acls[:batch] for every lab cluster
         self.routes = [(re.compile("^" + rx + "$"), methods) for rx, methods in self.routes]
 
     # -- rendering helpers
@@ -1345,9 +1351,7 @@ class Api:
             return {"task_name": name, "state": "IN_ERROR" if errors else "ACTIVE",
                     "errors": errors}
 
-        acl_errors = [{"error_code": "SECURITY_DISABLED_ERROR",
-                       "error_message": "The lab brokers have no authorizer; ACLs are not synced."}]
-        tasks.append(task("AclSync", link.flag("acl.sync.enable"), "acl.filters", acl_errors))
+        tasks.append(labacls.render_task(link, link_state))
         tasks.append(task("AutoCreateMirror", link.flag("auto.create.mirror.topics.enable"),
                           "auto.create.mirror.topics.filters",
                           list(link.task_errors.get("AutoCreateMirror", []))))

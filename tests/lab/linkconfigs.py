@@ -113,27 +113,12 @@ def _group_filters(v: str) -> None:
 
 
 def _acl_filters(v: str) -> None:
-    if v.strip() == "":
-        return
+    """Parsed like Confluent Server's AclJson, by the same code the lab's ACL sync uses."""
+    from labacls import AclFilterError, parse_acl_filters
     try:
-        doc = json.loads(v)
-    except json.JSONDecodeError as exc:
-        raise ConfigValueError(f"Invalid JSON: {exc.msg}") from None
-    flt = doc.get("aclFilters") if isinstance(doc, dict) else None
-    if not isinstance(flt, list) or not flt:
-        raise ConfigValueError("Expected a JSON object with a non-empty 'aclFilters' list")
-    for i, f in enumerate(flt):
-        if not isinstance(f, dict) or not isinstance(f.get("resourceFilter"), dict) \
-                or not isinstance(f.get("accessFilter"), dict):
-            raise ConfigValueError(f"aclFilters[{i}] needs 'resourceFilter' and 'accessFilter' objects")
-        rf, af = f["resourceFilter"], f["accessFilter"]
-        for req, obj in (("resourceType", rf), ("patternType", rf),
-                         ("operation", af), ("permissionType", af)):
-            if not obj.get(req):
-                raise ConfigValueError(f"aclFilters[{i}] is missing '{req}'")
-        principal = af.get("principal")
-        if principal not in (None, "*") and ":" not in str(principal):
-            raise ConfigValueError(f"aclFilters[{i}].accessFilter.principal must look like 'User:name'")
+        parse_acl_filters(v)
+    except AclFilterError as exc:
+        raise ConfigValueError(str(exc)) from None
 
 
 _SECURITY = _enum("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
@@ -180,6 +165,9 @@ _DEFS = [
     ConfigDef("local.ssl.truststore.type", "JKS"),
     ConfigDef("metadata.max.age.ms", "300000", read_only=True),
     ConfigDef("mirror.start.offset.spec", "earliest", check=_start_spec),
+    # set on the OUTBOUND half of a bidirectional pair whose other half is INBOUND
+    ConfigDef("remote.link.connection.mode", None, create_only=True,
+              check=_enum("OUTBOUND", "INBOUND")),
     ConfigDef("num.cluster.link.fetchers", "1", read_only=True),
     ConfigDef("replica.fetch.backoff.ms", "1000", read_only=True),
     ConfigDef("replica.fetch.max.bytes", "5242880", read_only=True),
