@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Contract checks for the whole test suite (tests/unit, tests/lab, tests/integration).
+
+Every lab emulator started during the session validates each Kafka REST v3 request and response
+against the OpenAPI specs (tests/lab/labcontract.py) and appends the violations to the log named
+by ``LAB_CONTRACT_LOG``, which this plugin sets before any lab starts (a fresh temporary file;
+an existing ``LAB_CONTRACT_LOG`` is used as it is).
+
+* An autouse fixture fails the test (an error at teardown, listing the violations) when
+  violations were logged while it ran (its fixtures' setup and teardown included).
+* Labs started off the main thread (the migrate.yml lab of tests/integration runs in a background
+  thread while other tests run) keep their violations until a test that uses that lab (a ``Lab``
+  among its fixture values, or inside a dict/list/attribute ``lab`` of one) tears down; whatever no
+  test claimed fails the session at the end.
+* ``contract_violations.take()`` hands a test the violations logged so far (they then do not fail
+  it): for tests that provoke a violation on purpose.
+* At the end the terminal summary says how many requests and responses the emulators validated.
+* ``LAB_CONTRACT=off`` turns all of this off (to measure what the checks cost).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+LOG_ENV = "LAB_CONTRACT_LOG"
+REPO = Path(__file__).resolve().parents[1]
+LAB_MODULE = REPO / "tests" / "lab" / "lab.py"
+MAX_SHOWN = 15
+
+
+class ContractLog:
+    """Reads the violation log incrementally and attributes the lines to tests."""
+
+    def __init__(self, path, owned_dir=None):
+        self.path = Path(path)
+        self.owned_dir = owned_dir
+        self.started = time.time()
+        try:
+            self.offset = self.path.stat().st_size  # an existing log: only this session's lines
+        except OSError:
+            self.offset = 0
+        self.background = set()   # workdirs of labs started off the main thread
+        self.pending = {}         # background lab workdir -> violations no test claimed yet
+        self.current = []         # violations attributed to the running test, not yet reported
+        self.reported = 0
+        self.unclaimed = []
+        self._lock = threading.Lock()
+
+    def read_new(self):
+        with self._lock:
+            try:
+                with open(self.path, "rb") as fh:
+                    fh.seek(self.offset)
+                    data = fh.read()
+            except OSError:
+                return []
+            end = data.rfind(b"\n") + 1   # complete lines only
+            self.offset += end
+        out = []
+        for line in data[:end].splitlines():
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    out.append({"side": "log", "errors": ["unreadable log line: %r" % line[:200]]})
+        return out
+
+    def collect(self, labs):
+        """Read new violations; keep those of this test (``labs``: workdirs it uses) in current."""
+        for entry in self.read_new():
+            lab = entry.get("lab")
+            if lab in self.background and lab not in labs:
+                self.pending.setdefault(lab, []).append(entry)
+            else:
+                self.current.append(entry)
+        for lab in sorted(labs & set(self.pending)):
+            self.current.extend(self.pending.pop(lab))
+
+    def take(self, labs):
+        self.collect(labs)
+        out, self.current = self.current, []
+        return out
+
+    def lab_started(self, workdir):
+        if threading.current_thread() is not threading.main_thread():
+            self.background.add(str(workdir))
+
+    def counts(self):
+        totals = {"requests": 0, "responses": 0, "violations": 0, "rejected_invalid": 0,
+                  "unknown_operation": 0, "processes": 0, "labs": set(), "load_seconds": 0.0}
+        for name in glob.glob(glob.escape(str(self.path)) + ".counts.*"):
+            if name.endswith(".tmp"):
+                continue
+            try:
+                if os.stat(name).st_mtime < self.started - 1:
+                    continue
+                with open(name) as fh:
+                    doc = json.load(fh)
+            except (OSError, ValueError):
+                continue
+            totals["processes"] += 1
+            totals["labs"].add(doc.get("lab"))
+            for key in ("requests", "responses", "violations", "rejected_invalid", "unknown_operation"):
+                totals[key] += int(doc.get(key) or 0)
+            totals["load_seconds"] += float(doc.get("load_seconds") or 0)
+        return totals
+
+
+def format_violations(entries, title):
+    lines = ["%s (%d):" % (title, len(entries))]
+    for e in entries[:MAX_SHOWN]:
+        query = e.get("query") or {}
+        qs = ("?" + "&".join("%s=%s" % (k, v) for k, v in query.items())) if query else ""
+        where = ", ".join(x for x in (e.get("operation"), ("%s spec" % e["spec"]) if e.get("spec") else None) if x)
+        lines.append("  %s: %s %s%s -> %s%s; client %s; lab %s (port %s)" % (
+            e.get("side"), e.get("method"), e.get("path"), qs, e.get("status"),
+            " [%s]" % where if where else "", e.get("client") or "?", e.get("lab"), e.get("port")))
+        errors = e.get("errors") or []
+        for err in errors[:10]:
+            lines.append("      - %s" % err)
+        if len(errors) > 10:
+            lines.append("      - ... %d more" % (len(errors) - 10))
+    if len(entries) > MAX_SHOWN:
+        lines.append("  ... %d more" % (len(entries) - MAX_SHOWN))
+    return "\n".join(lines)
+
+
+def _labs_of(request):
+    """Workdirs of the labs among the test's fixture values (one level into dicts, lists and
+    a ``lab`` attribute, e.g. the migration dict or the lab tests' Rest helper)."""
+    found = set()
+
+    def add(value, depth=0):
+        if hasattr(value, "workdir") and hasattr(value, "rest_url"):
+            found.add(str(value.workdir))
+        elif depth < 2 and isinstance(value, dict):
+            for v in value.values():
+                add(v, depth + 1)
+        elif depth < 2 and isinstance(value, (list, tuple)):
+            for v in value:
+                add(v, depth + 1)
+        elif depth < 2 and hasattr(value, "lab"):
+            add(getattr(value, "lab", None), depth + 1)
+
+    for value in getattr(request.node, "funcargs", {}).values():
+        add(value)
+    return found
+
+
+_STATE = {}
+
+
+def _log():
+    return _STATE.get("log")
+
+
+def pytest_configure(config):
+    if os.environ.get("LAB_CONTRACT", "").lower() == "off":  # measuring the checks' cost
+        os.environ.pop(LOG_ENV, None)
+        return
+    owned_dir = None
+    path = os.environ.get(LOG_ENV)
+    if not path:
+        owned_dir = tempfile.mkdtemp(prefix="lab-contract-")
+        path = os.path.join(owned_dir, "contract.jsonl")
+        os.environ[LOG_ENV] = path
+    # the parsed specs, cached across sessions (keyed by the spec files and labcontract.py)
+    os.environ.setdefault("LAB_CONTRACT_SPEC_CACHE", str(REPO / ".cache" / "lab-contract-specs.json"))
+    (REPO / ".cache").mkdir(exist_ok=True)
+    _STATE["log"] = ContractLog(path, owned_dir)
+    _STATE["env_set_by_us"] = owned_dir is not None
+
+
+def pytest_collection_finish(session):
+    """Note which labs start off the main thread: wrap Lab.start of tests/lab/lab.py if a collected
+    test module imported it (no import otherwise: unit-only runs stay light)."""
+    mod = sys.modules.get("lab")
+    if mod is None or Path(getattr(mod, "__file__", "") or "").resolve() != LAB_MODULE:
+        return
+    lab_cls = getattr(mod, "Lab", None)
+    if lab_cls is None or getattr(lab_cls.start, "_contract_wrapped", False):
+        return
+    original = lab_cls.start.__func__
+
+    def start(cls, *args, **kwargs):
+        lab = original(cls, *args, **kwargs)
+        log = _log()
+        if log is not None:
+            log.lab_started(lab.workdir)
+        return lab
+
+    start._contract_wrapped = True
+    lab_cls.start = classmethod(start)
+
+
+class ContractViolations:
+    """``take()``: the violations logged so far during this test; they no longer fail it."""
+
+    def __init__(self, request):
+        self._request = request
+
+    def take(self, wait=0.0, min_count=1):
+        log = _log()
+        out = []
+        deadline = time.monotonic() + wait
+        while True:
+            out.extend(log.take(_labs_of(self._request)))
+            if len(out) >= min_count or time.monotonic() >= deadline:
+                return out
+            time.sleep(0.05)
+
+    @property
+    def path(self):
+        return str(_log().path)
+
+
+@pytest.fixture
+def contract_violations(request):
+    return ContractViolations(request)
+
+
+@pytest.fixture(autouse=True)
+def _lab_contract_check(request):
+    """Fail the test when an emulator logged a contract violation while it ran."""
+    yield
+    log = _log()
+    if log is None:
+        return
+    log.collect(_labs_of(request))
+    entries, log.current = log.current, []
+    if entries:
+        log.reported += len(entries)
+        pytest.fail(format_violations(entries, "OpenAPI contract violations while this test ran "
+                                      "(log: %s)" % log.path), pytrace=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    log = _log()
+    if log is None:
+        return
+    log.collect(set())
+    leftover = log.current + [e for entries in log.pending.values() for e in entries]
+    log.current, log.pending = [], {}
+    log.unclaimed = leftover
+    if leftover and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    log = _log()
+    if log is None:
+        return
+    totals = log.counts()
+    tr = terminalreporter
+    if totals["processes"] == 0 and not log.unclaimed and not log.reported:
+        return  # no lab ran (unit tests only)
+    tr.write_sep("-", "OpenAPI contract checks")
+    tr.write_line(
+        "%d requests and %d responses validated against the Confluent Cloud/Platform specs by %d "
+        "emulator process(es) of %d lab(s); spec load %.1f s in total" % (
+            totals["requests"], totals["responses"], totals["processes"], len(totals["labs"]),
+            totals["load_seconds"]))
+    tr.write_line(
+        "%d violation(s) logged; %d spec-invalid request(s) from test code rejected by the emulator "
+        "with 4xx (deliberate negative tests); %d request(s) outside the specs" % (
+            totals["violations"], totals["rejected_invalid"], totals["unknown_operation"]))
+    if log.unclaimed:
+        tr.write_line(format_violations(log.unclaimed, "violations no test claimed (they fail the session)"),
+                      red=True)
+    if totals["violations"] or log.unclaimed:
+        tr.write_line("log: %s" % log.path)
+
+
+def pytest_unconfigure(config):
+    log = _STATE.pop("log", None)
+    if _STATE.pop("env_set_by_us", False):
+        os.environ.pop(LOG_ENV, None)
+    if log is not None and log.owned_dir and not log.reported and not log.unclaimed:
+        try:
+            if log.path.exists() and log.path.stat().st_size:
+                return  # keep a log that has violations
+        except OSError:
+            pass
+        shutil.rmtree(log.owned_dir, ignore_errors=True)

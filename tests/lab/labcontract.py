@@ -1,0 +1,485 @@
+"""Contract checks: every Kafka REST v3 request and response the emulator
+handles is validated against the published OpenAPI specs.
+
+Off unless ``LAB_CONTRACT_LOG=<path>`` is set in the emulator's environment
+(tests/conftest.py sets it for every pytest session). Then the emulator's
+HTTP handler calls ``observe(handler, req, status, body)`` once per request,
+before the response is sent, and for each ``/kafka/v3/...`` or ``/v3/...``
+request this module
+
+* finds the operation: the Confluent Cloud spec first, the Confluent Platform
+  spec for operations only it has (``mirrors:promote-local-and-*``,
+  ``GET /clusters``);
+* validates the request (path and query parameters, undeclared query
+  parameters, security, body) and the response (status, content type, body
+  schema; a status the operation does not list must carry an ``Error`` body);
+* appends one JSON line per violation to the log (``method``, ``path``,
+  ``query``, ``status``, ``side`` request|response, ``errors``, ``operation``,
+  ``spec``, ``client`` (User-Agent), ``lab`` (the emulator's working
+  directory), ``port``, ``pid``, ``ts``);
+* counts what it validated in ``<log>.counts.<pid>`` (JSON, rewritten at most
+  every 0.5 s and at exit).
+
+Which request problems are violations: every one when the request was
+accepted (2xx: the emulator served something the contract forbids) or came
+from the collection's client (User-Agent ``ansible-httpget``); a spec-invalid
+request from test code that the emulator rejected with 4xx is a deliberate
+negative test and is only counted (``rejected_invalid``).
+
+Lab-only paths (``/lab/v1/...``) and anything else outside ``/v3`` are not
+checked. Secrets never reach the log: values of sensitive link configs (and
+of any key that looks like a password/secret/token/JAAS entry) are replaced by
+placeholders of the same type before validation, and the Authorization header
+is only passed on as present or absent.
+
+The specs are loaded once per process, lazily (first checked request),
+without openapi-spec-validator's full spec validation (test_lab_contract.py
+validates the adjusted specs once instead); the adjusted spec dicts are cached
+as JSON (``$LAB_CONTRACT_SPEC_CACHE``, default ``<log>.specs.json``; keyed by
+the spec files and this module) so later processes skip the YAML parsing.
+
+Adjustments to the published specs (each one a place where the spec and real
+servers disagree; listed in docs/lab.md, "Contract checks"):
+
+1. ``ListLinkConfigsResponseData.value`` is nullable: Confluent returns
+   ``null`` for sensitive configs and unset ones (``cluster.link.prefix``).
+2. ``GET /kafka/v3/clusters`` is not in the Cloud spec: it is validated
+   against the Confluent Platform spec's ``listKafkaClusters``.
+3. The Confluent Platform spec's servers (``.../v3`` and ``.../kafka/v3``)
+   are replaced by the Cloud server URL and its paths get the ``/kafka/v3``
+   prefix, so one request URL fits both specs (a mapping, not a
+   contract change; ``/v3/...`` requests are mapped to ``/kafka/v3/...``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+ENV = "LAB_CONTRACT_LOG"
+SPEC_DIR = Path(os.environ.get("LAB_OPENAPI_DIR", "/work/shared/reference/openapi"))
+CLOUD_SPEC = Path(os.environ.get("LAB_OPENAPI_SPEC", SPEC_DIR / "confluent-cloud-kafka-rest-v3.yaml"))
+PLATFORM_SPEC = Path(os.environ.get("LAB_OPENAPI_PLATFORM_SPEC",
+                                    SPEC_DIR / "confluent-platform-kafka-rest-v3.yaml"))
+SERVER = "https://pkc-00000.region.provider.confluent.cloud"
+# the collection's REST client (ansible.module_utils.urls.open_url)
+COLLECTION_USER_AGENT = "ansible-httpget"
+SENSITIVE_KEY = re.compile(r"password|secret|token|jaas|credential|basic\.auth\.user\.info",
+                           re.IGNORECASE)
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+# --------------------------------------------------------------------------- specs
+
+def _yaml_load(path: Path) -> dict:
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        pass
+    # keep timestamps as strings (examples hold datetimes; JSON cannot)
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in Loader.yaml_implicit_resolvers.items()}
+    with open(path) as fh:
+        return yaml.load(fh, Loader=Loader)
+
+
+def adjust_cloud(spec: dict) -> dict:
+    """The Cloud spec with adjustment 1 (see the module docstring)."""
+    spec = copy.deepcopy(spec)
+    schemas = spec["components"]["schemas"]
+    schemas["ListLinkConfigsResponseData_allOf"]["properties"]["value"]["nullable"] = True
+    return spec
+
+
+def adjust_platform(spec: dict) -> dict:
+    """The Platform spec, served at the same URL as the Cloud spec (adjustment 3)."""
+    spec = copy.deepcopy(spec)
+    spec["servers"] = [{"url": SERVER}]
+    spec["paths"] = {"/kafka/v3" + k: v for k, v in spec["paths"].items()}
+    # the same server for every path (the spec lists the REST Proxy and Confluent Server URLs)
+    for item in spec["paths"].values():
+        item.pop("servers", None)
+    return spec
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for p in (CLOUD_SPEC, PLATFORM_SPEC):
+        st = p.stat()
+        h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def load_spec_dicts(cache: Path | None = None) -> dict[str, dict]:
+    """``{"cloud": spec, "platform": spec}``, adjusted; from ``cache`` (JSON) when
+    it matches the spec files and this module, else parsed and written there."""
+    fp = _fingerprint()
+    if cache is not None:
+        try:
+            doc = json.loads(cache.read_text())
+            if doc.get("fingerprint") == fp:
+                return doc["specs"]
+        except (OSError, ValueError, KeyError):
+            pass
+    specs = {"cloud": adjust_cloud(_yaml_load(CLOUD_SPEC)),
+             "platform": adjust_platform(_yaml_load(PLATFORM_SPEC))}
+    if cache is not None:
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({"fingerprint": fp, "specs": specs}))
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+    return specs
+
+
+class _Operation:
+    __slots__ = ("spec_name", "template", "method", "op", "regex", "score", "query_names",
+                 "bool_query", "params")
+
+    def __init__(self, spec_name: str, template: str, method: str, op: dict, path_params: list):
+        self.spec_name, self.template, self.method, self.op = spec_name, template, method, op
+        pieces: list[str] = []
+        self.params: list[str] = []
+        self.score = 0  # literal characters: the most literal matching template wins
+        for part in re.split(r"(\{[^}]+\})", template):
+            if part.startswith("{"):
+                pieces.append(f"(?P<p{len(self.params)}>[^/]+)")
+                self.params.append(part[1:-1])
+            elif part:
+                pieces.append(re.escape(part))
+                self.score += len(part)
+        self.regex = re.compile("^" + "".join(pieces) + "$")
+        query = [p for p in list(path_params) + list(op.get("parameters") or [])
+                 if isinstance(p, dict) and p.get("in") == "query"]
+        self.query_names = {p["name"] for p in query}
+        self.bool_query = {p["name"] for p in query if (p.get("schema") or {}).get("type") == "boolean"}
+
+    @property
+    def operation_id(self) -> str:
+        return self.op.get("operationId") or f"{self.method.upper()} {self.template}"
+
+
+class Contract:
+    """The loaded specs; ``check_request`` / ``check_response`` return lists of
+    error strings (empty: valid)."""
+
+    def __init__(self, specs: dict[str, dict]):
+        from openapi_core import Config, OpenAPI
+        # the OAuth scheme of the specs: openapi-core warns on every request it cannot check
+        warnings.filterwarnings("ignore", "Unsupported scheme type", UserWarning)
+        self.specs = specs
+        cfg = Config(spec_validator_cls=None)
+        self.apis = {name: OpenAPI.from_dict(spec, config=cfg) for name, spec in specs.items()}
+        # operations by method; Cloud first, then Platform-only ones
+        self._ops: dict[str, list[_Operation]] = {m: [] for m in METHODS}
+        seen: set[tuple[str, str]] = set()
+        for name in ("cloud", "platform"):
+            for tmpl, item in specs[name]["paths"].items():
+                for m in METHODS:
+                    if m in item and (m, tmpl) not in seen:
+                        seen.add((m, tmpl))
+                        self._ops[m].append(_Operation(name, tmpl, m, item[m],
+                                                       item.get("parameters") or []))
+        self._error_validator = None
+
+    @classmethod
+    def load(cls, cache: Path | None = None) -> "Contract":
+        return cls(load_spec_dicts(cache))
+
+    # -- lookup
+    def operation(self, method: str, path: str) -> _Operation | None:
+        """The operation for a concrete ``/kafka/v3/...`` path: the most literal
+        matching template (``/links/-/mirrors`` before ``/links/{link_name}/...``)."""
+        best = None
+        for op in self._ops.get(method.lower(), ()):
+            if op.regex.match(path) and (best is None or op.score > best.score):
+                best = op
+        return best
+
+    @staticmethod
+    def kafka_path(path: str) -> str:
+        return "/kafka" + path if path.startswith("/v3/") else path
+
+    # -- request
+    def check_request(self, op: _Operation, method: str, path: str, query: list[tuple[str, str]],
+                      headers: dict[str, str], body: bytes, content_type: str | None) -> list[str]:
+        from openapi_core.testing import MockRequest
+        errors = [f"query parameter '{k}' is not declared by {op.operation_id}"
+                  for k in dict.fromkeys(k for k, _ in query) if k not in op.query_names]
+        # openapi-core casts yes/no/1/0/on/off to booleans; the spec's serialization is true/false
+        # (a Java server reads anything else as false)
+        errors += [f"query parameter '{k}': {v!r} is not a boolean (true or false)"
+                   for k, v in query if k in op.bool_query and v not in ("true", "false")]
+        data = body
+        if body and content_type and "json" in content_type:
+            try:
+                data = json.dumps(redact(json.loads(body))).encode()
+            except ValueError:
+                pass
+        m = op.regex.match(path)
+        view_args = {name: unquote(m.group(f"p{i}")) for i, name in enumerate(op.params)}
+        request = MockRequest(SERVER, method.lower(), path, path_pattern=op.template,
+                              view_args=view_args, args=query, headers=headers, data=data or None,
+                              content_type=content_type or "")
+        validator = self.apis[op.spec_name].request_validator
+        for exc in validator.iter_errors(request):
+            errors.extend(describe(exc))
+        return errors
+
+    # -- response
+    def check_response(self, op: _Operation, method: str, path: str, status: int,
+                       content_type: str | None, body: Any) -> list[str]:
+        from openapi_core.testing import MockRequest, MockResponse
+        responses = op.op.get("responses") or {}
+        if str(status) not in responses and f"{str(status)[0]}XX" not in responses:
+            if content_type is None or "json" not in content_type:
+                return [f"status {status} is not listed for {op.operation_id} and the body is "
+                        f"not a JSON Error (Content-Type {content_type})"]
+            return [f"status {status} is not listed for {op.operation_id} and the body is not an "
+                    f"Error: {msg}" for msg in self._error_errors(body)]
+        if body is None:
+            data = b""
+        elif isinstance(body, (bytes, str)):
+            data = body.encode() if isinstance(body, str) else body
+        else:
+            data = json.dumps(redact(body)).encode()
+        request = MockRequest(SERVER, method.lower(), path, path_pattern=op.template)
+        response = MockResponse(data, status_code=status, content_type=content_type or "")
+        errors = []
+        for exc in self.apis[op.spec_name].response_validator.iter_errors(request, response):
+            errors.extend(describe(exc))
+        return errors
+
+    def _error_errors(self, body: Any) -> list[str]:
+        if self._error_validator is None:
+            from openapi_schema_validator import OAS30Validator
+            self._error_validator = OAS30Validator(self.specs["cloud"]["components"]["schemas"]["Error"])
+        return [_schema_error(e) for e in self._error_validator.iter_errors(body)]
+
+
+def _schema_error(err) -> str:
+    loc = "/".join(str(p) for p in err.absolute_path)
+    msg = err.message
+    if len(msg) > 300:
+        msg = msg[:300] + "..."
+    return f"{loc or '<body>'}: {msg}"
+
+
+def describe(exc: BaseException) -> list[str]:
+    """Readable lines for an openapi-core error (nested schema errors flattened)."""
+    out: list[str] = []
+    seen = set()
+    stack = [exc]
+    while stack:
+        e = stack.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        schema_errors = getattr(e, "schema_errors", None)
+        if schema_errors:
+            head = f"{type(e).__name__}"
+            out.extend(f"{head}: {_schema_error(se)}" for se in schema_errors)
+            continue
+        nested = getattr(e, "errors", None)
+        if isinstance(nested, (list, tuple)) and nested:
+            stack.extend(nested)
+            continue
+        if e.__cause__ is not None:
+            stack.append(e.__cause__)
+            continue
+        text = str(e)
+        out.append(f"{type(e).__name__}: {text[:300]}" if text else type(e).__name__)
+    return out
+
+
+def redact(value: Any) -> Any:
+    """``value`` with secrets replaced by placeholders of the same type: the
+    ``value`` of ``{name, value}`` entries whose name is a sensitive link
+    config or looks secret, and values of keys that look secret."""
+    if isinstance(value, dict):
+        out = {}
+        name = value.get("name")
+        secret_entry = isinstance(name, str) and _sensitive_name(name)
+        for k, v in value.items():
+            if (secret_entry and k == "value") or (isinstance(k, str) and SENSITIVE_KEY.search(k)):
+                out[k] = _placeholder(v)
+            else:
+                out[k] = redact(v)
+        return out
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _placeholder(v: Any) -> Any:
+    if isinstance(v, str):
+        return "<redacted>"
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, (int, float)):
+        return type(v)(0)
+    if isinstance(v, list):
+        return ["<redacted>" for _ in v]
+    if isinstance(v, dict):
+        return {k: "<redacted>" for k in v}
+    return "<redacted>"
+
+
+_SENSITIVE_CONFIGS: set[str] | None = None
+
+
+def _sensitive_name(name: str) -> bool:
+    global _SENSITIVE_CONFIGS
+    if _SENSITIVE_CONFIGS is None:
+        try:
+            from linkconfigs import CONFIG_DEFS
+            _SENSITIVE_CONFIGS = {n for n, d in CONFIG_DEFS.items() if d.sensitive}
+        except Exception:
+            _SENSITIVE_CONFIGS = set()
+    return name in _SENSITIVE_CONFIGS or bool(SENSITIVE_KEY.search(name))
+
+
+# --------------------------------------------------------------------------- the emulator hook
+
+class _Recorder:
+    def __init__(self, log_path: str):
+        self.log_path = log_path
+        self.counts_path = f"{log_path}.counts.{os.getpid()}"
+        self.cache_path = Path(os.environ.get("LAB_CONTRACT_SPEC_CACHE") or f"{log_path}.specs.json")
+        self._lock = threading.Lock()
+        self._contract: Contract | None = None
+        self._load_error: str | None = None
+        self.counts = {"requests": 0, "responses": 0, "violations": 0, "rejected_invalid": 0,
+                       "unknown_operation": 0, "lab": os.getcwd(), "pid": os.getpid(),
+                       "load_seconds": None}
+        self._written = 0.0
+        atexit.register(self.write_counts)
+
+    def contract(self) -> Contract | None:
+        if self._contract is None and self._load_error is None:
+            with self._lock:
+                if self._contract is None and self._load_error is None:
+                    t0 = time.monotonic()
+                    try:
+                        self._contract = Contract.load(self.cache_path)
+                    except Exception as exc:  # a broken spec must not take the emulator down
+                        self._load_error = f"{type(exc).__name__}: {exc}"
+                    self.counts["load_seconds"] = round(time.monotonic() - t0, 3)
+        return self._contract
+
+    def write_counts(self, force: bool = True) -> None:
+        now = time.monotonic()
+        if not force and now - self._written < 0.5:
+            return
+        self._written = now
+        tmp = f"{self.counts_path}.tmp"
+        try:
+            with open(tmp, "w") as fh:
+                json.dump(self.counts, fh)
+            os.replace(tmp, self.counts_path)
+        except OSError:
+            pass
+
+    def record(self, entry: dict) -> None:
+        line = json.dumps(entry, sort_keys=True) + "\n"
+        with self._lock:
+            self.counts["violations"] += 1
+            with open(self.log_path, "a") as fh:
+                fh.write(line)
+
+    def observe(self, handler, req, status: int, body: Any) -> None:
+        split = urlsplit(handler.path)
+        path = split.path.rstrip("/") or "/"
+        if not (path.startswith("/v3/") or path.startswith("/kafka/v3/")):
+            return
+        kpath = Contract.kafka_path(path)
+        method = req.method
+        query = parse_qsl(split.query, keep_blank_values=True)
+        hdrs = handler.headers
+        client = hdrs.get("User-Agent") or ""
+        base = {"ts": round(time.time(), 3), "method": method, "path": path,
+                "query": redact_query(query), "status": status, "client": client,
+                "lab": self.counts["lab"], "port": handler.server.server_address[1],
+                "pid": os.getpid()}
+        contract = self.contract()
+        if contract is None:
+            self.record({**base, "side": "setup", "operation": None, "spec": None,
+                         "errors": [f"cannot load the OpenAPI specs: {self._load_error}"]})
+            return
+        op = contract.operation(method, kpath)
+        from_collection = client.startswith(COLLECTION_USER_AGENT)
+        if op is None:
+            with self._lock:
+                self.counts["unknown_operation"] += 1
+            if status < 400 or from_collection:
+                self.record({**base, "side": "request", "operation": None, "spec": None,
+                             "errors": [f"{method} {kpath} is not an operation of the Confluent "
+                                        "Cloud or Platform spec"]})
+            return
+        base.update(operation=op.operation_id, spec=op.spec_name)
+        # request
+        headers = {}
+        if hdrs.get("Authorization"):
+            scheme = hdrs["Authorization"].split(" ", 1)[0]
+            headers["Authorization"] = f"{scheme} <redacted>"
+        raw = getattr(req, "_body", None) or b""
+        req_errors = contract.check_request(op, method, kpath, query, headers, raw,
+                                            hdrs.get("Content-Type"))
+        # response
+        if body is None:
+            ctype, rbody = None, None
+        elif hasattr(body, "content_type") and hasattr(body, "text"):  # emulator.RawBody
+            ctype, rbody = body.content_type, body.text
+        else:
+            ctype, rbody = "application/json", body
+        resp_errors = contract.check_response(op, method, kpath, status, ctype, rbody)
+        with self._lock:
+            self.counts["requests"] += 1
+            self.counts["responses"] += 1
+            if req_errors and not (status < 400 or from_collection):
+                self.counts["rejected_invalid"] += 1
+        if req_errors and (status < 400 or from_collection):
+            self.record({**base, "side": "request", "errors": req_errors})
+        if resp_errors:
+            self.record({**base, "side": "response", "errors": resp_errors})
+        self.write_counts(force=False)
+
+
+def redact_query(query: list[tuple[str, str]]) -> dict:
+    out: dict[str, Any] = {}
+    for k, v in query:
+        v = "<redacted>" if SENSITIVE_KEY.search(k) else v
+        out[k] = v if k not in out else (out[k] if isinstance(out[k], list) else [out[k]]) + [v]
+    return out
+
+
+_RECORDER: _Recorder | None = _Recorder(os.environ[ENV]) if os.environ.get(ENV) else None
+
+
+def observe(handler, req, status: int, body: Any) -> None:
+    """The emulator's hook: check one request/response pair (no-op unless
+    ``LAB_CONTRACT_LOG`` is set). Never raises."""
+    if _RECORDER is None:
+        return
+    try:
+        _RECORDER.observe(handler, req, status, body)
+    except Exception as exc:  # the check must never break the emulator
+        try:
+            _RECORDER.record({"ts": round(time.time(), 3), "method": getattr(req, "method", "?"),
+                              "path": getattr(handler, "path", "?"), "status": status,
+                              "side": "checker", "lab": _RECORDER.counts["lab"], "pid": os.getpid(),
+                              "errors": [f"contract check crashed: {type(exc).__name__}: {exc}"]})
+        except Exception:
+            pass
