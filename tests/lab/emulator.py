@@ -53,6 +53,7 @@ from confluent_kafka.admin import (
 )
 
 import labacls
+import labcontract
 import labkafka
 from linkconfigs import (
     CONFIG_DEFS,
@@ -1753,6 +1754,7 @@ def make_handler(api: Api, username: str, password: str):
             except Exception:
                 pass
             log.info("%s %s -> %s", method, self.path, status)
+            labcontract.observe(self, req, status, body)  # OpenAPI checks when LAB_CONTRACT_LOG is set
             self._send(status, body)
 
         def do_GET(self):
