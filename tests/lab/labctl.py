@@ -187,6 +187,11 @@ def cmd_serve_emulator(args) -> int:
     return emulator.serve(args.config)
 
 
+def cmd_install_tools(args) -> int:
+    from cptools.install import main_install  # the lab's CP tools (docs/lab.md, "CP tools")
+    return main_install(args.bin, args.force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labctl.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -235,6 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("serve-emulator", help="run the emulator in the foreground (used by up)")
     sp.add_argument("--config", required=True)
     sp.set_defaults(func=cmd_serve_emulator)
+    sp = sub.add_parser("install-tools", help="write the lab's CP tool executables "
+                        "(kafka-cluster-links, kafka-mirrors, kafka-configs)")
+    sp.add_argument("--bin", help="directory for them (default: the directory of this python, "
+                    "i.e. .venv/bin)")
+    sp.add_argument("--force", action="store_true",
+                    help="overwrite files of those names that are not lab wrappers")
+    sp.set_defaults(func=cmd_install_tools)
     return p
 
 
