@@ -10,13 +10,17 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: venv demo test unit integration sanity lint bench lab-up lab-down lab-status clean
 
-venv: $(STAMP) $(COLL_LINK)
+venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
 $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
 	$(VPY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+# The lab's CP tools (kafka-cluster-links, kafka-mirrors, kafka-configs; docs/lab.md "CP tools").
+$(VENV)/bin/kafka-mirrors: $(STAMP)
+	$(VPY) tests/lab/labctl.py install-tools
 
 # Ansible finds the collection through this link (see ansible.cfg collections_path).
 $(COLL_LINK):
