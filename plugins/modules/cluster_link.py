@@ -557,8 +557,14 @@ validated:
   type: bool
   sample: true
 rest_requests:
-  description: Number of HTTP requests the task sent.
-  returned: always
+  description: Number of HTTP requests the task sent (O(api=rest)).
+  returned: when O(api=rest)
+  type: int
+  sample: 2
+cli_commands:
+  description: Number of CP tool commands the task ran (O(api=cli)); one command per
+    batch of mirror topics.
+  returned: when O(api=cli)
   type: int
   sample: 2
 '''
@@ -570,7 +576,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_reco
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_modes import CONNECTION_MODES, LINK_MODES
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._links import tasks_in_error
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import connect, fail, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
 
 
 def main():
@@ -628,7 +634,7 @@ def main():
     before, after = result.pop('before'), result.pop('after')
     if module._diff:
         result['diff'] = {'before': before, 'after': after}
-    result['rest_requests'] = backend.call_count
+    result.update(call_counts(backend))
     module.exit_json(**result)
 
 

@@ -170,8 +170,14 @@ changed_topics:
   elements: str
   sample: [orders.created]
 rest_requests:
-  description: Number of HTTP requests the task sent.
-  returned: always
+  description: Number of HTTP requests the task sent (O(api=rest)).
+  returned: when O(api=rest)
+  type: int
+  sample: 3
+cli_commands:
+  description: Number of CP tool commands the task ran (O(api=cli)); one command per
+    batch of mirror topics.
+  returned: when O(api=cli)
   type: int
   sample: 3
 '''
@@ -179,7 +185,7 @@ rest_requests:
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import (
     STATE_ACTIONS, MirrorReconciler, parse_topics)
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import connect, fail, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
 
 
 def main():
@@ -208,7 +214,7 @@ def main():
     if reconciler.link_missing:
         module.warn('Link %s does not exist yet; check mode predicts that every listed mirror is created.'
                     % p['link_name'])
-    result = dict(changed=changed, topics=rows, rest_requests=backend.call_count,
+    result = dict(changed=changed, topics=rows,
                   changed_topics=[r['mirror_topic_name'] for r in rows if r['action'] != 'none'])
     if module._diff:
         predicted = {'created': 'ACTIVE', 'promoted': 'STOPPED', 'failed_over': 'STOPPED'}
@@ -217,6 +223,7 @@ def main():
             'after': dict((r['mirror_topic_name'], predicted.get(r['action'], r['status']) if module.check_mode
                            else r['status']) for r in rows),
         }
+    result.update(call_counts(backend))
     module.exit_json(**result)
 
 

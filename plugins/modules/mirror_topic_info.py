@@ -109,8 +109,14 @@ status_counts:
   type: dict
   sample: {"ACTIVE": 3}
 rest_requests:
-  description: Number of HTTP requests the task sent.
-  returned: always
+  description: Number of HTTP requests the task sent (O(api=rest)).
+  returned: when O(api=rest)
+  type: int
+  sample: 1
+cli_commands:
+  description: Number of CP tool commands the task ran (O(api=cli)); one command per
+    batch of mirror topics.
+  returned: when O(api=cli)
   type: int
   sample: 1
 '''
@@ -118,7 +124,7 @@ rest_requests:
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorReconciler
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import summarize
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import connect, fail, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
 
 
 def main():
@@ -143,7 +149,7 @@ def main():
         changed=False, mirrors=rows, missing=missing, status_counts=counts,
         max_lag=max([r['max_lag'] for r in rows] or [0]),
         all_active=bool(rows) and not missing and all(r['status'] == 'ACTIVE' for r in rows),
-        rest_requests=backend.call_count)
+        **call_counts(backend))
 
 
 if __name__ == '__main__':

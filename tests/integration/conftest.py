@@ -3,7 +3,9 @@
 ``lab``: one lab (two brokers + the Cluster Linking emulator) for the session,
 started in a temporary directory and stopped at the end.
 ``run_module(module, args, check=False, diff=False, verbose=0)``: one module
-run with the lab's REST options (see linkops_it.run_ansible_module).
+run with the lab's connection options for the test's backend (see
+linkops_it.run_ansible_module).
+``backend``: "rest" or "cli", the backend the test's module runs use.
 ``run_playbook(args, lab_dir)``: one ansible-playbook run.
 ``unique(prefix)``: a name with a uuid suffix, so tests never share names.
 ``link_name``: a fresh link name, the link deleted after the test.
@@ -11,6 +13,21 @@ run with the lab's REST options (see linkops_it.run_ansible_module).
 own. It takes ~1 minute, mostly ansible start-up, so when test_migrate_playbook.py
 is selected it starts in a background thread at the beginning of the session and
 runs while the other tests run; the fixture waits for it.
+
+Both backends: a test that uses ``run_module`` (or ``backend``) runs once per
+backend named by its ``backends`` marker, with ids ``[rest]`` / ``[cli]``:
+
+    pytestmark = pytest.mark.backends("rest", "cli")   # every test of the file
+
+    @pytest.mark.backends("rest")                       # one test: REST only
+    def test_tasks_in_error(lab, run_module, ...): ...  # (the closest marker wins)
+
+Without a marker a test runs on REST only. On ``cli`` the module runs get
+api=cli, bootstrap_server = the lab destination, command_config = a properties
+file written into the lab directory, cli_path = .venv/bin (the lab's CP tools,
+installed by ``labctl.py install-tools`` when missing) and LINKOPS_LAB_DIR.
+A cost assertion reads ``calls(run.result)`` (linkops_it): rest_requests on
+REST, cli_commands on CLI. Select one backend with ``-k "rest"`` / ``-k "cli"``.
 """
 
 from __future__ import annotations
@@ -26,8 +43,23 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from linkops_it import (  # noqa: E402
-    ModuleRun, delete_link, run_ansible_module, run_ansible_playbook, run_migration_sequence, start_lab,
-    unique_name)
+    BACKENDS, ModuleRun, delete_link, install_cp_tools, run_ansible_module, run_ansible_playbook,
+    run_migration_sequence, start_lab, unique_name)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): run the test once per backend: rest, cli")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("backends")
+    names = tuple(marker.args) if marker and marker.args else ("rest",)
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown backends {unknown}; use {BACKENDS}")
+    metafunc.parametrize("backend", names, ids=list(names), indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -36,9 +68,24 @@ def lab(tmp_path_factory):
         yield running
 
 
+@pytest.fixture(scope="session")
+def _cp_tools():
+    install_cp_tools()
+
+
 @pytest.fixture
-def run_module(lab):
+def backend(request):
+    """The backend of this test's module runs: "rest" or "cli" (parametrized by the backends marker)."""
+    name = getattr(request, "param", "rest")
+    if name == "cli":
+        request.getfixturevalue("_cp_tools")
+    return name
+
+
+@pytest.fixture
+def run_module(lab, backend):
     def _run(module: str, args: dict, **kw) -> ModuleRun:
+        kw.setdefault("backend", backend)
         return run_ansible_module(lab, module, args, **kw)
     return _run
 

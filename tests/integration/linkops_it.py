@@ -10,6 +10,13 @@ stdout+stderr text, and the exit code.
 
 ``run_ansible_playbook(args, lab_dir)`` runs ``ansible-playbook`` from the repo
 root with LINKOPS_LAB_DIR set. ``unique_name(prefix)`` adds a uuid suffix.
+
+Backends: ``run_ansible_module(..., backend="cli")`` fills in the CLI options
+instead (``cli_connection``: api=cli, bootstrap_server = the lab destination,
+command_config = a properties file written for the lab, cli_path = .venv/bin
+where ``labctl.py install-tools`` puts the lab's CP tools) and runs ansible with
+LINKOPS_LAB_DIR, so the tools find the lab. ``calls(result)`` is what a run cost
+(rest_requests, or cli_commands on the CLI backend).
 """
 
 from __future__ import annotations
@@ -43,9 +50,13 @@ COLLECTION = "linkops.cluster_linking"
 TEST_KNOBS = {"pending_stopped_ms": 300, "pending_mirror_ms": 100, "auto_create_interval_ms": 300,
               "copy_interval_ms": 100}
 
+BACKENDS = ("rest", "cli")
+# The lab's CP tools (labctl.py install-tools writes them into .venv/bin).
+CP_TOOLS = ("kafka-cluster-links", "kafka-mirrors", "kafka-configs")
+
 # Variables of the user's environment that would change what the modules do.
 _SCRUB_ENV = ("KAFKA_REST_URL", "KAFKA_CLUSTER_ID", "KAFKA_REST_USERNAME", "KAFKA_REST_PASSWORD",
-              "KAFKA_REST_TOKEN", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACK_RESULT_FORMAT",
+              "KAFKA_REST_TOKEN", "KAFKA_BOOTSTRAP_SERVER", "KAFKA_COMMAND_CONFIG", "LAB_DIR", "ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACK_RESULT_FORMAT",
               "ANSIBLE_INVENTORY", "ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS",
               "ANSIBLE_FORCE_COLOR", "LINKOPS_LAB_DIR")
 
@@ -150,10 +161,54 @@ def connection(lab: Lab) -> dict[str, str]:
             "rest_password": lab.rest_password, "cluster_id": lab.destination_cluster_id}
 
 
+def command_config_path(lab: Lab) -> Path:
+    """The admin client properties file of the lab destination (what --command-config reads), written once."""
+    path = Path(lab.workdir) / "cli-admin.properties"
+    if not path.exists():
+        path.write_text("# admin client settings for the lab destination (PLAINTEXT brokers)\n"
+                        "security.protocol=PLAINTEXT\nrequest.timeout.ms=30000\n")
+        path.chmod(0o600)
+    return path
+
+
+def cli_connection(lab: Lab) -> dict[str, str]:
+    """The CLI backend's options for the lab: the tools of .venv/bin against the lab destination."""
+    return {"api": "cli", "bootstrap_server": lab.destination_bootstrap,
+            "command_config": str(command_config_path(lab)), "cli_path": str(VENV_BIN)}
+
+
+def missing_cp_tools() -> list[str]:
+    return [t for t in CP_TOOLS if not (VENV_BIN / t).exists()]
+
+
+def install_cp_tools() -> None:
+    """Make sure the lab's CP tools are in .venv/bin (labctl.py install-tools); fail naming what is missing."""
+    if not missing_cp_tools():
+        return
+    proc = subprocess.run([str(VENV_PYTHON), str(LAB_DIR / "labctl.py"), "install-tools"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, check=False)
+    missing = missing_cp_tools()
+    if missing:
+        pytest.fail(f"the CLI backend tests need the lab's CP tools; {', '.join(missing)} not in {VENV_BIN} "
+                    f"after `labctl.py install-tools` (rc {proc.returncode}): {(proc.stdout + proc.stderr)[-500:]}")
+
+
+def calls(result: dict) -> int | None:
+    """What a module run cost: REST requests (api=rest) or CP tool commands (api=cli)."""
+    return result["cli_commands"] if "cli_commands" in result else result.get("rest_requests")
+
+
 def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool = False,
                        diff: bool = False, verbose: int = 0, connect: bool = True,
-                       timeout: float = 180) -> ModuleRun:
-    full_args = dict(connection(lab)) if (connect and lab is not None) else {}
+                       timeout: float = 180, backend: str = "rest") -> ModuleRun:
+    extra_env = {}
+    if connect and lab is not None and backend == "cli":
+        full_args = cli_connection(lab)
+        extra_env["LINKOPS_LAB_DIR"] = str(lab.workdir)
+    elif connect and lab is not None:
+        full_args = dict(connection(lab))
+    else:
+        full_args = {}
     full_args.update(args)
     cmd = [str(VENV_BIN / "ansible"), "localhost", "-m", f"{COLLECTION}.{module}",
            "-a", json.dumps(full_args), "-e", f"ansible_python_interpreter={VENV_PYTHON}"]
@@ -163,7 +218,7 @@ def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool 
         cmd.append("--diff")
     if verbose:
         cmd.append("-" + "v" * verbose)
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(), capture_output=True, text=True,
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(**extra_env), capture_output=True, text=True,
                           timeout=timeout, check=False)
     output = proc.stdout + proc.stderr
     return ModuleRun(parse_result(proc.stdout) or parse_result(output), output, proc.returncode)
