@@ -53,7 +53,8 @@ class ContractLog:
         self.background = set()   # workdirs of labs started off the main thread
         self.pending = {}         # background lab workdir -> violations no test claimed yet
         self.current = []         # violations attributed to the running test, not yet reported
-        self.reported = 0
+        self.reported = 0         # violations that failed a test
+        self.taken = 0            # violations a test expected (contract_violations.take)
         self.unclaimed = []
         self._lock = threading.Lock()
 
@@ -78,14 +79,14 @@ class ContractLog:
 
     def collect(self, labs):
         """Read new violations; keep those of this test (``labs``: workdirs it uses) in current."""
+        for lab in sorted(labs & set(self.pending)):
+            self.current.extend(self.pending.pop(lab))
         for entry in self.read_new():
             lab = entry.get("lab")
             if lab in self.background and lab not in labs:
                 self.pending.setdefault(lab, []).append(entry)
             else:
                 self.current.append(entry)
-        for lab in sorted(labs & set(self.pending)):
-            self.current.extend(self.pending.pop(lab))
 
     def take(self, labs):
         self.collect(labs)
@@ -176,8 +177,9 @@ def pytest_configure(config):
         path = os.path.join(owned_dir, "contract.jsonl")
         os.environ[LOG_ENV] = path
     # the parsed specs, cached across sessions (keyed by the spec files and labcontract.py)
-    os.environ.setdefault("LAB_CONTRACT_SPEC_CACHE", str(REPO / ".cache" / "lab-contract-specs.json"))
-    (REPO / ".cache").mkdir(exist_ok=True)
+    if not os.environ.get("LAB_CONTRACT_SPEC_CACHE") and (REPO / ".gitignore").exists():
+        (REPO / ".cache").mkdir(exist_ok=True)
+        os.environ["LAB_CONTRACT_SPEC_CACHE"] = str(REPO / ".cache" / "lab-contract-specs.json")
     _STATE["log"] = ContractLog(path, owned_dir)
     _STATE["env_set_by_us"] = owned_dir is not None
 
@@ -215,7 +217,9 @@ class ContractViolations:
         out = []
         deadline = time.monotonic() + wait
         while True:
-            out.extend(log.take(_labs_of(self._request)))
+            got = log.take(_labs_of(self._request))
+            log.taken += len(got)
+            out.extend(got)
             if len(out) >= min_count or time.monotonic() >= deadline:
                 return out
             time.sleep(0.05)
@@ -272,13 +276,15 @@ def pytest_terminal_summary(terminalreporter):
             totals["requests"], totals["responses"], totals["processes"], len(totals["labs"]),
             totals["load_seconds"]))
     tr.write_line(
-        "%d violation(s) logged; %d spec-invalid request(s) from test code rejected by the emulator "
-        "with 4xx (deliberate negative tests); %d request(s) outside the specs" % (
-            totals["violations"], totals["rejected_invalid"], totals["unknown_operation"]))
+        "%d violation(s) logged: %d failed a test, %d were provoked on purpose, %d no test claimed; "
+        "%d spec-invalid request(s) from test code rejected by the emulator with 4xx (negative tests); "
+        "%d request(s) outside the specs" % (
+            totals["violations"], log.reported, log.taken, len(log.unclaimed), totals["rejected_invalid"],
+            totals["unknown_operation"]))
     if log.unclaimed:
         tr.write_line(format_violations(log.unclaimed, "violations no test claimed (they fail the session)"),
                       red=True)
-    if totals["violations"] or log.unclaimed:
+    if log.reported or log.unclaimed:
         tr.write_line("log: %s" % log.path)
 
 
@@ -287,9 +293,4 @@ def pytest_unconfigure(config):
     if _STATE.pop("env_set_by_us", False):
         os.environ.pop(LOG_ENV, None)
     if log is not None and log.owned_dir and not log.reported and not log.unclaimed:
-        try:
-            if log.path.exists() and log.path.stat().st_size:
-                return  # keep a log that has violations
-        except OSError:
-            pass
-        shutil.rmtree(log.owned_dir, ignore_errors=True)
+        shutil.rmtree(log.owned_dir, ignore_errors=True)  # kept when a violation failed something

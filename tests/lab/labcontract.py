@@ -17,8 +17,8 @@ request this module
   ``query``, ``status``, ``side`` request|response, ``errors``, ``operation``,
   ``spec``, ``client`` (User-Agent), ``lab`` (the emulator's working
   directory), ``port``, ``pid``, ``ts``);
-* counts what it validated in ``<log>.counts.<pid>`` (JSON, rewritten at most
-  every 0.5 s and at exit).
+* counts what it validated in ``<log>.counts.<pid>`` (JSON, rewritten after
+  every checked request).
 
 Which request problems are violations: every one when the request was
 accepted (2xx: the emulator served something the contract forbids) or came
@@ -53,7 +53,6 @@ servers disagree; listed in docs/lab.md, "Contract checks"):
 
 from __future__ import annotations
 
-import atexit
 import copy
 import hashlib
 import json
@@ -61,7 +60,6 @@ import os
 import re
 import threading
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -144,6 +142,26 @@ def load_spec_dicts(cache: Path | None = None) -> dict[str, dict]:
     return specs
 
 
+def _security_providers():
+    """openapi-core's security providers, plus OAuth 2 (the specs' ``external-access-token``):
+    openapi-core only warns for it, which made a request without credentials pass."""
+    from openapi_core.security.exceptions import SecurityProviderError
+    from openapi_core.security.factories import SecurityProviderFactory
+    from openapi_core.security.providers import BaseProvider
+
+    class BearerProvider(BaseProvider):
+        def __call__(self, parameters):
+            auth = parameters.header.get("Authorization") or ""
+            if not auth.lower().startswith("bearer "):
+                raise SecurityProviderError("Missing bearer token.")
+            return auth.split(" ", 1)[1]
+
+    class Factory(SecurityProviderFactory):
+        PROVIDERS = {**SecurityProviderFactory.PROVIDERS, "oauth2": BearerProvider}
+
+    return Factory()
+
+
 class _Operation:
     __slots__ = ("spec_name", "template", "method", "op", "regex", "score", "query_names",
                  "bool_query", "params")
@@ -177,10 +195,8 @@ class Contract:
 
     def __init__(self, specs: dict[str, dict]):
         from openapi_core import Config, OpenAPI
-        # the OAuth scheme of the specs: openapi-core warns on every request it cannot check
-        warnings.filterwarnings("ignore", "Unsupported scheme type", UserWarning)
         self.specs = specs
-        cfg = Config(spec_validator_cls=None)
+        cfg = Config(spec_validator_cls=None, security_provider_factory=_security_providers())
         self.apis = {name: OpenAPI.from_dict(spec, config=cfg) for name, spec in specs.items()}
         # operations by method; Cloud first, then Platform-only ones
         self._ops: dict[str, list[_Operation]] = {m: [] for m in METHODS}
@@ -364,8 +380,6 @@ class _Recorder:
         self.counts = {"requests": 0, "responses": 0, "violations": 0, "rejected_invalid": 0,
                        "unknown_operation": 0, "lab": os.getcwd(), "pid": os.getpid(),
                        "load_seconds": None}
-        self._written = 0.0
-        atexit.register(self.write_counts)
 
     def contract(self) -> Contract | None:
         if self._contract is None and self._load_error is None:
@@ -379,18 +393,16 @@ class _Recorder:
                     self.counts["load_seconds"] = round(time.monotonic() - t0, 3)
         return self._contract
 
-    def write_counts(self, force: bool = True) -> None:
-        now = time.monotonic()
-        if not force and now - self._written < 0.5:
-            return
-        self._written = now
-        tmp = f"{self.counts_path}.tmp"
-        try:
-            with open(tmp, "w") as fh:
-                json.dump(self.counts, fh)
-            os.replace(tmp, self.counts_path)
-        except OSError:
-            pass
+    def write_counts(self) -> None:
+        with self._lock:
+            doc = json.dumps(self.counts)
+            tmp = f"{self.counts_path}.tmp"
+            try:
+                with open(tmp, "w") as fh:
+                    fh.write(doc)
+                os.replace(tmp, self.counts_path)
+            except OSError:  # e.g. the session removed its log directory already
+                pass
 
     def record(self, entry: dict) -> None:
         line = json.dumps(entry, sort_keys=True) + "\n"
@@ -434,7 +446,10 @@ class _Recorder:
         if hdrs.get("Authorization"):
             scheme = hdrs["Authorization"].split(" ", 1)[0]
             headers["Authorization"] = f"{scheme} <redacted>"
-        raw = getattr(req, "_body", None) or b""
+        try:
+            raw = req.raw_body()  # already read (the handler drains it before answering)
+        except Exception:
+            raw = b""
         req_errors = contract.check_request(op, method, kpath, query, headers, raw,
                                             hdrs.get("Content-Type"))
         # response
@@ -454,7 +469,7 @@ class _Recorder:
             self.record({**base, "side": "request", "errors": req_errors})
         if resp_errors:
             self.record({**base, "side": "response", "errors": resp_errors})
-        self.write_counts(force=False)
+        self.write_counts()
 
 
 def redact_query(query: list[tuple[str, str]]) -> dict:
