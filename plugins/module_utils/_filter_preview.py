@@ -112,9 +112,11 @@ def binding_dict(binding):
     }
 
 
+_BINDING_ORDER = ("resourceType", "patternType", "name", "principal", "host", "operation", "permissionType")
+
+
 def _binding_key(binding):
-    return tuple(binding[key] or "" for key in ("resourceType", "patternType", "name", "principal", "host",
-                                                 "operation", "permissionType"))
+    return tuple(binding[key] or "" for key in _BINDING_ORDER)
 
 
 def split_acls(entries, bindings, message=None):

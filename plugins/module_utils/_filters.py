@@ -176,7 +176,7 @@ _ACL_FIELDS = (
 )
 
 _ACL_KNOWN_KEYS = frozenset(
-    [name for name in ACL_FILTER_ENTRY_SPEC]
+    list(ACL_FILTER_ENTRY_SPEC)
     + [alias for spec in ACL_FILTER_ENTRY_SPEC.values() for alias in spec.get('aliases', [])])
 
 

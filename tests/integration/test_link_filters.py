@@ -184,8 +184,8 @@ def test_only_the_given_documents_are_written(run_local, tmp_path):
 
 
 def test_without_dest_nothing_is_written_but_the_documents_are_returned(run_local, tmp_path):
-    run = run_filters(run_local, {"acl_filters": [{"resource_type": "any", "pattern_type": "any",
-                                                    "operation": "any", "permission_type": "any"}]})
+    everything = {"resource_type": "any", "pattern_type": "any", "operation": "any", "permission_type": "any"}
+    run = run_filters(run_local, {"acl_filters": [everything]})
     assert run.rc == 0, run.output
     assert run.result["changed"] is False
     assert run.result["files"] == {}
@@ -260,7 +260,7 @@ def closed_port() -> int:
 def test_bad_acl_operation_is_refused_and_nothing_is_written(run_local, tmp_path):
     bad = dict(ACL_FILTERS[1], operation="describe_configs")
     run = run_filters(run_local, {"dest": str(tmp_path), "topic_filters": TOPIC_FILTERS,
-                                   "acl_filters": [ACL_FILTERS[0], bad]})
+                                  "acl_filters": [ACL_FILTERS[0], bad]})
     assert_clean_failure(run, "acl_filters[1].operation", "'describe_configs'", "use describeConfigs")
     assert os.listdir(tmp_path) == []
 
@@ -294,7 +294,7 @@ def test_bad_input_messages(run_local, tmp_path):
 def test_unreachable_source_fails_cleanly_and_writes_nothing(run_local, tmp_path):
     bootstrap = f"127.0.0.1:{closed_port()}"
     run = run_filters(run_local, {"dest": str(tmp_path), "topic_filters": TOPIC_FILTERS,
-                                   "source_bootstrap_servers": bootstrap, "timeout": 3})
+                                  "source_bootstrap_servers": bootstrap, "timeout": 3})
     assert_clean_failure(run, "source_bootstrap_servers=" + bootstrap)
     assert os.listdir(tmp_path) == []
 

@@ -192,7 +192,7 @@ def test_acl_option_name_is_used_in_messages():
 def test_acl_spec_keys_match_the_builder():
     # every option of the argument spec is read by the builder, and nothing is required in the spec
     # (so that a missing field is reported with its index)
-    assert sorted(f.ACL_FILTER_ENTRY_SPEC) == sorted(field for field, *_ in f._ACL_FIELDS)
+    assert sorted(f.ACL_FILTER_ENTRY_SPEC) == sorted(row[0] for row in f._ACL_FIELDS)
     assert not any(spec.get("required") for spec in f.ACL_FILTER_ENTRY_SPEC.values())
 
 
@@ -399,8 +399,8 @@ def test_split_acls():
 
 
 def test_acls_unavailable():
-    assert fp.acls_unavailable(fp.NO_AUTHORIZER) == {"available": False, "message": fp.NO_AUTHORIZER,
-                                                      "matched": [], "not_matched_count": 0, "total": 0}
+    expected = {"available": False, "message": fp.NO_AUTHORIZER, "matched": [], "not_matched_count": 0, "total": 0}
+    assert fp.acls_unavailable(fp.NO_AUTHORIZER) == expected
 
 
 def test_empty_acl_listing_without_authorizer_config():
