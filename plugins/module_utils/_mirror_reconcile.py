@@ -220,11 +220,24 @@ class MirrorReconciler:
                         plan[spec.name] = (st.REFUSE, None, problem)
                 else:
                     plan[spec.name] = st.decide(self.status(spec.name), state, mode, prefix)
+        # restored also takes the old primary's topic that is not a mirror: it must exist, though
+        outside = [n for n, (kind, action, dummy) in plan.items()
+                   if kind == st.ACT and action == 'truncate-and-restore' and self.status(n) is st.ABSENT]
+        if outside:
+            existing = self.backend.list_topic_names()
+            for name in outside:
+                if name not in existing:
+                    plan[name] = (st.REFUSE, None, 'no such topic on cluster %s; restored takes a stopped mirror, '
+                                                   'or the old primary\'s topic after a failover'
+                                  % self.backend.cluster_id)
         return plan
 
     def refusal_message(self, specs, plan, state):
         refused = [s.name for s in specs if plan[s.name][0] == st.REFUSE]
-        mode, prefix = self._link_facts or (None, None)
+        try:  # one more read, on this failure only, so "possible" also applies the link's rules
+            mode, prefix = self.link_facts()
+        except ApiError:
+            mode, prefix = None, None
         parts = []
         for name in refused[:MAX_NAMED]:
             status = self.status(name)

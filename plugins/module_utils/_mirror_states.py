@@ -4,10 +4,12 @@
 """Which mirror status can reach which wanted state of mirror_topic, and with which action.
 
 The table follows the server (Confluent Cluster Linking mirror states): ACTIVE <-> PAUSED
-(pause, resume); ACTIVE or PAUSED -> STOPPED by promote or failover; failover also from
-FAILED, LINK_FAILED, SOURCE_UNAVAILABLE, LINK_PAUSED and PENDING_MIRROR (it needs no source);
-STOPPED is terminal except for truncate-and-restore on a bidirectional link; the reverse
-operations (and truncate-and-restore) need a BIDIRECTIONAL link without cluster.link.prefix.
+(pause, resume; a mirror of a paused link, LINK_PAUSED, can be paused but only the link's
+cluster.link.paused brings it back); ACTIVE, PAUSED or LINK_PAUSED -> STOPPED by promote or
+failover; failover also from FAILED, LINK_FAILED, SOURCE_UNAVAILABLE and PENDING_MIRROR (it
+needs no source); STOPPED is terminal except for truncate-and-restore on a bidirectional link,
+which also takes the old primary's topic that is not a mirror at all; the reverse operations
+(and truncate-and-restore) need a BIDIRECTIONAL link without cluster.link.prefix.
 mirror_topic plans every listed topic with decide() before it makes any change, so an
 impossible request fails naming each topic, its status and what is possible from there.
 """
@@ -86,11 +88,13 @@ TABLE = {
     },
     'paused': {
         ACTIVE: (ACT, 'pause'),
+        LINK_PAUSED: (ACT, 'pause'),
         PAUSED: (OK, None),
     },
     'promoted': {
         ACTIVE: (ACT, 'promote'),
         PAUSED: (ACT, 'promote'),
+        LINK_PAUSED: (ACT, 'promote'),
         PENDING_STOPPED: _WAIT,
         STOPPED: _STOPPED_TO,
     },
@@ -118,6 +122,7 @@ TABLE = {
         STOPPED: _STOPPED_TO,
     },
     'restored': {
+        ABSENT: (ACT, 'truncate-and-restore'),
         STOPPED: (ACT, 'truncate-and-restore'),
         PENDING_SETUP_FOR_RESTORE: _WAIT,
         PENDING_RESTORE: _WAIT,
@@ -229,6 +234,8 @@ def dead_end(status, state):
     if FINAL[state] == ():  # absent: the mirror goes away only after the delete; keep waiting
         return False
     if status in (FAILED, LINK_FAILED):
+        return True
+    if status == LINK_PAUSED and FINAL[state] == (ACTIVE,):  # resumed, but its link is paused
         return True
     return status == STOPPED and FINAL[state] != (STOPPED,)
 

@@ -140,3 +140,25 @@ def summarize(mirror):
         'state_time_ms': mirror.get('state_time_ms'),
         'mirror_topic_error': mirror.get('mirror_topic_error'),
     }
+
+
+def info_report(mirrors, wanted=None, statuses=None):
+    """mirror_topic_info's result fields from the link's mirrors ({name: mirror}), the topics and statuses asked for."""
+    if wanted is not None:
+        wanted = [t for i, t in enumerate(wanted) if t not in wanted[:i]]
+    names = sorted(mirrors) if wanted is None else [t for t in wanted if t in mirrors]
+    states = dict((n, mirrors[n].get('mirror_status')) for n in names)
+    counts = {}
+    for status in states.values():
+        counts[status] = counts.get(status, 0) + 1
+    missing = [t for t in (wanted or []) if t not in mirrors]
+    if statuses is not None:
+        wanted_statuses = set(s.upper() for s in statuses)
+        names = [n for n in names if states[n] in wanted_statuses]
+    rows = [summarize(mirrors[n]) for n in names]
+    every = bool(states) and not missing
+    return dict(
+        mirrors=rows, missing=missing, states=states, status_counts=counts,
+        max_lag=max([r['max_lag'] for r in rows] or [0]), total_lag=sum(r['total_lag'] for r in rows),
+        all_active=every and all(s == 'ACTIVE' for s in states.values()),
+        all_stopped=every and all(s == 'STOPPED' for s in states.values()))

@@ -26,17 +26,19 @@ description:
   - "V(present): absent -> create; any existing status -> ok."
   - "V(active): absent -> create; C(ACTIVE) -> ok; C(PAUSED) -> resume; C(PENDING_MIRROR), C(PENDING_SETUP_FOR_RESTORE),
     C(PENDING_RESTORE) -> wait for C(ACTIVE); any other status is refused."
-  - "V(paused): C(ACTIVE) -> pause; C(PAUSED) -> ok; any other status is refused."
-  - "V(promoted): C(ACTIVE), C(PAUSED) -> lag gate, then promote; C(PENDING_STOPPED) -> wait; C(STOPPED) -> ok;
-    any other status is refused (C(FAILED), C(SOURCE_UNAVAILABLE), C(LINK_FAILED), C(LINK_PAUSED): use V(failed_over))."
+  - "V(paused): C(ACTIVE), C(LINK_PAUSED) -> pause; C(PAUSED) -> ok; any other status is refused."
+  - "V(promoted): C(ACTIVE), C(PAUSED), C(LINK_PAUSED) -> lag gate, then promote; C(PENDING_STOPPED) -> wait;
+    C(STOPPED) -> ok; any other status is refused (C(FAILED), C(SOURCE_UNAVAILABLE), C(LINK_FAILED): use
+    V(failed_over))."
   - "V(failed_over): C(ACTIVE), C(PAUSED), C(LINK_PAUSED), C(SOURCE_UNAVAILABLE), C(LINK_FAILED), C(FAILED),
     C(PENDING_MIRROR) -> failover; C(PENDING_STOPPED) -> wait; C(STOPPED) -> ok."
   - "V(reversed) and V(reversed_paused): C(ACTIVE) -> reverse-and-start-mirror or reverse-and-pause-mirror (a
     C(BIDIRECTIONAL) link without C(cluster.link.prefix) only); C(PENDING_SYNCHRONIZE), C(PENDING_STOPPED) -> wait;
     C(STOPPED) -> ok."
-  - "V(restored): C(STOPPED) -> truncate-and-restore (a C(BIDIRECTIONAL) link without prefix only; run it on the
-    old primary after a failover); C(PENDING_SETUP_FOR_RESTORE), C(PENDING_RESTORE), C(PENDING_MIRROR) -> wait for
-    C(ACTIVE); C(ACTIVE), C(PAUSED), C(LINK_PAUSED), C(SOURCE_UNAVAILABLE) -> ok (it mirrors already)."
+  - "V(restored): C(STOPPED), or a topic of the cluster that is not a mirror of the link -> truncate-and-restore (a
+    C(BIDIRECTIONAL) link without prefix only; run it on the old primary after a failover);
+    C(PENDING_SETUP_FOR_RESTORE), C(PENDING_RESTORE), C(PENDING_MIRROR) -> wait for C(ACTIVE); C(ACTIVE), C(PAUSED),
+    C(LINK_PAUSED), C(SOURCE_UNAVAILABLE) -> ok (it mirrors already)."
   - "V(absent): any existing status -> delete the topic (needs O(allow_delete=true)); absent -> ok."
   - The server reports C(STOPPED) after a promote, a failover and a reverse alike, so a C(STOPPED) topic counts as
     V(promoted), V(failed_over), V(reversed) and V(reversed_paused).
@@ -94,8 +96,8 @@ options:
       - V(reversed) runs reverse-and-start-mirror, on the cluster that holds the mirror of a C(BIDIRECTIONAL)
         link; the local topic becomes writable and the remote one an active mirror of it, after a final sync.
         V(reversed_paused) does the same but leaves the remote mirror paused.
-      - V(restored) runs truncate-and-restore on the old primary after a failover. Its topic is truncated back to
-        where the remote's stopped mirror ends (records written after the failover point are deleted; reported
+      - V(restored) runs truncate-and-restore on the old primary after a failover (its topic is not a mirror of the
+        link there, or a C(STOPPED) one). Its topic is truncated back to where the remote's stopped mirror ends (records written after the failover point are deleted; reported
         in RV(topics[].messages_truncated)) and becomes a mirror of the remote again.
       - V(absent) deletes the topic of each listed mirror (the REST API has no mirror delete) and waits until the
         mirrors are gone. It deletes data, so it needs O(allow_delete=true).
@@ -146,9 +148,10 @@ notes:
     nothing to do is one request; each poll while waiting is one more. The link's configs (C(link.mode),
     C(cluster.link.prefix)) are read once, only when a topic is created, when a topic is given by its source name
     only and is not a mirror yet, or for V(reversed), V(reversed_paused) and V(restored) when there is something
-    to do. Creating is one request per new topic plus one list of the cluster's topics; deleting is one request
-    per topic; each batch action is one request per O(batch_size) topics. A wait that fails reads the state
-    transition errors of at most five topics, one request each."
+    to do. Creating is one request per new topic plus one list of the cluster's topics (V(restored) lists them too
+    for a topic that is not a mirror yet); deleting is one request per topic; each batch action is one request per
+    O(batch_size) topics. A wait that fails reads the state transition errors of at most five topics, one request
+    each; a refused request reads the link's configs once to say which states are possible."
   - Before creating mirrors the module lists the cluster's topics once (C(GET /topics)); when a listed topic
     already exists there as a topic that is not a mirror of the link, the task fails before creating any.
   - A mirror is named like its source topic, or the link's prefix followed by the source topic name; the server
@@ -333,8 +336,14 @@ messages_truncated:
   type: int
   sample: 12
 rest_requests:
-  description: Number of HTTP requests the task sent.
-  returned: always
+  description: Number of HTTP requests the task sent (O(api=rest)).
+  returned: when O(api=rest)
+  type: int
+  sample: 3
+cli_commands:
+  description: Number of CP tool commands the task ran (O(api=cli)); one command per
+    batch of mirror topics.
+  returned: when O(api=cli)
   type: int
   sample: 3
 '''
@@ -343,7 +352,8 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_re
     MirrorReconciler, parse_topics)
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_states import WANTED_STATES
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
+    call_counts, connect, fail, rest_module)
 
 
 def check_numbers(module):
@@ -398,9 +408,9 @@ def main():
                   changed_topics=[r['mirror_topic_name'] for r in rows if r['action'] != 'none'],
                   max_lag_at_cutover=max(cutover) if cutover else None,
                   messages_truncated=sum(truncated) if truncated else None)
-    result.update(call_counts(backend))
     if module._diff:
         result['diff'] = outcome['diff']
+    result.update(call_counts(backend))
     module.exit_json(**result)
 
 

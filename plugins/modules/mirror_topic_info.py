@@ -14,7 +14,8 @@ version_added: 0.1.0
 description:
   - Returns the mirror topics of one cluster link with status, per-partition lag and the largest lag,
     like C(kafka-mirrors --describe), in one request however many mirrors the link has.
-  - Made for C(until:) loops, for example to wait until every mirror has caught up before a cutover.
+  - Made for C(until:) loops, for example to wait until every mirror has caught up before a cutover, or until
+    every promoted mirror is C(STOPPED).
 author:
   - linkops maintainers (@linkops)
 extends_documentation_fragment:
@@ -33,6 +34,17 @@ options:
       - All mirrors of the link when omitted.
     type: list
     elements: str
+  status:
+    description:
+      - Only report mirrors in one of these statuses, for example V(ACTIVE), V(PAUSED), V(LINK_PAUSED),
+        V(SOURCE_UNAVAILABLE), V(FAILED), V(LINK_FAILED), V(PENDING_MIRROR), V(PENDING_STOPPED), V(STOPPED),
+        V(PENDING_SYNCHRONIZE), V(PENDING_SETUP_FOR_RESTORE), V(PENDING_RESTORE). Case does not matter.
+      - The filter is applied to the one list of the link's mirrors, so it costs no extra request.
+        RV(status_counts), RV(states) and RV(missing) still cover every mirror asked for.
+    type: list
+    elements: str
+notes:
+  - One request (the list of the link's mirrors) whatever the number of mirrors, topics or statuses asked for.
 seealso:
   - module: linkops.cluster_linking.mirror_topic
 '''
@@ -49,11 +61,33 @@ EXAMPLES = r'''
   until: mirrors.max_lag == 0 and mirrors.all_active
   retries: 60
   delay: 5
+
+- name: Wait until every listed mirror is STOPPED (after a promote run elsewhere)
+  linkops.cluster_linking.mirror_topic_info:
+    rest_url: https://dest-broker-1:8090/kafka
+    link_name: onprem-to-cloud
+    topics: "{{ migrate_topics }}"
+  register: mirrors
+  until: mirrors.all_stopped
+  retries: 30
+  delay: 10
+
+- name: Which mirrors of the link need attention
+  linkops.cluster_linking.mirror_topic_info:
+    rest_url: https://dest-broker-1:8090/kafka
+    link_name: onprem-to-cloud
+    status: [FAILED, LINK_FAILED, SOURCE_UNAVAILABLE]
+  register: broken
+
+- name: Fail naming them
+  ansible.builtin.fail:
+    msg: "{{ broken.mirrors | map(attribute='mirror_topic_name') | join(', ') }} are not mirroring"
+  when: broken.mirrors | length > 0
 '''
 
 RETURN = r'''
 mirrors:
-  description: The mirror topics, sorted by name.
+  description: The mirror topics asked for (and in O(status), when given), sorted by name.
   returned: always
   type: list
   elements: dict
@@ -64,6 +98,9 @@ mirrors:
       sample: orders.created
     source_topic_name:
       description: Topic on the source cluster it mirrors.
+      type: str
+    link_name:
+      description: The link.
       type: str
     status:
       description: Mirror status, for example C(ACTIVE), C(PAUSED), C(PENDING_STOPPED), C(STOPPED), C(FAILED).
@@ -94,20 +131,35 @@ missing:
   returned: always
   type: list
   elements: str
+states:
+  description: Status of every mirror asked for (all of the link's when O(topics) is omitted), by name, before the
+    O(status) filter.
+  returned: always
+  type: dict
+  sample: {"orders.created": "ACTIVE", "orders.paid": "PAUSED"}
+status_counts:
+  description: Number of mirrors per status, over the same mirrors as RV(states).
+  returned: always
+  type: dict
+  sample: {"ACTIVE": 3}
 max_lag:
   description: Largest partition lag over the reported mirrors (0 when there are none).
   returned: always
   type: int
   sample: 0
+total_lag:
+  description: Sum of the partition lags of the reported mirrors.
+  returned: always
+  type: int
+  sample: 0
 all_active:
-  description: True when at least one mirror is reported, none is missing, and all are C(ACTIVE).
+  description: True when at least one mirror is asked for, none is missing, and all are C(ACTIVE).
   returned: always
   type: bool
-status_counts:
-  description: Number of reported mirrors per status.
+all_stopped:
+  description: True when at least one mirror is asked for, none is missing, and all are C(STOPPED).
   returned: always
-  type: dict
-  sample: {"ACTIVE": 3}
+  type: bool
 rest_requests:
   description: Number of HTTP requests the task sent (O(api=rest)).
   returned: when O(api=rest)
@@ -122,34 +174,26 @@ cli_commands:
 '''
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorReconciler
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import summarize
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import info_report
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
+    call_counts, connect, fail, rest_module)
 
 
 def main():
     module = rest_module(dict(
         link_name=dict(type='str', required=True),
         topics=dict(type='list', elements='str'),
+        status=dict(type='list', elements='str'),
     ))
     backend = connect(module)
     try:
         mirrors = MirrorReconciler(backend, module.params['link_name']).refresh()
     except TaskFailure as exc:
         fail(module, backend, exc)
-
-    wanted = module.params['topics']
-    names = sorted(mirrors) if wanted is None else [t for t in wanted if t in mirrors]
-    rows = [summarize(mirrors[n]) for n in names]
-    counts = {}
-    for row in rows:
-        counts[row['status']] = counts.get(row['status'], 0) + 1
-    missing = [t for t in (wanted or []) if t not in mirrors]
-    module.exit_json(
-        changed=False, mirrors=rows, missing=missing, status_counts=counts,
-        max_lag=max([r['max_lag'] for r in rows] or [0]),
-        all_active=bool(rows) and not missing and all(r['status'] == 'ACTIVE' for r in rows),
-        **call_counts(backend))
+    result = info_report(mirrors, module.params['topics'], module.params['status'])
+    result.update(call_counts(backend))
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == '__main__':

@@ -173,6 +173,9 @@ class FakeMirrorRest:
         data = []
         allowed, to = SERVER_RULES[action]
         for topic in names:
+            if action == "truncate-and-restore" and topic in self.plain_topics and topic not in self.mirrors[link]:
+                self.add_mirror(link, topic, status="STOPPED")  # the old primary's topic: restorable
+                self.plain_topics.discard(topic)
             mirror = self.mirrors[link].get(topic)
             code, message = self.action_errors.get(topic, (None, None))
             lags = copy.deepcopy(mirror["mirror_lags"]) if mirror else []
@@ -401,7 +404,7 @@ def test_stopped_topic_cannot_become_active_and_nothing_changes():
     assert "possible: present, promoted, failed_over, reversed, reversed_paused, absent)" in str(err)
     assert "b is FAILED (its mirror failed (see mirror_topic_error); possible: present, failed_over, absent)" in str(err)
     assert rest.writes == []
-    assert [c[1] for c in rest.calls] == ["/links/l1/mirrors", "/links/l1/configs"]  # configs: for creating new
+    assert [c[1] for c in rest.calls] == ["/links/l1/mirrors", "/links/l1/configs"]  # read once
     assert err.changed is False
 
 
@@ -773,6 +776,26 @@ def test_restored_truncates_and_reports_per_topic():
     assert result["diff"]["after"] == {"a": "ACTIVE", "b": "ACTIVE", "c": "ACTIVE"}
 
 
+def test_restored_takes_the_old_primarys_topic_that_is_not_a_mirror():
+    rest = bidirectional()
+    rest.plain_topics.add("orders")
+    result, dummy = run(rest, ["orders"], "restored")
+    assert [c[1] for c in rest.calls[:3]] == ["/links/l1/mirrors", "/links/l1/configs", "/topics"]
+    assert rest.actions() == [("truncate-and-restore", ["orders"])]
+    r = rows(result)["orders"]
+    assert (r["status_before"], r["action"], r["status"]) == (None, "restored", "ACTIVE")
+    assert result["diff"] == {"before": {"orders": "absent"}, "after": {"orders": "ACTIVE"}}
+
+
+def test_restored_refuses_a_topic_the_cluster_does_not_have():
+    rest = bidirectional(("a", "STOPPED"))
+    err = fails(rest, ["a", "nope"], "restored")
+    assert str(err) == ("Cannot bring 1 of the listed topics of link l1 to state restored; nothing was changed: "
+                        "nope is not a mirror (no such topic on cluster dst-1; restored takes a stopped mirror, or "
+                        "the old primary's topic after a failover; possible: present, active, restored, absent).")
+    assert rest.writes == []
+
+
 def test_restored_refused_on_a_destination_link():
     rest = link_with(("a", "STOPPED"))
     err = fails(rest, ["a"], "restored")
@@ -864,6 +887,40 @@ def test_get_mirror_and_404_is_none():
 ])
 def test_every_batch_action_path(action, path):
     assert _mirrors.ACTIONS[action] == path
+
+
+def info_mirrors(*specs):
+    rest = link_with(*specs)
+    return _mirrors.list_mirrors(rest, "l1")
+
+
+def test_info_report_whole_link():
+    report = _mirrors.info_report(info_mirrors(("b", "ACTIVE", (0, 4)), ("a", "PAUSED", (2,)), ("c", "STOPPED")))
+    assert [r["mirror_topic_name"] for r in report["mirrors"]] == ["a", "b", "c"]
+    assert report["states"] == {"a": "PAUSED", "b": "ACTIVE", "c": "STOPPED"}
+    assert report["status_counts"] == {"PAUSED": 1, "ACTIVE": 1, "STOPPED": 1}
+    assert (report["max_lag"], report["total_lag"], report["missing"]) == (4, 6, [])
+    assert report["all_active"] is False and report["all_stopped"] is False
+    assert report["mirrors"][1]["mirror_lags"] == [{"partition": 0, "lag": 0, "last_source_fetch_offset": 100},
+                                                  {"partition": 1, "lag": 4, "last_source_fetch_offset": 100}]
+
+
+def test_info_report_topics_status_filter_and_missing():
+    mirrors = info_mirrors(("a", "ACTIVE", (3,)), ("b", "STOPPED", (9,)), ("c", "STOPPED"), ("d", "ACTIVE"))
+    report = _mirrors.info_report(mirrors, ["c", "b", "x", "c"], ["stopped"])
+    assert [r["mirror_topic_name"] for r in report["mirrors"]] == ["c", "b"]
+    assert report["missing"] == ["x"]
+    assert report["all_stopped"] is False  # x is missing
+    report = _mirrors.info_report(mirrors, ["b", "c"])
+    assert report["all_stopped"] is True and report["max_lag"] == 9
+    report = _mirrors.info_report(mirrors, None, ["ACTIVE"])
+    assert [r["mirror_topic_name"] for r in report["mirrors"]] == ["a", "d"]
+    assert report["status_counts"] == {"ACTIVE": 2, "STOPPED": 2}  # before the filter
+    assert report["max_lag"] == 3
+    report = _mirrors.info_report(mirrors, ["a", "d"])
+    assert report["all_active"] is True
+    empty = _mirrors.info_report({}, None)
+    assert (empty["all_active"], empty["all_stopped"], empty["max_lag"]) == (False, False, 0)
 
 
 def test_mirror_lag_ignores_negative_and_missing_lags():

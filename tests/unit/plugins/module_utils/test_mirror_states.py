@@ -17,10 +17,10 @@ COLUMNS = ("present", "active", "paused", "promoted", "failed_over", "reversed",
 X = "refuse"
 EXPECTED = {
     # status:                    present   active    paused   promoted   failed_over  reversed             reversed_paused      restored                absent
-    None:                        ("create", "create", X,       X,         X,           X,                   X,                   X,                      "ok"),
+    None:                        ("create", "create", X,       X,         X,           X,                   X,                   "truncate-and-restore", "ok"),
     "ACTIVE":                    ("ok",     "ok",     "pause", "promote", "failover",  "reverse-and-start", "reverse-and-pause", "ok",                   "delete"),
     "PAUSED":                    ("ok",     "resume", "ok",    "promote", "failover",  X,                   X,                   "ok",                   "delete"),
-    "LINK_PAUSED":               ("ok",     X,        X,       X,         "failover",  X,                   X,                   "ok",                   "delete"),
+    "LINK_PAUSED":               ("ok",     X,        "pause", "promote", "failover",  X,                   X,                   "ok",                   "delete"),
     "SOURCE_UNAVAILABLE":        ("ok",     X,        X,       X,         "failover",  X,                   X,                   "ok",                   "delete"),
     "LINK_FAILED":               ("ok",     X,        X,       X,         "failover",  X,                   X,                   X,                      "delete"),
     "FAILED":                    ("ok",     X,        X,       X,         "failover",  X,                   X,                   X,                      "delete"),
@@ -66,6 +66,7 @@ def test_unknown_state_is_a_programming_error():
 
 
 @pytest.mark.parametrize("state, status, action", [
+    ("restored", None, "truncate-and-restore"),
     ("reversed", "ACTIVE", "reverse-and-start"),
     ("reversed_paused", "ACTIVE", "reverse-and-pause"),
     ("restored", "STOPPED", "truncate-and-restore"),
@@ -97,7 +98,8 @@ def test_possible_states():
     assert st.possible_states("STOPPED", "DESTINATION", "") == ["present", "promoted", "failed_over", "reversed",
                                                                 "reversed_paused", "absent"]
     assert st.possible_states("FAILED") == ["present", "failed_over", "absent"]
-    assert st.possible_states(None) == ["present", "active", "absent"]
+    assert st.possible_states(None) == ["present", "active", "restored", "absent"]
+    assert st.possible_states(None, "DESTINATION", "") == ["present", "active", "absent"]
     assert st.possible_states("ACTIVE", "DESTINATION", "") == ["present", "active", "paused", "promoted",
                                                                "failed_over", "restored", "absent"]
 
@@ -126,6 +128,8 @@ def test_reached_present_and_absent():
     ("LINK_FAILED", "promoted", True),
     ("STOPPED", "active", True),
     ("STOPPED", "restored", True),
+    ("LINK_PAUSED", "active", True),     # resumed, but the link is paused
+    ("LINK_PAUSED", "promoted", False),
     ("STOPPED", "promoted", False),      # reached
     ("PENDING_STOPPED", "active", False),  # pending: keep waiting (the caller times out)
     ("PAUSED", "active", False),         # not updated yet
