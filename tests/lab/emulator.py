@@ -54,6 +54,7 @@ from confluent_kafka.admin import (
 
 import labacls
 import labcontract
+import labfaults
 import labkafka
 from linkconfigs import (
     CONFIG_DEFS,
@@ -85,6 +86,13 @@ DEFAULT_KNOBS = {
     # matching authenticated /v3 requests get that status (429: Jetty HTML page,
     # others: {"error_code": 50003 or status, "message": ...}) until count is used up
     "inject_errors": [],
+    # lab-only REST faults by fraction ({"503": 0.2, "429": 0.1, "drop": 0.05,
+    # "latency_ms": 200, ...}; see labfaults.py); LAB_FAULTS sets it at start
+    "faults": {},
+    # source availability check when a link does not set availability.check.ms /
+    # availability.check.consecutive.failure.threshold (Confluent: 60000 ms x 5)
+    "availability_check_ms": 500,
+    "availability_check_threshold": 2,
 }
 
 MIRROR_STATUSES = ("ACTIVE", "FAILED", "LINK_FAILED", "LINK_PAUSED", "PAUSED", "PENDING_STOPPED",
@@ -806,19 +814,8 @@ class LinkWorker(threading.Thread):
             ok, err = True, None
         except Exception as exc:
             ok, err = False, str(exc)
-        with emu.lock:
-            if ok:
-                self._failures = 0
-                if not link.available:
-                    log.info("link %s: source available again", link.name)
-                link.available, link.link_error, link.link_error_message = True, "NO_ERROR", None
-            else:
-                self._failures += 1
-                if self._failures >= 2 and link.available:
-                    log.warning("link %s: source unavailable: %s", link.name, err)
-                    link.available = False
-                    link.link_error = "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR"
-                    link.link_error_message = f"Cannot reach the source cluster at {bootstrap}: {err}"
+        with emu.lock:  # availability.check.* link configs (labfaults.py)
+            labfaults.record_source_check(self, ok, err, bootstrap)
         if not ok:
             return
         # mirrored topics deleted on the destination disappear; partition changes follow the source
@@ -1155,7 +1152,9 @@ class LinkWorker(threading.Thread):
                 futs = dest.alter_consumer_group_offsets(
                     [ConsumerGroupTopicPartitions(g, tps)], request_timeout=5)
                 for fut in futs.values():
-                    fut.result()
+                    refused = [tp for tp in fut.result().topic_partitions if tp.error]
+                    if refused:  # e.g. UNKNOWN_MEMBER_ID: a member joined meanwhile
+                        raise KafkaException(refused[0].error)
                 log.info("link %s: synced %d offset(s) of group %s", link.name, len(tps), g)
             except Exception as exc:
                 errors.append({"error_code": "INTERNAL_ERROR",
@@ -1349,6 +1348,9 @@ class Api:
             if filters_cfg is not None and not (link.config(filters_cfg) or "").strip():
                 errors = [{"error_code": "MISCONFIGURATION_ERROR",
                            "error_message": f"{name} is enabled but {filters_cfg} is not set."}]
+            elif filters_cfg is not None:  # the filters were set after the task's last run
+                errors = [e for e in errors if not (e["error_code"] == "MISCONFIGURATION_ERROR"
+                                                    and filters_cfg in e["error_message"])]
             return {"task_name": name, "state": "IN_ERROR" if errors else "ACTIVE",
                     "errors": errors}
 
@@ -1607,6 +1609,11 @@ class Api:
                     isinstance(f, dict) and "status" in f for f in faults)):
                 raise bad_request("inject_errors must be a list of {status, count?, method?, "
                                   "path_contains?} objects.")
+            if "faults" in body:
+                try:
+                    body["faults"] = labfaults.parse(body["faults"])
+                except ValueError as exc:
+                    raise bad_request(str(exc)) from None
             with self.emu.lock:
                 self.emu.knobs.update(body)
         with self.emu.lock:
@@ -1737,6 +1744,8 @@ def make_handler(api: Api, username: str, password: str):
             self.wfile.write(data)
 
         def _handle(self, method: str) -> None:
+            if labfaults.intercept(self, method, api.emu.knobs):  # the faults knob (labfaults.py)
+                return
             req = Request(self, method)
             try:
                 auth = self.headers.get("Authorization") or ""

@@ -72,6 +72,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import labfaults  # noqa: E402
 import labkafka  # noqa: E402
 from labkafka import BASE_CLIENT_CONFIG, LabKafkaError  # noqa: E402
 
@@ -342,6 +343,11 @@ class Lab:
         for knob, env in KNOB_ENV.items():
             if os.environ.get(env):
                 knob_values[knob] = int(os.environ[env])
+        if os.environ.get("LAB_FAULTS"):  # REST faults from the start (labfaults.py)
+            try:
+                knob_values["faults"] = labfaults.parse(os.environ["LAB_FAULTS"])
+            except ValueError as exc:
+                raise LabError(f"LAB_FAULTS: {exc}") from None
         knob_values.update(knobs)
         state_file = workdir / "emulator-state.json"
         if state_file.exists() and not keep_data:
@@ -453,6 +459,66 @@ class Lab:
 
     def processes(self) -> dict[str, dict]:
         return {p.name: {"pid": p.pid, "alive": p.alive()} for p in self._procs}
+
+    # ------------------------------------------------------------------ faults
+    def stop_broker(self, cluster: str, timeout: float = 15.0) -> bool:
+        """Stop the lab broker of ``cluster`` (SIGTERM; noida-db keeps its records
+        and committed offsets in ``<workdir>/<cluster>-data``), e.g. to see a link
+        go UNAVAILABLE. Returns False when it was not running."""
+        self._check(cluster)
+        if self.info.get("external", {}).get(cluster):
+            raise LabError(f"the {cluster} cluster is external ({self.bootstrap(cluster)}): "
+                           "the lab cannot stop it")
+        proc = self._broker_proc(cluster)
+        self._admins.pop(cluster, None)
+        if proc is None:
+            return False
+        proc.stop(timeout)
+        return True
+
+    def _broker_proc(self, cluster: str) -> "_Proc | None":
+        """The running broker process of ``cluster``: one this object started,
+        or the one lab.json names (e.g. started by ``labctl.py start-broker``)."""
+        name = f"{cluster}_broker"
+        procs = [p for p in self._procs if p.name == name]
+        try:
+            pid = json.loads((self.workdir / "lab.json").read_text()).get("pids", {}).get(name)
+        except (OSError, ValueError):
+            pid = None
+        if pid and all(p.pid != pid for p in procs):
+            procs.append(_Proc(name, pid, str(self.workdir / f"{cluster}-data")))
+        return next((p for p in procs if p.alive()), None)
+
+    def start_broker(self, cluster: str, ready_timeout: float = 60.0) -> bool:
+        """Start the lab broker of ``cluster`` again on the same port with the
+        same data directory (after ``stop_broker``). Returns False when it was
+        already running."""
+        self._check(cluster)
+        if self.info.get("external", {}).get(cluster):
+            raise LabError(f"the {cluster} cluster is external: the lab cannot start it")
+        name = f"{cluster}_broker"
+        data_dir = self.workdir / f"{cluster}-data"
+        if self._broker_proc(cluster) is not None:
+            return False
+        port = self.bootstrap(cluster).rsplit(":", 1)[1]
+        log_path = self.workdir / f"{cluster}-broker.log"
+        cmd = [noida_binary(), "start", "--data-dir", str(data_dir), "--only", "kafka",
+               "--kafka-port", port, "--host", "127.0.0.1"]
+        with open(log_path, "ab") as logf:
+            popen = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
+                                     stderr=subprocess.STDOUT, cwd=self.workdir,
+                                     start_new_session=True,
+                                     preexec_fn=_die_with_parent if self._owned else None)
+        self._procs = [p for p in self._procs if p.name != name] + [
+            _Proc(name, popen.pid, str(data_dir), popen)]
+        self.info.setdefault("pids", {})[name] = popen.pid
+        _write_private(self.workdir / "lab.json", json.dumps(self.info, indent=2) + "\n")
+        try:
+            labkafka.wait_ready(self.bootstrap(cluster), self._extra(cluster), timeout=ready_timeout)
+        except LabKafkaError as exc:
+            raise LabError(f"{cluster} broker did not come back on {self.bootstrap(cluster)}: "
+                           f"{exc}; see {log_path}") from None
+        return True
 
     def health(self) -> dict[str, str]:
         """``{component: "ok" | error}`` for both clusters and the emulator."""

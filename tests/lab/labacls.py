@@ -539,4 +539,6 @@ def render_task(link, link_state: str | None) -> dict:
     errors = list(link.task_errors.get("AclSync") or [])
     if not (link.config("acl.filters") or "").strip():
         errors = [{"error_code": "MISCONFIGURATION_ERROR", "error_message": ACL_SYNC_MISCONFIGURED}]
+    else:  # the filters were set after the last sync round
+        errors = [e for e in errors if e["error_message"] != ACL_SYNC_MISCONFIGURED]
     return {"task_name": "AclSync", "state": "IN_ERROR" if errors else "ACTIVE", "errors": errors}

@@ -9,6 +9,7 @@
     .venv/bin/python tests/lab/labctl.py consume --cluster destination --topic T [--group G --commit] [--max N] --json
     .venv/bin/python tests/lab/labctl.py group-offsets --cluster destination --group G --json
     .venv/bin/python tests/lab/labctl.py knobs [name=value ...]
+    .venv/bin/python tests/lab/labctl.py stop-broker|start-broker --cluster source
 """
 
 from __future__ import annotations
@@ -182,6 +183,23 @@ def cmd_knobs(args) -> int:
     return 0
 
 
+def cmd_stop_broker(args) -> int:
+    lab = _lab(args)
+    stopped = lab.stop_broker(args.cluster)
+    print(f"{args.cluster} broker stopped ({lab.bootstrap(args.cluster)}); data kept in "
+          f"{lab.workdir / (args.cluster + '-data')}" if stopped else
+          f"{args.cluster} broker was not running")
+    return 0
+
+
+def cmd_start_broker(args) -> int:
+    lab = _lab(args)
+    started = lab.start_broker(args.cluster)
+    print(f"{args.cluster} broker started on {lab.bootstrap(args.cluster)}" if started else
+          f"{args.cluster} broker is already running on {lab.bootstrap(args.cluster)}")
+    return 0
+
+
 def cmd_serve_emulator(args) -> int:
     import emulator
     return emulator.serve(args.config)
@@ -237,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp = add("knobs", cmd_knobs, "show or set emulator knobs (name=value ...)")
     sp.add_argument("set", nargs="*")
+    add("stop-broker", cmd_stop_broker, "stop a lab broker (fault tests; data is kept)", cluster=True)
+    add("start-broker", cmd_start_broker, "start a stopped lab broker again on its port", cluster=True)
     sp = sub.add_parser("serve-emulator", help="run the emulator in the foreground (used by up)")
     sp.add_argument("--config", required=True)
     sp.set_defaults(func=cmd_serve_emulator)
