@@ -620,7 +620,7 @@ def main():
         try:
             spec = build_spec(module.params)
         except TaskFailure as exc:
-            module.fail_json(msg=exc.message, rest_requests=0, **exc.to_result())
+            module.fail_json(msg=exc.message, **exc.to_result())
         # Secrets from the properties file and the JAAS lines built here are masked in all output too.
         module.no_log_values.update(spec.secret_values())
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Unit tests for cluster_link's link modes, config diffing and purge, validate_only and the
-Java properties parser (_link_modes, _link_configs, _link_reconcile, _properties).
+"""Unit tests for cluster_link's link modes, config diffing and purge, validate_only, the
+Java properties parser, and cluster_link_info's reading (_link_modes, _link_configs,
+_link_reconcile, _properties, _link_info).
 
 FakeBackend is an in-memory Backend: links with their cluster id fields and dynamic configs, a
 table of defaults (served like GET configs: every config, defaults included, secrets as null).
@@ -15,6 +16,7 @@ import json
 import pytest
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_configs as lc
+from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_info as li
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_modes as lm
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_reconcile as lr
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _properties as props
@@ -109,6 +111,16 @@ class FakeBackend(Backend):
         self._write(("delete_link", name, force, validate_only))
         if not validate_only:
             del self.links[name]
+
+    def list_links(self):
+        self.calls.append(("list_links",))
+        return [copy.deepcopy(v["link"]) for k, v in sorted(self.links.items())]
+
+    def list_all_mirrors(self):
+        self.calls.append(("list_all_mirrors",))
+        return copy.deepcopy(self.mirrors)
+
+    mirrors = ()
 
 
 def params(**overrides):
@@ -690,3 +702,92 @@ def test_absent_without_options_needs_no_spec():
     result = lr.reconcile(backend, params(state="absent", link_mode="SOURCE", source_cluster_id="x"), False)
     assert result["changed"] is True
     assert backend.writes == [("delete_link", "l1", False, False)]
+
+
+# =============================================================================================
+# cluster_link_info
+# =============================================================================================
+
+
+def mirror_row(link, topic, lags, status="ACTIVE"):
+    return {"link_name": link, "mirror_topic_name": topic, "source_topic_name": topic, "num_partitions": len(lags),
+            "mirror_status": status, "mirror_topic_error": "NO_ERROR", "state_time_ms": 1,
+            "mirror_lags": [{"partition": i, "lag": lag, "last_source_fetch_offset": 9} for i, lag in enumerate(lags)]}
+
+
+def info_backend(mirrors_per_link):
+    backend = FakeBackend()
+    backend.add("a", **{"bootstrap.servers": "s:1", "sasl.jaas.config": "J", "consumer.offset.sync.ms": "1000"})
+    backend.add("b", field="destination_cluster_id", remote="dst-9", **{"link.mode": "SOURCE"})
+    backend.mirrors = [mirror_row("a", "a%03d" % i, [0, 2]) for i in range(mirrors_per_link)] + [
+        mirror_row("b", "b%03d" % i, [5], "PAUSED") for i in range(mirrors_per_link)] + [mirror_row("gone", "x", [1])]
+    return backend
+
+
+@pytest.mark.parametrize("mirrors_per_link", [1, 50])
+def test_info_cost_does_not_depend_on_mirrors(mirrors_per_link):
+    backend = info_backend(mirrors_per_link)
+    result = li.read_links(backend)
+    assert backend.call_count == 1 + 2 * 2 + 1
+    a, b = result["links"]
+    assert a["mirror_count"] == b["mirror_count"] == mirrors_per_link
+    assert a["max_lag"] == 2 and a["total_lag"] == 2 * mirrors_per_link
+    assert b["status_counts"] == {"PAUSED": mirrors_per_link}
+    assert result["max_lag"] == 5
+    assert result["status_counts"] == {"ACTIVE": mirrors_per_link, "PAUSED": mirrors_per_link}
+    assert result["all_mirrors_active"] is False
+
+
+def test_info_identity_configs_and_secrets():
+    result = li.read_links(info_backend(1), names=["b", "a", "nope", "a"])
+    assert [l["link_name"] for l in result["links"]] == ["b", "a"]
+    assert result["missing"] == ["nope"]
+    assert result["exists"] is False and result["all_active"] is False
+    b, a = result["links"]
+    assert (b["link_mode"], b["remote_cluster_id"], b["destination_cluster_id"], b["source_cluster_id"]) == (
+        "SOURCE", "dst-9", "dst-9", None)
+    assert (a["link_mode"], a["remote_cluster_id"], a["source_cluster_id"]) == ("DESTINATION", "src-1", "src-1")
+    assert a["configs"] == {"bootstrap.servers": "s:1", "consumer.offset.sync.ms": "1000"}
+    assert a["secrets_set"] == ["sasl.jaas.config"]
+    assert "J" not in json.dumps(a["configs"])
+
+
+def test_info_default_configs():
+    result = li.read_links(info_backend(1), names=["a"], include_default_configs=True)
+    configs = result["links"][0]["configs"]
+    assert configs["consumer.offset.sync.ms"] == "1000"
+    assert configs["topic.config.sync.ms"] == "5000"
+    assert "sasl.jaas.config" not in configs and "ssl.truststore.password" not in configs
+    assert result["links"][0]["secrets_set"] == ["sasl.jaas.config"]
+
+
+def test_info_without_tasks_and_mirrors_costs_less():
+    backend = info_backend(3)
+    result = li.read_links(backend, names=["a"], include_tasks=False, include_mirrors=False)
+    assert [c[0] for c in backend.calls] == ["list_links", "get_link_configs"]
+    assert result["links"][0]["mirrors"] == [] and result["all_active"] is True
+
+
+def test_info_tasks_in_error():
+    backend = info_backend(0)
+    original = backend.get_link
+
+    def with_tasks(name, include_tasks=False):
+        link = original(name, include_tasks)
+        if include_tasks and name == "a":
+            link["tasks"] = [{"task_name": "AclSync", "state": "IN_ERROR",
+                              "errors": [{"error_code": "MISCONFIGURATION_ERROR", "error_message": "no filters"}]},
+                             {"task_name": "TopicConfigsSync", "state": "ACTIVE", "errors": []}]
+        return link
+    backend.get_link = with_tasks
+    result = li.read_links(backend)
+    assert result["links"][0]["tasks_in_error"] == ["AclSync (MISCONFIGURATION_ERROR: no filters)"]
+    assert result["tasks_in_error"] == ["a: AclSync (MISCONFIGURATION_ERROR: no filters)"]
+
+
+def test_info_on_a_cluster_without_links():
+    backend = FakeBackend()
+    result = li.read_links(backend)
+    assert result == {"links": [], "missing": [], "exists": False, "all_active": False, "all_mirrors_active": False,
+                      "tasks_in_error": [], "max_lag": 0, "status_counts": {}}
+    assert [c[0] for c in backend.calls] == ["list_links"]

@@ -1,0 +1,263 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to linkops.cluster_linking
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: cluster_link_info
+short_description: Read the cluster links of a cluster, their mode, state, configs, tasks and mirrors
+version_added: 0.1.0
+description:
+  - Returns the cluster links on the cluster (all of them, or those named in O(names)) with their mode, remote
+    cluster, state and error, the configs set on them, their background tasks, and their mirror topics with
+    status and per-partition lag, like C(kafka-cluster-links --describe) and C(kafka-mirrors --describe) together.
+  - The number of requests does not depend on the number of mirror topics, see the notes.
+  - Made for C(until:) loops, for example to wait until a new link is C(ACTIVE) and none of its tasks is
+    C(IN_ERROR), or until every mirror has caught up.
+  - Secret configs are never returned, only their names (RV(links[].secrets_set)).
+author:
+  - linkops maintainers (@linkops)
+extends_documentation_fragment:
+  - linkops.cluster_linking._rest
+  - linkops.cluster_linking._rest.ACTIONGROUP
+  - linkops.cluster_linking._attributes.INFO_MODULE
+options:
+  names:
+    description:
+      - Only report these links. Names that are not links of the cluster appear in RV(missing).
+      - All links of the cluster when omitted.
+    type: list
+    elements: str
+    aliases: [link_names]
+  include_tasks:
+    description:
+      - Read each link's background tasks (C(AclSync), C(AutoCreateMirror), C(ConsumerOffsetSync),
+        C(TopicConfigsSync)) and report those C(IN_ERROR) in RV(tasks_in_error). Costs one request per link.
+    type: bool
+    default: true
+  include_mirrors:
+    description:
+      - Read the mirror topics of the links, with per-partition lag. Costs one request for all links together.
+    type: bool
+    default: true
+  include_default_configs:
+    description:
+      - V(false) returns in RV(links[].configs) only the configs set on the link; V(true) returns every config,
+        defaults included.
+      - With O(api=cli) only the configs set on the link can be read (C(kafka-configs --describe) prints no
+        defaults); the module then warns.
+    type: bool
+    default: false
+notes:
+  - Requests sent (O(api=rest)), with N the number of links reported, are 1 (the list of links), N (their configs),
+    N more with O(include_tasks=true), and 1 with O(include_mirrors=true) (every mirror of every link, with its
+    lag), however many mirror topics the links have.
+seealso:
+  - module: linkops.cluster_linking.cluster_link
+  - module: linkops.cluster_linking.mirror_topic_info
+'''
+
+EXAMPLES = r'''
+- name: Every link of the destination cluster with its mirrors
+  linkops.cluster_linking.cluster_link_info:
+    rest_url: https://dest-broker-1:8090/kafka
+    rest_username: "{{ dest_rest_user }}"
+    rest_password: "{{ dest_rest_password }}"
+  register: links
+
+- name: Wait until the new link is up and none of its tasks is in error
+  linkops.cluster_linking.cluster_link_info:
+    rest_url: https://dest-broker-1:8090/kafka
+    rest_username: "{{ dest_rest_user }}"
+    rest_password: "{{ dest_rest_password }}"
+    names: [onprem-to-cloud]
+    include_mirrors: false
+  register: link
+  until: link.all_active and link.tasks_in_error | length == 0
+  retries: 30
+  delay: 2
+
+- name: Wait until every mirror of the link has caught up
+  linkops.cluster_linking.cluster_link_info:
+    rest_url: https://dest-broker-1:8090/kafka
+    names: [onprem-to-cloud]
+    include_tasks: false
+  register: link
+  until: link.all_mirrors_active and link.max_lag == 0
+  retries: 60
+  delay: 5
+
+- name: Show the mode and remote cluster of each link
+  ansible.builtin.debug:
+    msg: "{{ item.link_name }}: {{ item.link_mode }}/{{ item.connection_mode }} with {{ item.remote_cluster_id }}"
+  loop: "{{ links.links }}"
+  loop_control:
+    label: "{{ item.link_name }}"
+'''
+
+RETURN = r'''
+links:
+  description: The links, sorted by name (in the order of O(names) when given).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    link_name:
+      description: Name of the link.
+      type: str
+      sample: onprem-to-cloud
+    cluster_link_id:
+      description: ID the server gave the link (the same on both sides of a link).
+      type: str
+      sample: eEBkTffYSESld6EO898x3w
+    link_mode:
+      description: C(DESTINATION), C(SOURCE) or C(BIDIRECTIONAL).
+      type: str
+      sample: DESTINATION
+    connection_mode:
+      description: C(OUTBOUND) or C(INBOUND).
+      type: str
+      sample: OUTBOUND
+    remote_cluster_id:
+      description: ID of the cluster at the other end, whichever field the server reports it in.
+      type: str
+      sample: 4k0R9d1GTS27MxEoOTTJCQ
+    source_cluster_id:
+      description: The field as the server reports it (set for DESTINATION links).
+      type: str
+    destination_cluster_id:
+      description: The field as the server reports it (set for SOURCE links).
+      type: str
+    prefix:
+      description: The link's C(cluster.link.prefix), or null.
+      type: str
+    link_state:
+      description: C(ACTIVE), C(PAUSED), C(UNAVAILABLE), C(FAILED) or another state the server reports.
+      type: str
+      sample: ACTIVE
+    link_error:
+      description: Error of the link, C(NO_ERROR) when healthy.
+      type: str
+      sample: NO_ERROR
+    link_error_message:
+      description: Text of the link error, if any.
+      type: str
+    topic_names:
+      description: Mirror topics of the link, as the link reports them.
+      type: list
+      elements: str
+    configs:
+      description: Configs set on the link (all configs with O(include_default_configs=true)), without secrets;
+        filter documents as data.
+      type: dict
+      sample: {"bootstrap.servers": "onprem-1:9093", "consumer.offset.sync.enable": "true"}
+    secrets_set:
+      description: Names of the secret configs set on the link; their values are never returned.
+      type: list
+      elements: str
+      sample: [sasl.jaas.config]
+    tasks:
+      description: The link's tasks with C(task_name), C(state) and C(errors) (empty with O(include_tasks=false)).
+      type: list
+      elements: dict
+    tasks_in_error:
+      description: "C(Task (CODE: message)) texts of the tasks C(IN_ERROR)."
+      type: list
+      elements: str
+    mirrors:
+      description: The link's mirror topics, sorted by name, as RV(linkops.cluster_linking.mirror_topic_info#module:mirrors)
+        returns them (status, C(max_lag), C(total_lag), per-partition C(mirror_lags)); empty with O(include_mirrors=false).
+      type: list
+      elements: dict
+    mirror_count:
+      description: Number of mirror topics reported.
+      type: int
+    max_lag:
+      description: Largest partition lag over the link's mirrors (0 when there are none).
+      type: int
+    total_lag:
+      description: Sum of the partition lags of the link's mirrors.
+      type: int
+    status_counts:
+      description: Number of the link's mirrors per status.
+      type: dict
+      sample: {"ACTIVE": 3}
+    all_mirrors_active:
+      description: True when the link has at least one mirror and all are C(ACTIVE).
+      type: bool
+missing:
+  description: Names in O(names) that are not links of the cluster.
+  returned: always
+  type: list
+  elements: str
+exists:
+  description: True when at least one link is reported and none of O(names) is missing.
+  returned: always
+  type: bool
+all_active:
+  description: True when at least one link is reported, none is missing, and every reported link is C(ACTIVE).
+  returned: always
+  type: bool
+all_mirrors_active:
+  description: True when the reported links have at least one mirror and all are C(ACTIVE).
+  returned: always
+  type: bool
+tasks_in_error:
+  description: "C(link: Task (CODE: message)) for each task C(IN_ERROR) of the reported links."
+  returned: always
+  type: list
+  elements: str
+max_lag:
+  description: Largest partition lag over every reported mirror (0 when there are none).
+  returned: always
+  type: int
+  sample: 0
+status_counts:
+  description: Number of reported mirrors per status, over all reported links.
+  returned: always
+  type: dict
+  sample: {"ACTIVE": 12, "STOPPED": 3}
+rest_requests:
+  description: Number of HTTP requests the task sent (O(api=rest)).
+  returned: when O(api=rest)
+  type: int
+  sample: 4
+cli_commands:
+  description: Number of CP tool commands the task ran (O(api=cli)).
+  returned: when O(api=cli)
+  type: int
+  sample: 4
+'''
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_info import read_links
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
+
+
+def main():
+    module = rest_module(dict(
+        names=dict(type='list', elements='str', aliases=['link_names']),
+        include_tasks=dict(type='bool', default=True),
+        include_mirrors=dict(type='bool', default=True),
+        include_default_configs=dict(type='bool', default=False),
+    ))
+    backend = connect(module)
+    p = module.params
+    if p['include_default_configs'] and backend.name == 'cli':
+        module.warn('include_default_configs: the CP tools print only the configs set on a link, so with api=cli '
+                    'the defaults are not returned.')
+    try:
+        result = read_links(backend, names=p['names'], include_tasks=p['include_tasks'],
+                            include_mirrors=p['include_mirrors'], include_default_configs=p['include_default_configs'])
+    except TaskFailure as exc:
+        fail(module, backend, exc)
+    result.update(call_counts(backend))
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == '__main__':
+    main()
