@@ -162,7 +162,7 @@ def _run(p: Parsed, argv: list[str]) -> int:
         elif p.has("add-config-file"):
             added = load_properties(p.value("add-config-file"), "add-config-file")
         secrets = [v for k, v in added.items() if is_secret_key(k)]
-        args = scrub(" ".join(argv), secrets, min_len=1)
+        args = scrub(" ".join(argv), [f"[{v}]" for v in secrets] + secrets, min_len=1)
         raise CommandError(f"Error while executing config command with args '{args}'\n"
                            f"{scrub(exc.message, secrets)}") from None
 
