@@ -406,9 +406,11 @@ class AclRoutes:
         ]
 
     def _cluster(self, req, cid: str) -> str:
-        """The cluster's URL; 404 for a cluster the lab does not serve."""
-        known = {self.emu.cluster_id} | {k[0] for k in self.emu.known.values()}
-        if cid not in known:
+        """The cluster's URL; 404 for a cluster this REST server does not serve."""
+        check = getattr(self.api, "check", None)
+        if check is not None:      # one REST server (port) per cluster: only its own id
+            check(cid)
+        elif cid not in {self.emu.cluster_id} | {k[0] for k in self.emu.known.values()}:
             raise _api_error(404, 404, f"Cluster {cid} cannot be found.")
         return f"{self.api.base(req)}/clusters/{cid}"
 
@@ -473,11 +475,19 @@ def routes(api) -> list:
 
 # --------------------------------------------------------------------------- sync
 
-def source_cluster_id(emu, link) -> str | None:
-    """The lab's id of the cluster at the link's ``bootstrap.servers`` (None
-    when the lab does not know that cluster)."""
-    known = emu.known.get(emu._norm(link.config("bootstrap.servers") or ""))
-    return known[0] if known else None
+def sync_ends(emu, link) -> tuple[str | None, str]:
+    """``(source, destination)`` cluster ids of the link's ACL sync: ACLs flow
+    from the remote cluster (the one at ``bootstrap.servers`` when the lab knows
+    it, else the link's remote cluster id) to the cluster holding the link.
+    The source is None when the lab does not know that cluster."""
+    dst = getattr(link, "cluster_id", None) or emu.cluster_id
+    known_ids = {k[0] for k in emu.known.values()}
+    bootstrap = link.config("bootstrap.servers")
+    if bootstrap:
+        known = emu.known.get(emu._norm(bootstrap))
+        return (known[0] if known else None), dst
+    remote = getattr(link, "remote_cluster_id", None) or link.source_cluster_id
+    return (remote if remote in known_ids else None), dst
 
 
 def sync_once(emu, link) -> dict:
@@ -493,14 +503,15 @@ def sync_once(emu, link) -> dict:
         link.task_errors["AclSync"] = [{"error_code": "MISCONFIGURATION_ERROR",
                                         "error_message": ACL_SYNC_MISCONFIGURED}]
         return {"created": [], "deleted": []}
-    src = source_cluster_id(emu, link)
+    src, dst = sync_ends(emu, link)
     if src is None:
         link.task_errors["AclSync"] = [{
             "error_code": "INTERNAL_ERROR",
-            "error_message": f"The lab does not know the ACLs of the cluster at "
-                             f"'{link.config('bootstrap.servers')}' (only lab clusters have ACLs)."}]
+            "error_message": "The lab does not know the ACLs of the link's source cluster at "
+                             f"'{link.config('bootstrap.servers') or link.source_cluster_id}' "
+                             "(only the lab's own clusters have ACLs)."}]
         return {"created": [], "deleted": []}
-    store, dst = emu.acls, emu.cluster_id
+    store = emu.acls
     want = store.matching(src, filters)
     have = store.matching(dst, filters)
     created = store.create(dst, sorted(want - have))
@@ -519,7 +530,8 @@ def maybe_sync(worker) -> None:
     if now < getattr(worker, "_next_acl_sync", 0.0):
         return
     with emu.lock:
-        enabled = link.flag("acl.sync.enable")
+        # a source-initiated link syncs from its destination half (link.mode=DESTINATION)
+        enabled = link.flag("acl.sync.enable") and (link.config("link.mode") or "").upper() != "SOURCE"
         interval = link.int_config("acl.sync.ms")
     worker._next_acl_sync = now + max(interval, 100) / 1000
     if not enabled:

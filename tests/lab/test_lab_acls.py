@@ -18,17 +18,21 @@ PREFIX = "/kafka/v3"
 FAST = {"pending_mirror_ms": 100, "copy_interval_ms": 50}
 
 
+def cluster_rest(lab, cluster, method, path, body=None, params=None):
+    """``lab.rest`` to ``cluster``'s own REST server (each lab cluster has one)."""
+    if "cluster" in inspect.signature(lab.rest).parameters:
+        return lab.rest(method, path, body, params=params, cluster=cluster)
+    return lab.rest(method, path, body, params=params)
+
+
 @pytest.fixture
 def acl_rest(lab, spec):
     """``acl_rest(cluster, method, path, body=None, params=None, expect=None)``:
     a request to ``cluster``'s REST API (``path`` relative to
     ``/kafka/v3/clusters/<id>``), checked against the spec."""
-    routed = "cluster" in inspect.signature(lab.rest).parameters
-
     def call(cluster, method, path="/acls", body=None, params=None, expect=None, cid=None):
         full = f"{PREFIX}/clusters/{cid or lab.cluster_id(cluster)}{path}"
-        kwargs = {"cluster": cluster} if routed else {}
-        status, data = lab.rest(method, full, body, params=params, **kwargs)
+        status, data = cluster_rest(lab, cluster, method, full, body, params)
         spec.check(method, full, status, data, params)
         if expect is not None:
             assert status == expect, f"{method} {full} {params}: expected {expect}, got {status}: {data}"
@@ -235,12 +239,14 @@ def test_acls_survive_a_lab_restart(tmp_path):
     p = "User:persisted"
     with Lab.start(tmp_path, knobs=FAST) as first:
         for cluster in ("source", "destination"):
-            status, _ = first.rest("POST", f"{PREFIX}/clusters/{first.cluster_id(cluster)}/acls",
-                                   acl(p, name=cluster))
+            status, _ = cluster_rest(first, cluster, "POST",
+                                     f"{PREFIX}/clusters/{first.cluster_id(cluster)}/acls",
+                                     acl(p, name=cluster))
             assert status == 201
     with Lab.start(tmp_path, knobs=FAST, keep_data=True) as second:
         for cluster in ("source", "destination"):
-            status, body = second.rest("GET", f"{PREFIX}/clusters/{second.cluster_id(cluster)}/acls")
+            status, body = cluster_rest(second, cluster, "GET",
+                                        f"{PREFIX}/clusters/{second.cluster_id(cluster)}/acls")
             assert status == 200 and [key(a) for a in body["data"]] == [key(acl(p, name=cluster))]
     with Lab.start(tmp_path, knobs=FAST) as fresh:   # a fresh start forgets them
         status, body = fresh.rest("GET", f"{PREFIX}/clusters/{fresh.destination_cluster_id}/acls")
