@@ -344,11 +344,13 @@ class Lab:
             if os.environ.get(env):
                 knob_values[knob] = int(os.environ[env])
         if os.environ.get("LAB_FAULTS"):  # REST faults from the start (labfaults.py)
-            try:
-                knob_values["faults"] = labfaults.parse(os.environ["LAB_FAULTS"])
-            except ValueError as exc:
-                raise LabError(f"LAB_FAULTS: {exc}") from None
+            knob_values["faults"] = os.environ["LAB_FAULTS"]
         knob_values.update(knobs)
+        if "faults" in knob_values:
+            try:
+                knob_values["faults"] = labfaults.parse(knob_values["faults"])
+            except ValueError as exc:
+                raise LabError(f"{'knobs' if 'faults' in knobs else 'LAB_FAULTS'}: {exc}") from None
         state_file = workdir / "emulator-state.json"
         if state_file.exists() and not keep_data:
             state_file.unlink()

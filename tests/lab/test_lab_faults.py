@@ -219,3 +219,5 @@ def test_knob_set_from_labctl_and_env(flab, tmp_path):
         os.environ.clear()
         os.environ.update(old)
     assert not (tmp_path / "badenv" / "lab.json").exists()
+    with pytest.raises(LabError, match="knobs: faults: unknown key 'drops'"):
+        Lab.start(tmp_path / "badknob", knobs={**KNOBS, "faults": {"drops": 0.1}})
