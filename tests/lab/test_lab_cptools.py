@@ -8,13 +8,13 @@ parser, the --command-config shape checks, the installer and usage errors.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+from cptools import cluster_links, configs, mirrors  # noqa: E402
 from cptools import install as cpinstall  # noqa: E402
 from cptools.common import (CommandError, UsageError, check_client_security,  # noqa: E402
                             load_properties, parse_config_list, parse_properties)
@@ -201,6 +202,20 @@ def test_version_help_and_usage_errors(bin_dir, tmp_path):
         other = "--alter" if tool == "kafka-configs" else "--list"
         r = _exec(bin_dir, tool, other, "--describe", "--bootstrap-server", "h:1", env=env)
         assert r.returncode == 1 and "exactly one action" in r.stderr.splitlines()[0]
+
+
+def test_usage_error_messages(tmp_path, monkeypatch, capsys):
+    """The tools' main(argv) in this process (the executables run the same code; spawning
+    one per case is slow on a loaded machine)."""
+    monkeypatch.setenv("LINKOPS_LAB_DIR", str(tmp_path))    # no lab there: usage comes first
+    mains = {"kafka-cluster-links": cluster_links.main, "kafka-mirrors": mirrors.main,
+             "kafka-configs": configs.main}
+
+    def run(tool, *args):
+        rc = mains[tool](list(args))
+        cap = capsys.readouterr()
+        assert "Traceback" not in cap.out + cap.err
+        return SimpleNamespace(returncode=rc, stdout=cap.out, stderr=cap.err)
     cases = [
         ("kafka-cluster-links", ["--list"], "Missing required argument '[bootstrap-server]'"),
         ("kafka-cluster-links", ["--create", "--link", "x", "--bootstrap-server", "h:1"],
@@ -236,7 +251,7 @@ def test_version_help_and_usage_errors(bin_dir, tmp_path):
          'Option "[describe]" can\'t be used with option "[add-config]"'),
     ]
     for tool, args, message in cases:
-        r = _exec(bin_dir, tool, *args, env=env)
+        r = run(tool, *args)
         assert r.returncode == 1, (tool, args, r.stdout, r.stderr)
         assert r.stdout == "", (tool, args, r.stdout)
         assert r.stderr.splitlines()[0].startswith(message), (tool, args, r.stderr)
@@ -251,7 +266,7 @@ def test_version_help_and_usage_errors(bin_dir, tmp_path):
         (["--alter", "--cluster-link", "l", "--add-config", "a=1", "--add-config-file", "f"],
          "Only one of --add-config or --add-config-file must be specified"),
     ]:
-        r = _exec(bin_dir, "kafka-configs", *args, "--bootstrap-server", "h:1", env=env)
+        r = run("kafka-configs", *args, "--bootstrap-server", "h:1")
         assert r.returncode == 1 and r.stdout == ""
         assert r.stderr.splitlines() == [r.stderr.splitlines()[0]]
         assert message in r.stderr, r.stderr
@@ -581,6 +596,11 @@ def test_kafka_configs_describe_and_alter(tools, tmp_path):
     assert tools.links("--delete", "--link", name, "--bootstrap-server", tools.D).returncode == 0
 
 
+def poll(fn, timeout=30.0, what="condition"):
+    """wait_until for conditions that run a tool: every 0.3 s, not 0.05 s."""
+    return wait_until(fn, timeout, what, interval=0.3)
+
+
 def _describe_re(topic, link, link_id, source, state):
     return (rf"Topic: {topic}\tLinkName: {link}\tLinkId: {link_id}\tSourceTopic: {source}\t"
             rf"State: {state}\tSourceTopicId: AAAAAAAAAAAAAAAAAAAAAA\t"
@@ -628,7 +648,7 @@ def test_mirrors_create_describe_and_batch_actions(tools, tmp_path, lab):
                             tools.D)
         return res if "State: ACTIVE" in res.stdout and "\tLag: 0\t" in res.stdout \
             and "Lag: 5" not in res.stdout and "DestLogEndOffset: 3" in res.stdout else None
-    r = wait_until(described, 30, f"mirror {a} ACTIVE with lag 0")
+    r = poll(described, 30, f"mirror {a} ACTIVE with lag 0")
     lines = r.stdout.splitlines()
     assert len(lines) == 3
     assert re.fullmatch(_describe_re(a, link, link_id, a, "ACTIVE"), lines[0]), lines[0]
@@ -688,7 +708,7 @@ def test_mirrors_create_describe_and_batch_actions(tools, tmp_path, lab):
     assert "lag" in r.stdout.splitlines()[2]
 
     # promote two topics once caught up
-    wait_until(lambda: "\tLag: 0\t" in tools.mirrors("--describe", "--topics", c,
+    poll(lambda: "\tLag: 0\t" in tools.mirrors("--describe", "--topics", c,
                                                      "--bootstrap-server", tools.D).stdout, 30)
     r = tools.mirrors("--promote", "--topics", f"{a},{c}", "--bootstrap-server", tools.D)
     assert (r.returncode, r.stdout.splitlines()) == (0, [
@@ -704,7 +724,7 @@ def test_mirrors_create_describe_and_batch_actions(tools, tmp_path, lab):
         assert res.returncode == 0
         assert res.stdout == "No mirror topics found.\n" or "State: PENDING_STOPPED" in res.stdout
         return res.stdout == "No mirror topics found.\n"
-    wait_until(stopped, 30, "the promoted mirrors to leave PENDING_STOPPED")
+    poll(stopped, 30, "the promoted mirrors to leave PENDING_STOPPED")
     r = tools.mirrors("--describe", "--topics", a, "--bootstrap-server", tools.D)
     assert re.fullmatch(_describe_re(a, link, link_id, a, "STOPPED"), r.stdout.splitlines()[0])
     r = tools.mirrors("--promote", "--topics", a, "--link", link, "--bootstrap-server", tools.D)
@@ -720,7 +740,7 @@ def test_mirrors_create_describe_and_batch_actions(tools, tmp_path, lab):
                                            "successfully scheduled. Please use the describe "
                                            "command with the --pending-stopped-only option to "
                                            "monitor progress.\n")
-    wait_until(lambda: tools.mirrors("--describe", "--topics", b, "--pending-stopped-only",
+    poll(lambda: tools.mirrors("--describe", "--topics", b, "--pending-stopped-only",
                                      "--bootstrap-server", tools.D).stdout
                == "No mirror topics found.\n", 30)
     r = tools.mirrors("--failover", "--link", link, "--bootstrap-server", tools.D)
@@ -785,7 +805,7 @@ def test_bidirectional_reverse_and_truncate_and_restore(tools, lab, tmp_path):
         out = tools.mirrors("--describe", "--topics", topic, "--bootstrap-server", server).stdout
         return f"\tState: {state}\t" in out and out.count("\tLag: 0\t") == 2
     for topic in (t, u):
-        wait_until(lambda: caught_up(topic, tools.D), 30, f"{topic} caught up")
+        poll(lambda: caught_up(topic, tools.D), 30, f"{topic} caught up")
 
     r = tools.mirrors("--reverse-and-start", "--topics", t, "--link", link, "--bootstrap-server",
                       tools.D)
@@ -794,8 +814,8 @@ def test_bidirectional_reverse_and_truncate_and_restore(tools, lab, tmp_path):
     r = tools.mirrors("--reverse-and-pause", "--topics", u, "--bootstrap-server", tools.D)
     assert (r.returncode, r.stdout) == (0, "Request for reversing local mirror and pausing remote "
                                            f"mirror for topic {u} was successfully scheduled.\n")
-    wait_until(lambda: caught_up(t, tools.S), 30, f"{t} mirrored back on the source cluster")
-    wait_until(lambda: "\tState: PAUSED\t" in tools.mirrors(
+    poll(lambda: caught_up(t, tools.S), 30, f"{t} mirrored back on the source cluster")
+    poll(lambda: "\tState: PAUSED\t" in tools.mirrors(
         "--describe", "--topics", u, "--bootstrap-server", tools.S).stdout, 30)
     r = tools.mirrors("--describe", "--topics", t, "--bootstrap-server", tools.D)
     assert "\tState: STOPPED\t" in r.stdout.splitlines()[0]
@@ -804,7 +824,7 @@ def test_bidirectional_reverse_and_truncate_and_restore(tools, lab, tmp_path):
     # old primary, then truncate-and-restore it back to what the failed-over mirror holds
     r = tools.mirrors("--failover", "--topics", t, "--bootstrap-server", tools.S)
     assert r.returncode == 0, r.stdout
-    wait_until(lambda: "\tState: STOPPED\t" in tools.mirrors(
+    poll(lambda: "\tState: STOPPED\t" in tools.mirrors(
         "--describe", "--topics", t, "--bootstrap-server", tools.S).stdout, 30)
     lab.produce("destination", t, [{"value": "after-failover", "partition": 1,
                                     "timestamp": recent_ts()}] * 3)
@@ -816,7 +836,7 @@ def test_bidirectional_reverse_and_truncate_and_restore(tools, lab, tmp_path):
         "will be truncated.",
         "\tPartition: 0\tOffsetTruncatedTo: 2\tMessagesTruncated: 0",
         "\tPartition: 1\tOffsetTruncatedTo: 2\tMessagesTruncated: 3"]
-    wait_until(lambda: caught_up(t, tools.D), 30, f"{t} restored as a mirror on the destination")
+    poll(lambda: caught_up(t, tools.D), 30, f"{t} restored as a mirror on the destination")
     assert lab.end_offsets("destination", t) == {0: 2, 1: 2}
     r = tools.mirrors("--truncate-and-restore", "--topics", t, "--link", link,
                       "--bootstrap-server", tools.D)
