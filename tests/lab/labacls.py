@@ -347,19 +347,18 @@ def render_acl(cluster_url: str, cluster_id: str, a: Acl) -> dict:
             "permission": a.permission}
 
 
-def acl_from_body(item, where: str = "request body") -> Acl:
+def acl_from_body(item) -> Acl:
     """A ``CreateAclRequestData`` checked like Kafka's ``AclControlManager.validateNewAcl``."""
     if not isinstance(item, dict):
-        raise _api_error(400, 400, f"The {where} must be a JSON object.")
+        raise _api_error(400, 400, "An ACL must be a JSON object.")
     fields = ("resource_type", "resource_name", "pattern_type", "principal", "host", "operation",
               "permission")
     missing = [f for f in fields if not isinstance(item.get(f), str)]
     if missing:
-        raise _api_error(400, 400, f"The {where} is missing required string field(s): "
-                                   f"{', '.join(missing)}.")
+        raise _api_error(400, 400, f"Missing required string field(s): {', '.join(missing)}.")
     unknown = set(item) - set(fields)
     if unknown:
-        raise _api_error(400, 400, f"Unrecognized field(s) {sorted(unknown)} in the {where}.")
+        raise _api_error(400, 400, f"Unrecognized field(s): {sorted(unknown)}.")
     rt, pt, op, perm = (item["resource_type"], item["pattern_type"], item["operation"],
                         item["permission"])
     for name, v, allowed in (("resource_type", rt, REST_RESOURCE_TYPES),
@@ -454,7 +453,14 @@ class AclRoutes:
         items = body.get("data") if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise _api_error(400, 400, 'The request body must be {"data": [ACL, ...]}.')
-        acls = [acl_from_body(item, f"data[{i}]") for i, item in enumerate(items)]
+        acls = []
+        for i, item in enumerate(items):
+            try:
+                acls.append(acl_from_body(item))
+            except Exception as exc:  # name the entry
+                if isinstance(getattr(exc, "message", None), str):
+                    exc.message = f"data[{i}]: {exc.message}"
+                raise
         new = self.emu.acls.create(cid, acls)
         log.info("cluster %s: created %d ACL(s) (%d requested)", cid, len(new), len(acls))
         return 201, None
