@@ -144,11 +144,9 @@ def _filters_into(p: Parsed, configs: dict[str, str]) -> None:
             raise UsageError(f"The {label} JSON passed with {given} has invalid values: it must "
                              f"be an object with a '{top_key}' list. Please put valid values in it "
                              f"and rerun the create link command.")
-        if enabled == "false":
-            raise UsageError(f"{given} was given but the link configs set {enable_key}=false; "
-                             f"remove one of them.")
         configs[filters_key] = text
-        configs[enable_key] = "true"
+        if enabled != "false":  # an explicit false in the configs stays: filters kept, sync off
+            configs[enable_key] = "true"
 
 
 def _create(p: Parsed, lab, cluster, rest: RestClient) -> int:
