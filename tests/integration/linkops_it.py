@@ -15,7 +15,8 @@ Backends: ``run_ansible_module(..., backend="cli")`` fills in the CLI options
 instead (``cli_connection``: api=cli, bootstrap_server = the lab destination,
 command_config = a properties file written for the lab, cli_path = .venv/bin
 where ``labctl.py install-tools`` puts the lab's CP tools) and runs ansible with
-LINKOPS_LAB_DIR, so the tools find the lab. ``calls(result)`` is what a run cost
+LINKOPS_LAB_DIR, so the tools find the lab (``cli_env``; it also puts
+lab_kafka_topics.py on PATH as kafka-topics while the lab has none). ``calls(result)`` is what a run cost
 (rest_requests, or cli_commands on the CLI backend).
 """
 
@@ -193,6 +194,22 @@ def install_cp_tools() -> None:
                     f"after `labctl.py install-tools` (rc {proc.returncode}): {(proc.stdout + proc.stderr)[-500:]}")
 
 
+def cli_env(lab: Lab) -> dict[str, str]:
+    """Environment of a CLI-backend run: LINKOPS_LAB_DIR (the tools find the lab through it) and, while
+    .venv/bin has no kafka-topics (the lab's CP tools do not include one), lab_kafka_topics.py on PATH."""
+    env = {"LINKOPS_LAB_DIR": str(lab.workdir)}
+    if not (VENV_BIN / "kafka-topics").exists():
+        shims = Path(lab.workdir) / "cli-shims"
+        shim = shims / "kafka-topics"
+        if not shim.exists():
+            shims.mkdir(exist_ok=True)
+            shim.write_text(f'#!/bin/sh\nexec "{VENV_PYTHON}" "{Path(__file__).resolve().parent}/lab_kafka_topics.py" '
+                            '"$@"\n')
+            shim.chmod(0o755)
+        env["PATH"] = f"{VENV_BIN}{os.pathsep}{shims}{os.pathsep}{os.environ.get('PATH', '')}"
+    return env
+
+
 def calls(result: dict) -> int | None:
     """What a module run cost: REST requests (api=rest) or CP tool commands (api=cli)."""
     return result["cli_commands"] if "cli_commands" in result else result.get("rest_requests")
@@ -204,7 +221,7 @@ def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool 
     extra_env = {}
     if connect and lab is not None and backend == "cli":
         full_args = cli_connection(lab)
-        extra_env["LINKOPS_LAB_DIR"] = str(lab.workdir)
+        extra_env.update(cli_env(lab))
     elif connect and lab is not None:
         full_args = dict(connection(lab))
     else:

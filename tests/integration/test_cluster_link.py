@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from linkops_it import diff_has, diff_text, get_link, link_configs
+
+pytestmark = pytest.mark.backends("rest", "cli")
 
 
 def link_args(lab, name, **extra):
