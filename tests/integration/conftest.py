@@ -70,7 +70,9 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def _cp_tools():
-    install_cp_tools()
+    problem = install_cp_tools()
+    if problem:
+        pytest.fail(problem)
 
 
 @pytest.fixture

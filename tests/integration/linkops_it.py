@@ -182,16 +182,17 @@ def missing_cp_tools() -> list[str]:
     return [t for t in CP_TOOLS if not (VENV_BIN / t).exists()]
 
 
-def install_cp_tools() -> None:
-    """Make sure the lab's CP tools are in .venv/bin (labctl.py install-tools); fail naming what is missing."""
+def install_cp_tools() -> str | None:
+    """Make sure the lab's CP tools are in .venv/bin (labctl.py install-tools); None, or what is wrong."""
     if not missing_cp_tools():
-        return
+        return None
     proc = subprocess.run([str(VENV_PYTHON), str(LAB_DIR / "labctl.py"), "install-tools"], cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=False)
     missing = missing_cp_tools()
     if missing:
-        pytest.fail(f"the CLI backend tests need the lab's CP tools; {', '.join(missing)} not in {VENV_BIN} "
-                    f"after `labctl.py install-tools` (rc {proc.returncode}): {(proc.stdout + proc.stderr)[-500:]}")
+        return (f"the CLI backend needs the lab's CP tools; {', '.join(missing)} not in {VENV_BIN} after "
+                f"`labctl.py install-tools` (rc {proc.returncode}): {(proc.stdout + proc.stderr)[-500:]}")
+    return None
 
 
 def cli_env(lab: Lab) -> dict[str, str]:
