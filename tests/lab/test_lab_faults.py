@@ -221,3 +221,18 @@ def test_knob_set_from_labctl_and_env(flab, tmp_path):
     assert not (tmp_path / "badenv" / "lab.json").exists()
     with pytest.raises(LabError, match="knobs: faults: unknown key 'drops'"):
         Lab.start(tmp_path / "badknob", knobs={**KNOBS, "faults": {"drops": 0.1}})
+
+
+def test_unresolvable_bootstrap_is_named(frest):
+    name = unique("nodns")
+    frest.create_link(name, configs={"bootstrap.servers": "no-such-host.invalid:9092",
+                                     "availability.check.ms": "200",
+                                     "availability.check.consecutive.failure.threshold": "2"},
+                      params={"validate_link": False})
+    try:
+        link = wait_until(lambda: (lambda l: l if l["link_state"] == "UNAVAILABLE" else None)(
+            link_state(frest, name)), 30, "the link to become UNAVAILABLE")
+        assert link["link_error"] == "UNRESOLVABLE_BOOTSTRAP_ERROR"
+        assert "no-such-host.invalid:9092" in link["link_error_message"]
+    finally:
+        frest("DELETE", f"/clusters/{{D}}/links/{name}", expect=200)
