@@ -8,7 +8,7 @@ COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test unit integration sanity lint bench lab-up lab-down lab-status clean
+.PHONY: venv demo test unit integration molecule sanity lint bench lab-up lab-down lab-status clean
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -46,13 +46,17 @@ lab-status:
 ## test: unit, lab and integration tests, then ansible-test sanity and ansible-lint
 test: venv
 	$(VPY) -m pytest tests
-	$(MAKE) --no-print-directory sanity lint
+	$(MAKE) --no-print-directory molecule sanity lint
 
 unit: venv
 	$(VPY) -m pytest tests/unit
 
 integration: venv
 	$(VPY) -m pytest tests/integration
+
+## molecule: the molecule scenario (driver default, no containers): lab up, migrate.yml, idempotence, verify, lab down
+molecule: venv
+	$(VENV)/bin/molecule test
 
 sanity: venv
 	bash tests/sanity/run.sh
