@@ -77,3 +77,17 @@ def kafka_client_config(cluster):
         config['ssl.ca.location'] = cluster['ssl_truststore_location']
     config.update(cluster.get('client_config') or {})
     return config
+
+
+REMOTE_KEYS = ('bootstrap_servers', 'security_protocol', 'sasl_mechanism', 'sasl_username', 'sasl_password',
+               'sasl_jaas_config', 'ssl_truststore_location', 'ssl_truststore_password', 'ssl_truststore_type',
+               'ssl_keystore_location', 'ssl_keystore_password', 'ssl_keystore_type', 'ssl_key_password',
+               'ssl_endpoint_identification_algorithm')
+
+
+def link_remote(cluster):
+    """The O(remote) option of the cluster_link module: how the link reaches this (remote) cluster."""
+    check_cluster(cluster)
+    if not cluster.get('bootstrap_servers'):
+        raise ClusterSpecError('the cluster has no bootstrap_servers, which a link to it needs.')
+    return dict((k, cluster[k]) for k in REMOTE_KEYS if cluster.get(k) is not None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._cluster_spec import (
-    ClusterSpecError, connection_options, kafka_client_config)
+    ClusterSpecError, connection_options, kafka_client_config, link_remote)
 
 CLOUD = {"cluster_id": "lkc-1", "bootstrap_servers": "b:9092", "rest_url": "https://r/kafka",
          "rest_username": "key", "rest_password": "secret", "security_protocol": "SASL_SSL",
@@ -42,3 +42,11 @@ def test_kafka_client_config_maps_security_and_keeps_extra_settings():
         "security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN", "sasl.username": "key",
         "sasl.password": "secret", "ssl.ca.location": "/ca.pem", "receive.message.max.bytes": "1000000000"}
     assert kafka_client_config({"bootstrap_servers": "b", "ssl_truststore_location": "/t.jks"}) == {}
+
+
+def test_link_remote_keeps_only_what_the_link_needs():
+    assert link_remote(CLOUD) == {"bootstrap_servers": "b:9092", "security_protocol": "SASL_SSL",
+                                  "sasl_mechanism": "PLAIN", "sasl_username": "key", "sasl_password": "secret",
+                                  "ssl_truststore_location": "/ca.pem", "ssl_truststore_type": "PEM"}
+    with pytest.raises(ClusterSpecError, match="no bootstrap_servers"):
+        link_remote({"rest_url": "r"})
