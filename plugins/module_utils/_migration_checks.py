@@ -91,8 +91,10 @@ def _partition_list(partitions, limit=10):
     return text
 
 
-def partition_checks(topic, source_count, destination_count):
-    """Rows ``topic_exists:T`` and ``partitions:T``; a count of None means the topic is missing."""
+def partition_checks(topic, source_count, destination_count, source_topic=None):
+    """Rows ``topic_exists:T`` and ``partitions:T``; a count of None means the topic is missing.
+    ``source_topic`` is the topic's name on the source when it differs from ``topic``."""
+    source_topic = source_topic or topic
     rows = []
     if destination_count is None:
         rows.append(check("topic_exists:%s" % topic, False, "topic %s does not exist on the destination" % topic))
@@ -101,7 +103,7 @@ def partition_checks(topic, source_count, destination_count):
                           "topic %s exists on the destination with %d partitions" % (topic, destination_count)))
     name = "partitions:%s" % topic
     if source_count is None:
-        rows.append(check(name, False, "topic %s does not exist on the source" % topic))
+        rows.append(check(name, False, "topic %s does not exist on the source" % source_topic))
     elif destination_count is None:
         rows.append(check(name, False, "not compared: topic %s does not exist on the destination" % topic,
                           skipped=True))
@@ -486,22 +488,66 @@ class Cluster:
 # Orchestration
 
 
-def verify_migration(source, destination, topics, consumer_groups, probe, check_mode):
+def topic_pairs(topics, option="topics"):
+    """``[(destination name, source name), ...]`` from topic entries, in order, without repeats.
+
+    An entry is a topic name (the same on both clusters) or a mapping as mirror_topic takes it:
+    ``name`` (the topic on the destination, for example a mirror with the link's prefix),
+    ``source_topic_name`` (the topic on the source; default ``name``) and ``configs`` (ignored).
+    Raises ValueError naming ``option[index]`` for an entry that is neither.
+    """
+    pairs = []
+    seen = set()
+    for index, entry in enumerate(topics or []):
+        where = "%s[%d]" % (option, index)
+        if isinstance(entry, dict):
+            unknown = sorted(str(key) for key in entry if key not in ("name", "source_topic_name", "configs"))
+            if unknown:
+                raise ValueError("%s: unknown key(s) %s; a topic is a name or a mapping with name and "
+                                 "source_topic_name" % (where, ", ".join(unknown)))
+            name = entry.get("name") or entry.get("source_topic_name")
+            source_name = entry.get("source_topic_name") or name
+        else:
+            name = source_name = entry
+        for value in (name, source_name):
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError("%s: give a topic name, or a mapping with name (the topic on the destination) "
+                                 "and source_topic_name (the topic on the source), got %r" % (where, entry))
+        if name not in seen:
+            seen.add(name)
+            pairs.append((name, source_name))
+    return pairs
+
+
+def _by_destination(pairs, by_source):
+    """Re-key a {source topic: value} dict by destination topic name."""
+    return {name: by_source[source_name] for name, source_name in pairs if source_name in by_source}
+
+
+def verify_migration(source, destination, topics, consumer_groups, probe, check_mode, acl_check=None):
     """Run every check. ``source``/``destination`` are ``Cluster`` objects.
 
-    Returns a dict with checks, failed_checks, topics, consumer_groups, probe (JSON-safe).
+    ``topics``: entries as ``topic_pairs`` takes them; checks and returned data are named by the
+    destination topic. ``acl_check``: None, or a callable returning (rows, data) (see ``_acl_checks``);
+    its rows come after the group rows and before the probes.
+
+    Returns a dict with checks, failed_checks, topics, consumer_groups, acls, probe (JSON-safe).
     Raises ClusterError when a cluster cannot be used at all.
     """
-    topics = list(dict.fromkeys(topics))
+    pairs = topic_pairs(topics)
+    topics = [name for name, _source_name in pairs]
+    source_names = list(dict.fromkeys(source_name for _name, source_name in pairs))
+    source_of = dict(pairs)
     consumer_groups = list(dict.fromkeys(consumer_groups))
     source.connect()
     destination.connect()
 
-    src_counts = source.partition_counts(topics)
+    src_counts_by_source = source.partition_counts(source_names)
+    src_counts = _by_destination(pairs, src_counts_by_source)
     dst_counts = destination.partition_counts(topics)
 
     # End offsets are read before the probe writes anything.
-    src_end = source.end_offsets(src_counts)
+    src_end = _by_destination(pairs, source.end_offsets(src_counts_by_source))
     dst_end = destination.end_offsets(dst_counts)
 
     # Earlier probe runs leave records on the destination; read them back when they could explain
@@ -521,17 +567,20 @@ def verify_migration(source, destination, topics, consumer_groups, probe, check_
     checks = []
     topic_data = {}
     for topic in topics:
-        checks.extend(partition_checks(topic, src_counts.get(topic), dst_counts.get(topic)))
+        source_name = source_of[topic]
+        checks.extend(partition_checks(topic, src_counts.get(topic), dst_counts.get(topic), source_name))
         missing = None
         if src_counts.get(topic) is None and dst_counts.get(topic) is None:
-            missing = "topic %s does not exist on either cluster" % topic
+            missing = ("topic %s does not exist on either cluster" % topic if source_name == topic else
+                       "topic %s does not exist on the source nor %s on the destination" % (source_name, topic))
         elif src_counts.get(topic) is None:
-            missing = "topic %s does not exist on the source" % topic
+            missing = "topic %s does not exist on the source" % source_name
         elif dst_counts.get(topic) is None:
             missing = "topic %s does not exist on the destination" % topic
         checks.append(compare_end_offsets(topic, src_end.get(topic, {}), dst_end.get(topic, {}),
                                           probe_records.get(topic), missing))
         topic_data[topic] = {
+            "source_topic": source_name,
             "partitions": {"source": src_counts.get(topic), "destination": dst_counts.get(topic)},
             "source_end_offsets": src_end.get(topic, {}),
             "destination_end_offsets": dst_end.get(topic, {}),
@@ -541,12 +590,19 @@ def verify_migration(source, destination, topics, consumer_groups, probe, check_
     group_data = {}
     if consumer_groups:
         # Ask both sides for the partitions that exist on the source.
+        existing_source = {name: count for name, count in src_counts_by_source.items() if count is not None}
         existing = {topic: count for topic, count in src_counts.items() if count is not None}
-        src_groups = source.committed_offsets(consumer_groups, existing)
+        src_groups_raw = source.committed_offsets(consumer_groups, existing_source)
+        src_groups = {group: _by_destination(pairs, offsets) for group, offsets in src_groups_raw.items()}
         dst_groups = destination.committed_offsets(consumer_groups, existing)
         for group in consumer_groups:
             checks.append(compare_group_offsets(group, src_groups.get(group, {}), dst_groups.get(group, {})))
             group_data[group] = {"source": src_groups.get(group, {}), "destination": dst_groups.get(group, {})}
+
+    acl_data = {}
+    if acl_check is not None:
+        acl_rows, acl_data = acl_check()
+        checks.extend(acl_rows)
 
     probe_data = {}
     if probe:
@@ -567,5 +623,6 @@ def verify_migration(source, destination, topics, consumer_groups, probe, check_
         "failed_checks": failed_names(checks),
         "topics": str_keys(topic_data),
         "consumer_groups": str_keys(group_data),
+        "acls": acl_data,
         "probe": probe_data,
     }

@@ -18,11 +18,17 @@ description:
     before the probe writes anything.
   - For each group in O(consumer_groups), checks that the committed offsets on the destination equal those on the
     source, for every partition of the listed topics on which the source group has committed an offset.
+  - With O(acl_filters), checks that every ACL of the source that the filters select exists on the destination
+    with the same resource, pattern type, principal, host, operation and permission, as a link with
+    C(acl.sync.enable) copies them. The ACLs are read with the Kafka admin API (O(acl_source=admin)) or, where
+    the brokers have no authorizer but the REST server keeps the ACLs, with Kafka REST v3 (O(acl_source=rest)).
   - With O(probe=true), produces one record with the header C(linkops-probe) to partition 0 of each topic on the
     B(destination) and consumes it back by offset.
   - Metadata is read with batched AdminClient calls, one DescribeTopics and one ListOffsets per cluster however
     many topics and partitions there are, plus one committed-offsets request per consumer group and cluster
     (the client accepts one group per request; they are sent together).
+  - ACLs are read once per cluster however many filters there are, with a filter that selects every ACL
+    (one DescribeAcls request, or one C(GET /v3/clusters/{cluster_id}/acls)); the filters are applied locally.
   - The module fails when any check fails, naming the failed checks in C(msg), and still returns all data.
 author:
   - linkops maintainers (@linkops)
@@ -71,9 +77,13 @@ options:
     default: {}
   topics:
     description:
-      - Topics to compare. Names are the same on both clusters.
+      - Topics to compare. Each is a topic name (the same on both clusters) or a mapping as
+        M(linkops.cluster_linking.mirror_topic) takes it; C(name) is the topic on the destination (for example the
+        mirror topic with the link's C(cluster.link.prefix)), C(source_topic_name) the topic on the source (default
+        C(name)); C(configs) is accepted and ignored.
+      - Checks and returned data are named by the destination topic.
     type: list
-    elements: str
+    elements: raw
     required: true
   consumer_groups:
     description:
@@ -83,6 +93,132 @@ options:
     type: list
     elements: str
     default: []
+  acl_filters:
+    description:
+      - ACL filters in the form of M(linkops.cluster_linking.link_filters) (the link's C(acl.filters)). Every ACL
+        of the source that one of them selects must exist on the destination; ACLs the filters select that exist
+        only on the destination are counted but do not fail the check.
+      - The check adds one row C(acls:<principal>) per principal that owns a selected source ACL, naming the
+        missing ACLs in its detail. When the filters select no ACL on the source, the row C(acls:source) fails
+        (nothing to prove). When a cluster's ACLs cannot be read, the row C(acls:source) or C(acls:destination)
+        fails saying why.
+      - Values are checked as M(linkops.cluster_linking.link_filters) checks them; a bad entry fails the module
+        naming C(acl_filters[index].field).
+      - Left out or empty, ACLs are not checked.
+    type: list
+    elements: dict
+    suboptions:
+      resource_type:
+        description:
+          - Required. One of V(any), V(topic), V(group), V(cluster), V(transactionalId), V(delegationToken), V(user).
+        type: str
+        aliases: [resourceType]
+      resource_name:
+        description:
+          - The resource name; left out, any name. See M(linkops.cluster_linking.link_filters) for how it combines
+            with O(acl_filters[].pattern_type).
+        type: str
+        aliases: [name]
+      pattern_type:
+        description:
+          - Required. One of V(any), V(match), V(literal), V(prefixed).
+        type: str
+        aliases: [patternType]
+      principal:
+        description:
+          - The principal as C(Type:name), for example V(User:alice); left out, any principal.
+        type: str
+      host:
+        description:
+          - The host, for example V(*); left out, any host.
+        type: str
+      operation:
+        description:
+          - Required. One of V(any), V(all), V(read), V(write), V(create), V(delete), V(alter), V(describe),
+            V(clusterAction), V(describeConfigs), V(alterConfigs), V(idempotentWrite), V(createTokens),
+            V(describeTokens).
+        type: str
+      permission_type:
+        description:
+          - Required. One of V(any), V(allow), V(deny).
+        type: str
+        aliases: [permissionType]
+  acl_source:
+    description:
+      - Where the ACLs of both clusters are read.
+      - V(admin) uses the Kafka admin API (DescribeAcls) with the O(source_client_config) and
+        O(destination_client_config) clients; their principals need DESCRIBE on the cluster resource. A cluster
+        without an authorizer keeps no ACLs there, and its row says so.
+      - V(rest) uses Kafka REST v3 (C(GET /v3/clusters/{cluster_id}/acls)) at O(source_rest_url) and
+        O(destination_rest_url), for example Confluent Server's C(/kafka) endpoint, Confluent Cloud, or the lab,
+        whose brokers have no authorizer but whose REST servers keep the ACLs.
+    type: str
+    choices: [admin, rest]
+    default: admin
+  source_rest_url:
+    description:
+      - With O(acl_source=rest), the Kafka REST URL of the source cluster, in front of C(/v3), for example
+        V(https://broker:8090/kafka).
+    type: str
+  source_cluster_id:
+    description:
+      - With O(acl_source=rest), the source cluster's id in REST paths; asked from C(GET /v3/clusters) when left
+        out (one more request).
+    type: str
+  source_rest_username:
+    description: HTTP Basic user for O(source_rest_url); needs O(source_rest_password).
+    type: str
+  source_rest_password:
+    description: HTTP Basic password for O(source_rest_url).
+    type: str
+  source_rest_token:
+    description: Bearer token for O(source_rest_url), instead of a user and password.
+    type: str
+  source_rest_validate_certs:
+    description: Whether to check the TLS certificate of O(source_rest_url).
+    type: bool
+    default: true
+  source_rest_ca_path:
+    description: CA bundle (PEM) for O(source_rest_url).
+    type: path
+  source_rest_client_cert:
+    description: Client certificate (PEM) for mutual TLS with O(source_rest_url); needs O(source_rest_client_key).
+    type: path
+  source_rest_client_key:
+    description: Private key (PEM) of O(source_rest_client_cert).
+    type: path
+  destination_rest_url:
+    description:
+      - With O(acl_source=rest), the Kafka REST URL of the destination cluster, in front of C(/v3).
+    type: str
+  destination_cluster_id:
+    description:
+      - With O(acl_source=rest), the destination cluster's id in REST paths; asked from C(GET /v3/clusters) when
+        left out.
+    type: str
+  destination_rest_username:
+    description: HTTP Basic user for O(destination_rest_url); needs O(destination_rest_password).
+    type: str
+  destination_rest_password:
+    description: HTTP Basic password for O(destination_rest_url).
+    type: str
+  destination_rest_token:
+    description: Bearer token for O(destination_rest_url), instead of a user and password.
+    type: str
+  destination_rest_validate_certs:
+    description: Whether to check the TLS certificate of O(destination_rest_url).
+    type: bool
+    default: true
+  destination_rest_ca_path:
+    description: CA bundle (PEM) for O(destination_rest_url).
+    type: path
+  destination_rest_client_cert:
+    description:
+      - Client certificate (PEM) for mutual TLS with O(destination_rest_url); needs O(destination_rest_client_key).
+    type: path
+  destination_rest_client_key:
+    description: Private key (PEM) of O(destination_rest_client_cert).
+    type: path
   probe:
     description:
       - After the other checks, produce one record with the header C(linkops-probe) to partition 0 of each
@@ -153,6 +289,34 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     var: verify.failed_checks
 
+- name: Verify that the link synced the ACLs of two applications (brokers with an authorizer)
+  linkops.cluster_linking.migration_verify:
+    source_bootstrap_servers: onprem-kafka-1.example.com:9092
+    source_client_config: "{{ linkops_clusters.onprem | linkops.cluster_linking.kafka_client_config }}"
+    destination_bootstrap_servers: pkc-abc12.eu-west-1.aws.confluent.cloud:9092
+    destination_client_config: "{{ linkops_clusters.cloud | linkops.cluster_linking.kafka_client_config }}"
+    topics: [orders]
+    acl_filters:
+      - {resource_type: any, pattern_type: any, principal: "User:orders-app", operation: any, permission_type: any}
+      - {resource_type: any, pattern_type: any, principal: "User:billing-app", operation: any, permission_type: any}
+
+- name: Read the ACLs from the REST servers instead (the lab's brokers have no authorizer)
+  linkops.cluster_linking.migration_verify:
+    source_bootstrap_servers: "{{ lab.source_bootstrap }}"
+    source_client_config: "{{ lab.client_config }}"
+    destination_bootstrap_servers: "{{ lab.destination_bootstrap }}"
+    destination_client_config: "{{ lab.client_config }}"
+    topics: [test-topic, {name: eu.payments, source_topic_name: payments}]
+    acl_filters:
+      - {resource_type: topic, resource_name: test-, pattern_type: prefixed, operation: any, permission_type: any}
+    acl_source: rest
+    source_rest_url: "{{ lab.source_rest_url }}"
+    source_rest_username: "{{ lab.rest_username }}"
+    source_rest_password: "{{ lab.rest_password }}"
+    destination_rest_url: "{{ lab.destination_rest_url }}"
+    destination_rest_username: "{{ lab.rest_username }}"
+    destination_rest_password: "{{ lab.rest_password }}"
+
 - name: Read-only verification (no probe record is written)
   linkops.cluster_linking.migration_verify:
     source_bootstrap_servers: 127.0.0.1:29092
@@ -165,7 +329,8 @@ RETURN = r"""
 checks:
   description:
     - One row per check, in the order topics (C(topic_exists:T), C(partitions:T), C(end_offsets:T)),
-      consumer groups (C(group_offsets:G)), probes (C(probe:T)).
+      consumer groups (C(group_offsets:G)), ACLs (C(acls:<principal>), C(acls:source), C(acls:destination)),
+      probes (C(probe:T)).
   returned: success or when a check failed
   type: list
   elements: dict
@@ -193,6 +358,7 @@ checks:
     - {name: "end_offsets:orders", ok: true, detail: "end offsets equal on 6 partitions", skipped: false}
     - {name: "group_offsets:billing", ok: true, detail: "committed offsets equal on 6 partitions of 1 topics",
        skipped: false}
+    - {name: "acls:User:orders-app", ok: true, detail: "3 ACLs present on the destination", skipped: false}
     - {name: "probe:orders", ok: true,
        detail: "produced to partition 0 at offset 1042 and consumed back the same value", skipped: false}
 failed_checks:
@@ -208,6 +374,10 @@ topics:
   returned: success or when a check failed
   type: dict
   contains:
+    source_topic:
+      description: The topic's name on the source.
+      type: str
+      sample: orders
     partitions:
       description: Partition count on each cluster; V(null) where the topic does not exist.
       type: dict
@@ -228,6 +398,7 @@ topics:
       sample: {"0": 1}
   sample:
     orders:
+      source_topic: orders
       partitions: {source: 2, destination: 2}
       source_end_offsets: {"0": 1042, "1": 998}
       destination_end_offsets: {"0": 1043, "1": 998}
@@ -242,6 +413,67 @@ consumer_groups:
     billing:
       source: {orders: {"0": 1000, "1": 998}}
       destination: {orders: {"0": 1000, "1": 998}}
+acls:
+  description:
+    - What the ACL check read and found; empty without O(acl_filters).
+    - ACL bindings are dicts in the filter spelling with keys C(resourceType), C(name), C(patternType),
+      C(principal), C(host), C(operation), C(permissionType).
+  returned: success or when a check failed
+  type: dict
+  contains:
+    acl_source:
+      description: Where the ACLs were read (O(acl_source)).
+      type: str
+      sample: rest
+    filters:
+      description: The validated filters, as the link's C(acl.filters) spells them.
+      type: list
+      elements: dict
+    source_total:
+      description: ACLs read on the source (all of them, before filtering).
+      type: int
+      sample: 12
+    destination_total:
+      description: ACLs read on the destination.
+      type: int
+      sample: 15
+    source_selected:
+      description: Source ACLs the filters select.
+      type: int
+      sample: 3
+    destination_selected:
+      description: Destination ACLs the filters select.
+      type: int
+      sample: 3
+    missing:
+      description: Selected source ACLs that are not on the destination.
+      type: list
+      elements: dict
+      sample: [{resourceType: topic, name: orders, patternType: literal, principal: "User:orders-app", host: "*",
+                operation: read, permissionType: allow}]
+    destination_only:
+      description: Selected destination ACLs that are not on the source (they do not fail the check).
+      type: list
+      elements: dict
+    principals:
+      description: Per principal, how many selected source ACLs there are, are present and are missing.
+      type: dict
+      sample: {"User:orders-app": {source: 3, present: 2, missing: 1, destination_only: 0}}
+    errors:
+      description: Per side, why its ACLs could not be read (only then; the other keys are left out).
+      type: dict
+      sample: {source: "could not read the source cluster's ACLs with the Kafka REST API (...): HTTP 401"}
+  sample:
+    acl_source: rest
+    source_selected: 1
+    destination_selected: 1
+    missing: []
+    principals: {"User:orders-app": {source: 1, present: 1, missing: 0, destination_only: 0}}
+rest_requests:
+  description: Kafka REST requests made to read the ACLs, both clusters together.
+  returned: when O(acl_source=rest) and O(acl_filters) are given
+  type: int
+  sample: 2
 probe:
   description:
     - Per topic, where the probe record was written, or why the probe was skipped. Empty when O(probe=false).
@@ -280,6 +512,17 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._acl_checks import (
+    ACL_SOURCES,
+    AdminAcls,
+    RestAcls,
+    acl_checks,
+)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._filters import (
+    ACL_FILTER_ENTRY_SPEC,
+    FilterError,
+    build_acl_filter_entries,
+)
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_clients import (
     CONFLUENT_KAFKA_IMPORT_ERROR,
     HAS_CONFLUENT_KAFKA,
@@ -289,26 +532,67 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration
     Cluster,
     ClusterError,
     failure_message,
+    topic_pairs,
     verify_migration,
 )
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
+
+SIDES = ("source", "destination")
+
+
+def rest_options(side):
+    """The REST options of one side: <side>_rest_url, <side>_cluster_id, credentials, TLS."""
+    return {
+        "%s_rest_url" % side: dict(type="str"),
+        "%s_cluster_id" % side: dict(type="str"),
+        "%s_rest_username" % side: dict(type="str"),
+        "%s_rest_password" % side: dict(type="str", no_log=True),
+        "%s_rest_token" % side: dict(type="str", no_log=True),
+        "%s_rest_validate_certs" % side: dict(type="bool", default=True),
+        "%s_rest_ca_path" % side: dict(type="path"),
+        "%s_rest_client_cert" % side: dict(type="path"),
+        "%s_rest_client_key" % side: dict(type="path", no_log=False),
+    }
+
+
+def rest_client(params, side):
+    return RestClient(
+        params["%s_rest_url" % side], cluster_id=params["%s_cluster_id" % side],
+        username=params["%s_rest_username" % side], password=params["%s_rest_password" % side],
+        token=params["%s_rest_token" % side], client_cert=params["%s_rest_client_cert" % side],
+        client_key=params["%s_rest_client_key" % side], ca_path=params["%s_rest_ca_path" % side],
+        validate_certs=params["%s_rest_validate_certs" % side], timeout=params["timeout"])
+
+
+def argument_spec():
+    spec = dict(
+        source_bootstrap_servers=dict(type="str", required=True),
+        source_client_config=dict(type="dict", default={}),
+        destination_bootstrap_servers=dict(type="str", required=True),
+        destination_client_config=dict(type="dict", default={}),
+        topics=dict(type="list", elements="raw", required=True),
+        consumer_groups=dict(type="list", elements="str", default=[]),
+        acl_filters=dict(type="list", elements="dict", options=ACL_FILTER_ENTRY_SPEC),
+        acl_source=dict(type="str", default="admin", choices=list(ACL_SOURCES)),
+        probe=dict(type="bool", default=True),
+        timeout=dict(type="int", default=30),
+    )
+    for side in SIDES:
+        spec.update(rest_options(side))
+    return spec
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            source_bootstrap_servers=dict(type="str", required=True),
-            source_client_config=dict(type="dict", default={}),
-            destination_bootstrap_servers=dict(type="str", required=True),
-            destination_client_config=dict(type="dict", default={}),
-            topics=dict(type="list", elements="str", required=True),
-            consumer_groups=dict(type="list", elements="str", default=[]),
-            probe=dict(type="bool", default=True),
-            timeout=dict(type="int", default=30),
-        ),
+        argument_spec=argument_spec(),
+        mutually_exclusive=[(("%s_rest_token" % side), ("%s_rest_%s" % (side, other)))
+                            for side in SIDES for other in ("username", "password")],
+        required_together=[(("%s_rest_%s" % (side, a)), ("%s_rest_%s" % (side, b)))
+                           for side in SIDES for a, b in (("username", "password"), ("client_cert", "client_key"))],
         supports_check_mode=True,
     )
     params = module.params
-    for side in ("source", "destination"):
+    for side in SIDES:
         module.no_log_values.update(secret_values(params["%s_client_config" % side]))
 
     if not HAS_CONFLUENT_KAFKA:
@@ -317,19 +601,52 @@ def main():
         module.fail_json(msg="timeout must be a positive number of seconds, got %d" % params["timeout"])
     if not params["topics"]:
         module.fail_json(msg="topics must name at least one topic")
+    try:
+        topic_pairs(params["topics"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+
+    acl_entries = None
+    if params["acl_filters"]:
+        try:
+            acl_entries = build_acl_filter_entries(params["acl_filters"], "acl_filters")
+        except FilterError as exc:
+            module.fail_json(msg=str(exc))
+        if params["acl_source"] == "rest":
+            missing = ["%s_rest_url" % side for side in SIDES if not params["%s_rest_url" % side]]
+            if missing:
+                module.fail_json(msg="acl_source=rest reads the ACLs of both clusters with Kafka REST v3; set %s "
+                                     "(the URL in front of /v3, e.g. https://broker:8090/kafka), or use "
+                                     "acl_source=admin." % " and ".join(missing))
 
     source = Cluster("source", params["source_bootstrap_servers"], params["source_client_config"],
                      params["timeout"])
     destination = Cluster("destination", params["destination_bootstrap_servers"],
                           params["destination_client_config"], params["timeout"])
+    clusters = {"source": source, "destination": destination}
+
+    acl_check = None
+    rest_clients = {}
+    if acl_entries is not None:
+        if params["acl_source"] == "rest":
+            rest_clients = dict((side, rest_client(params, side)) for side in SIDES)
+            readers = dict((side, RestAcls(rest_clients[side], side)) for side in SIDES)
+        else:
+            readers = dict((side, AdminAcls(clusters[side])) for side in SIDES)
+
+        def acl_check():
+            return acl_checks(acl_entries, readers, params["acl_source"])
+
     try:
         result = verify_migration(source, destination, params["topics"], params["consumer_groups"],
-                                  params["probe"], module.check_mode)
+                                  params["probe"], module.check_mode, acl_check=acl_check)
     except ClusterError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="migration verification error: %s" % exc, exception=traceback.format_exc())
 
+    if rest_clients:
+        result["rest_requests"] = sum(client.request_count for client in rest_clients.values())
     if result["failed_checks"]:
         module.fail_json(msg=failure_message(result["checks"]), changed=False, **result)
     module.exit_json(changed=False, **result)

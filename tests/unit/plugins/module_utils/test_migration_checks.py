@@ -331,3 +331,69 @@ def test_verify_migration_check_mode_skips_probe_and_missing_topic():
     assert result["probe"]["b"]["skipped"] is True
     assert result["failed_checks"] == ["topic_exists:b", "partitions:b", "end_offsets:b", "probe:b"]
     assert result["topics"]["b"]["partitions"] == {"source": 1, "destination": None}
+
+
+# -- topics named differently on the two clusters, and the ACL hook
+
+
+def test_topic_pairs_names_and_mappings():
+    assert mc.topic_pairs(["a", {"name": "p.b", "source_topic_name": "b", "configs": {}}, {"source_topic_name": "c"},
+                           {"name": "d"}, "a"]) == [("a", "a"), ("p.b", "b"), ("c", "c"), ("d", "d")]
+
+
+@pytest.mark.parametrize("entry, text", [
+    ({"name": "x", "topic": "y"}, "topics[1]: unknown key(s) topic"),
+    ({"configs": {}}, "topics[1]: give a topic name"),
+    (3, "topics[1]: give a topic name"),
+    ("", "topics[1]: give a topic name"),
+])
+def test_topic_pairs_bad_entries_name_the_index(entry, text):
+    with pytest.raises(ValueError) as info:
+        mc.topic_pairs(["ok", entry])
+    assert str(info.value).startswith(text)
+
+
+def test_verify_migration_compares_renamed_topics_and_groups():
+    src = FakeCluster({"orders": 1}, {"orders": {0: 5}}, groups={"g": {"orders": {0: 5}}})
+    dst = FakeCluster({"dc1.orders": 1}, {"dc1.orders": {0: 5}}, groups={"g": {"dc1.orders": {0: 5}}})
+    result = mc.verify_migration(src, dst, [{"name": "dc1.orders", "source_topic_name": "orders"}], ["g"],
+                                 probe=False, check_mode=False)
+    assert result["failed_checks"] == []
+    assert [r["name"] for r in result["checks"]] == [
+        "topic_exists:dc1.orders", "partitions:dc1.orders", "end_offsets:dc1.orders", "group_offsets:g"]
+    assert result["topics"]["dc1.orders"]["source_topic"] == "orders"
+    assert result["topics"]["dc1.orders"]["source_end_offsets"] == {"0": 5}
+    assert result["consumer_groups"]["g"]["source"] == {"dc1.orders": {"0": 5}}
+
+
+def test_verify_migration_renamed_topic_missing_on_source_names_the_source_topic():
+    src = FakeCluster({}, {})
+    dst = FakeCluster({"dc1.orders": 1}, {"dc1.orders": {0: 5}})
+    result = mc.verify_migration(src, dst, [{"name": "dc1.orders", "source_topic_name": "orders"}], [],
+                                 probe=False, check_mode=False)
+    rows = by_name(result["checks"])
+    assert rows["partitions:dc1.orders"]["detail"] == "topic orders does not exist on the source"
+    assert rows["end_offsets:dc1.orders"]["detail"] == "not compared: topic orders does not exist on the source"
+
+
+def test_verify_migration_acl_rows_come_after_groups_before_probes():
+    src = FakeCluster({"a": 1}, {"a": {0: 1}}, groups={"g": {"a": {0: 1}}})
+    dst = FakeCluster({"a": 1}, {"a": {0: 1}}, groups={"g": {"a": {0: 1}}})
+    calls = []
+
+    def acl_check():
+        calls.append(list(dst.calls))
+        return [mc.check("acls:User:x", False, "1 of 1 ACLs missing")], {"acl_source": "rest"}
+
+    result = mc.verify_migration(src, dst, ["a"], ["g"], probe=True, check_mode=False, acl_check=acl_check)
+    assert [r["name"] for r in result["checks"]] == [
+        "topic_exists:a", "partitions:a", "end_offsets:a", "group_offsets:g", "acls:User:x", "probe:a"]
+    assert result["failed_checks"] == ["acls:User:x"]
+    assert result["acls"] == {"acl_source": "rest"}
+    assert "probe" not in calls[0]  # ACLs are read before the probe writes
+
+
+def test_verify_migration_without_acl_check_returns_empty_acls():
+    src = FakeCluster({"a": 1}, {"a": {0: 1}})
+    dst = FakeCluster({"a": 1}, {"a": {0: 1}})
+    assert mc.verify_migration(src, dst, ["a"], [], probe=False, check_mode=False)["acls"] == {}
