@@ -196,6 +196,23 @@ def build_spec(params, read_properties=load_properties_file):
             configs[enable] = 'true'
             origins[enable] = option
 
+    acl_entries = params.get('acl_filters')
+    if acl_entries is not None:
+        if acl_entries:
+            try:
+                valid = _filters.build_acl_filter_entries(acl_entries, 'acl_filters')
+            except _filters.FilterError as exc:
+                raise LinkFailure(str(exc))
+            put('acl_filters', 'acl.filters', _filters.filter_document('acl', valid))
+            enable = 'true'
+        else:
+            # Confluent refuses an empty aclFilters list: no filters means no ACL sync.
+            put('acl_filters', 'acl.filters', '')
+            enable = 'false'
+        if 'acl.sync.enable' not in configs:
+            configs['acl.sync.enable'] = enable
+            origins['acl.sync.enable'] = 'acl_filters'
+
     if params.get('paused') is not None:
         put('paused', 'cluster.link.paused', lc.normalize_value(params['paused']))
     if params.get('prefix') is not None:

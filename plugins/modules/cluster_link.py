@@ -294,7 +294,8 @@ options:
       - Never reset, because the task cannot know them or the link cannot work without them, are secrets,
         C(bootstrap.servers) and the settings fixed at creation (C(link.mode), C(connection.mode),
         C(cluster.link.prefix), C(remote.link.connection.mode)).
-      - With V(true), leaving out O(topic_filters), O(consumer_group_filters) or O(paused) resets the matching configs.
+      - With V(true), leaving out O(topic_filters), O(consumer_group_filters), O(acl_filters) or O(paused) resets the
+        matching configs.
     type: bool
     default: false
   topic_filters:
@@ -342,6 +343,48 @@ options:
         type: str
         default: INCLUDE
         aliases: [filterType]
+  acl_filters:
+    description:
+      - Which ACLs of the source cluster the link copies to the destination (link config C(acl.filters), the
+        document C(kafka-cluster-links --acl-filters-json-file) reads). The sync also deletes destination ACLs
+        that match the filters but are absent on the source, so do not match destination-only ACLs.
+      - A non-empty list also sets C(acl.sync.enable=true) unless O(configs) says otherwise; an empty list
+        stores no filters and sets C(acl.sync.enable=false) (Confluent refuses an empty filter list).
+      - Values follow Kafka's rules, in any case (V(topic), V(TOPIC)); underscores are refused
+        (V(describeConfigs), not V(describe_configs)). To sync every ACL give V(any) for
+        O(acl_filters[].resource_type), O(acl_filters[].pattern_type), O(acl_filters[].operation) and
+        O(acl_filters[].permission_type).
+    type: list
+    elements: dict
+    suboptions:
+      resource_type:
+        description:
+          - V(any), V(topic), V(group), V(cluster), V(transactionalId), V(delegationToken) or V(user). Required.
+        type: str
+        aliases: [resourceType]
+      resource_name:
+        description: Resource name (or prefix with O(acl_filters[].pattern_type=prefixed)); any name when omitted.
+        type: str
+        aliases: [name]
+      pattern_type:
+        description: V(any), V(match), V(literal) or V(prefixed). Required.
+        type: str
+        aliases: [patternType]
+      principal:
+        description: Principal such as V(User:alice); any principal when omitted.
+        type: str
+      host:
+        description: Host the ACL applies to; any host when omitted.
+        type: str
+      operation:
+        description:
+          - V(any), V(all), V(read), V(write), V(create), V(delete), V(alter), V(describe), V(clusterAction),
+            V(describeConfigs), V(alterConfigs), V(idempotentWrite), V(createTokens) or V(describeTokens). Required.
+        type: str
+      permission_type:
+        description: V(any), V(allow) or V(deny). Required.
+        type: str
+        aliases: [permissionType]
   paused:
     description:
       - V(true) pauses the whole link (link config C(cluster.link.paused)), so its mirrors show C(LINK_PAUSED)
@@ -569,7 +612,7 @@ cli_commands:
   sample: 2
 '''
 
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._filters import FILTER_ENTRY_SPEC
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._filters import ACL_FILTER_ENTRY_SPEC, FILTER_ENTRY_SPEC
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_configs import is_sensitive
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_reconcile import (
     LOCAL_SPEC, REMOTE_SPEC, SASL_MECHANISMS, SECURITY_PROTOCOLS, build_spec, reconcile)
@@ -602,6 +645,7 @@ def main():
         purge_configs=dict(type='bool', default=False),
         topic_filters=dict(type='list', elements='dict', options=FILTER_ENTRY_SPEC),
         consumer_group_filters=dict(type='list', elements='dict', options=FILTER_ENTRY_SPEC),
+        acl_filters=dict(type='list', elements='dict', options=ACL_FILTER_ENTRY_SPEC),
         paused=dict(type='bool'),
         update_password=dict(type='str', default='on_create', choices=['always', 'on_create'], no_log=False),
         force=dict(type='bool', default=False),

@@ -381,3 +381,64 @@ def test_json_dump_of_link_view_has_no_secret(lab, run_module, link_name, canari
         assert canary not in text
     assert_hidden(run, canaries)
     assert calls(run.result) is not None
+
+
+def lab_acls(lab, cluster, principal):
+    cid = lab.cluster_id(cluster)
+    status, body = lab.rest("GET", f"/kafka/v3/clusters/{cid}/acls", params={"principal": principal},
+                            cluster=cluster)
+    assert status == 200, (status, body)
+    return {(a["resource_type"], a["resource_name"], a["pattern_type"], a["operation"]) for a in body["data"]}
+
+
+@pytest.mark.backends("rest", "cli")
+def test_acl_filters_sync_source_acls(lab, run_module, link_name, unique):
+    principal = f"User:{unique('it-acl')}"
+    acls = [{"resource_type": "TOPIC", "resource_name": "orders.", "pattern_type": "PREFIXED",
+             "principal": principal, "host": "*", "operation": "READ", "permission": "ALLOW"},
+            {"resource_type": "GROUP", "resource_name": "orders-app", "pattern_type": "LITERAL",
+             "principal": principal, "host": "*", "operation": "READ", "permission": "ALLOW"}]
+    status, body = lab.rest("POST", f"/kafka/v3/clusters/{lab.source_cluster_id}/acls:batch", {"data": acls},
+                            cluster=S)
+    assert status == 201, body
+    topic_acls = [{"resource_type": "topic", "pattern_type": "any", "principal": principal,
+                   "operation": "any", "permission_type": "allow"}]
+    args = {"name": link_name, "source_cluster_id": lab.source_cluster_id,
+            "source_bootstrap_servers": lab.source_bootstrap, "acl_filters": topic_acls,
+            "configs": {"acl.sync.ms": 1000}}
+
+    run = run_module("cluster_link", args, check=True, diff=True)
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    assert diff_has(run.output, "+", "acl.sync.enable: 'true'"), run.output
+    assert diff_has(run.output, "+", f"principal: {principal}"), run.output
+    assert lab_link(lab, D, link_name)[0] == 404
+
+    run = run_module("cluster_link", args)
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    stored = json.loads(lab_configs(lab, D, link_name)["acl.filters"]["value"])
+    assert stored == {"aclFilters": [{"resourceFilter": {"resourceType": "topic", "patternType": "any"},
+                                      "accessFilter": {"principal": principal, "operation": "any",
+                                                       "permissionType": "allow"}}]}
+    wait_until(lambda: lab_acls(lab, D, principal) == {("TOPIC", "orders.", "PREFIXED", "READ")}, 30,
+               "the source topic ACL on the destination (and not the group ACL)")
+
+    run = run_module("cluster_link", args)
+    assert run.rc == 0 and run.result["changed"] is False, run.output
+
+    # check-modify, modify: the group ACLs too
+    both = dict(args, acl_filters=topic_acls + [dict(topic_acls[0], resource_type="GROUP")])
+    run = run_module("cluster_link", both, check=True, diff=True)
+    assert run.rc == 0 and run.result["configs_set"] == ["acl.filters"], run.output
+    assert diff_has(run.output, "+", "resourceType: group"), run.output
+    run = run_module("cluster_link", both)
+    assert run.rc == 0 and run.result["changed"] is True, run.output
+    wait_until(lambda: lab_acls(lab, D, principal) == {("TOPIC", "orders.", "PREFIXED", "READ"),
+                                                       ("GROUP", "orders-app", "LITERAL", "READ")}, 30,
+               "the group ACL synced as well")
+
+    # a value Kafka would refuse fails before any request, naming the entry
+    run = run_module("cluster_link", dict(args, acl_filters=[dict(topic_acls[0], operation="describe_configs")]))
+    assert run.rc != 0 and run.msg.startswith("acl_filters[0].operation"), run.output
+
+    run = run_module("cluster_link", {"name": link_name, "state": "absent"})
+    assert run.rc == 0 and run.result["changed"] is True and lab_link(lab, D, link_name)[0] == 404

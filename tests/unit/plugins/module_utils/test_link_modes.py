@@ -791,3 +791,56 @@ def test_info_on_a_cluster_without_links():
     assert result == {"links": [], "missing": [], "exists": False, "all_active": False, "all_mirrors_active": False,
                       "tasks_in_error": [], "max_lag": 0, "status_counts": {}}
     assert [c[0] for c in backend.calls] == ["list_links"]
+
+
+# =============================================================================================
+# ACL filters
+# =============================================================================================
+
+
+def acl_entry(**overrides):
+    entry = dict(resource_type="TOPIC", resource_name="orders.", pattern_type="Prefixed", principal="User:app",
+                 host=None, operation="READ", permission_type="allow")
+    entry.update(overrides)
+    return entry
+
+
+def test_acl_filters_store_the_document_and_enable_sync():
+    spec = lr.build_spec(params(acl_filters=[acl_entry(), acl_entry(resource_type="group", resource_name="app",
+                                                                    pattern_type="literal", principal=None,
+                                                                    operation="describeconfigs")]))
+    assert spec.configs["acl.sync.enable"] == "true"
+    assert json.loads(spec.configs["acl.filters"]) == {"aclFilters": [
+        {"resourceFilter": {"resourceType": "topic", "name": "orders.", "patternType": "prefixed"},
+         "accessFilter": {"principal": "User:app", "operation": "read", "permissionType": "allow"}},
+        {"resourceFilter": {"resourceType": "group", "name": "app", "patternType": "literal"},
+         "accessFilter": {"operation": "describeConfigs", "permissionType": "allow"}}]}
+    assert spec.origins["acl.filters"] == "acl_filters"
+
+
+def test_acl_filters_explicit_enable_wins_and_empty_list_turns_sync_off():
+    spec = lr.build_spec(params(acl_filters=[acl_entry()], configs={"acl.sync.enable": False}))
+    assert spec.configs["acl.sync.enable"] == "false"
+    spec = lr.build_spec(params(acl_filters=[]))
+    assert spec.configs == {"acl.filters": "", "acl.sync.enable": "false"}
+
+
+def test_bad_acl_filter_fails_naming_the_entry_before_any_call():
+    backend = FakeBackend()
+    with pytest.raises(lr.LinkFailure) as err:
+        lr.reconcile(backend, params(acl_filters=[acl_entry(), acl_entry(operation="describe_configs")]), False)
+    assert str(err.value).startswith("acl_filters[1].operation: 'describe_configs'")
+    assert backend.calls == []
+
+
+def test_acl_filters_compare_by_content():
+    backend = FakeBackend()
+    stored = ('{ "aclFilters": [ {"accessFilter": {"permissionType": "allow", "operation": "read", '
+              '"principal": "User:app"}, "resourceFilter": {"patternType": "prefixed", "name": "orders.", '
+              '"resourceType": "topic"}} ] }')
+    backend.add("l1", **{"bootstrap.servers": "s:1", "acl.filters": stored, "acl.sync.enable": "true"})
+    result = lr.reconcile(backend, params(acl_filters=[acl_entry()]), False)
+    assert result["changed"] is False
+    result = lr.reconcile(backend, params(acl_filters=[acl_entry(operation="write")]), True)
+    assert result["configs_set"] == ["acl.filters"]
+    assert result["after"]["configs"]["acl.filters"]["aclFilters"][0]["accessFilter"]["operation"] == "write"
