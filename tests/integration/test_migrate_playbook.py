@@ -8,13 +8,16 @@ tests look at what each run printed and at the lab afterwards.
 
 from __future__ import annotations
 
+import json
+
 
 from linkops_it import link_names
 
 LINK, TOPIC, GROUP = "test-cluster-link", "test-topic", "test-group"
-LINK_TASK = "Link | ensure the cluster link with its topic and consumer group filters"
-MIRRORS_TASK = "Mirrors | ensure a mirror topic for every topic to migrate"
-CUTOVER_TASK = "Cutover | promote the mirrors (lag-gated) and wait until they are writable topics"
+LINK_TASK = "linkops.cluster_linking.cluster_link : Cluster link | the link, its filters and configs"
+MIRRORS_TASK = "linkops.cluster_linking.cluster_link : Cluster link | every mirror topic in one task"
+CUTOVER_TASK = ("linkops.cluster_linking.cutover : Cutover | promote or fail over the mirror topics in batches, "
+                "wait until STOPPED (promote)")
 
 
 def test_check_run_creates_nothing(migration):
@@ -62,3 +65,19 @@ def test_destination_holds_the_migrated_data(migration):
     assert [(r["offset"], r["value"]) for r in records[:5]] == [(0, "1"), (1, "2"), (2, "3"), (3, "4"), (4, "5")]
     assert lab.group_offsets("destination", GROUP).get(TOPIC) == {0: 5}
     assert LINK in link_names(lab)
+
+
+def test_files_on_the_jump_host_are_private(migration):
+    files = migration["lab"].workdir / "files" / LINK
+    names = sorted(p.name for p in files.iterdir())
+    assert names == ["consumer-group-filters.json", "destination.properties", "source.properties",
+                     "topic-filters.json"]
+    for path in files.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert "bootstrap.servers=" in (files / "source.properties").read_text()
+
+
+def test_cutover_records_lag_and_time(migration):
+    report = json.loads((migration["lab"].workdir / "reports" / LINK / "cutover.json").read_text())
+    assert report["mode"] == "promote"
+    assert [(t["topic"], t["action"], t["max_lag"]) for t in report["topics"]] == [(TOPIC, "promoted", 0)]
