@@ -360,16 +360,28 @@ def parse_batch(output, topic_names):
         if not named:
             continue
         name = named[0]
-        if re.search(r'error|fail|exception|cannot|refused|invalid', text, re.I):
-            failed.setdefault(name, _TOOL_ERROR_PREFIX.sub('', text))
+        lowered = text.lower()
+        # judged by the tool's wording, never by words that may be part of a topic name
+        if lowered.startswith('error') or 'exception:' in lowered:
+            failed.setdefault(name, short_error(text))
             done.pop(name, None)
-        elif re.search(r'success|scheduled|completed', text, re.I) and name not in failed:
+        elif ('successfully' in lowered or 'scheduled' in lowered) and name not in failed:
             detail = {}
             truncated = _TRUNCATED.search(text)
             if truncated:
                 detail['messages_truncated'] = int(truncated.group(1))
             done[name] = detail
     return done, failed
+
+
+def short_error(text):
+    """A per-topic error line without the tool's wording around the server's message:
+    'Error encountered while stopping topic T's mirror: java.util.concurrent.ExecutionException:
+    org.apache.kafka.common.errors.InvalidRequestException: Topic 'T' ...' -> 'InvalidRequestException: Topic 'T' ...'."""
+    text = _TOOL_ERROR_PREFIX.sub('', text.strip())
+    text = re.sub(r"^Error encountered while [^:]*?mirror:\s*", '', text)
+    text = re.sub(r'^(?:java\.util\.concurrent\.ExecutionException:\s*)+', '', text)
+    return re.sub(r'\b(?:[a-z_][a-z0-9_]*\.)+([A-Z]\w*(?:Exception|Error))\b', r'\1', text)
 
 
 def topic_list(output):

@@ -516,8 +516,8 @@ def test_batch_with_a_per_topic_error(tmp_path):
     tools = FakeTools((1, PROMOTE_PARTLY, ""))
     succeeded, failed = backend(tools, tmp_path).alter_mirrors("orders-link", "promote", ["orders", "payments"])
     assert list(succeeded) == ["orders"]
-    assert list(failed) == ["payments"]
-    assert "has already stopped its mirror from 'orders-link'" in failed["payments"]
+    assert failed == {"payments": "InvalidRequestException: Topic 'payments' has already stopped its mirror "
+                                  "from 'orders-link'"}
     assert len(tools.calls) == 1
 
 
@@ -535,6 +535,26 @@ def test_batch_that_fails_as_a_whole_raises(tmp_path):
     assert err.value.status == 404
     assert err.value.message == ("kafka-mirrors --failover failed (exit code 1): "
                                  "Cluster link 'l' does not exist.")
+
+
+def test_batch_error_lines_of_the_lab_tools():
+    """docs/lab.md "CP tools": a per-topic failure in the topic's place, exit 1."""
+    out = ("Request for pausing topic a's mirror was successfully scheduled.\n"
+           "Error encountered while pausing topic b's mirror: java.util.concurrent.ExecutionException: "
+           "org.apache.kafka.common.errors.UnknownTopicOrPartitionException: Topic 'b' is not a mirror topic "
+           "of any cluster link.\n"
+           "Request for unpausing topic c's mirror was successfully scheduled.\n"
+           "Request for reversing local mirror and pausing remote mirror for topic d was successfully scheduled.\n")
+    done, failed = cli.parse_batch(out, ["a", "b", "c", "d"])
+    assert sorted(done) == ["a", "c", "d"]
+    assert failed == {"b": "UnknownTopicOrPartitionException: Topic 'b' is not a mirror topic of any cluster link."}
+
+
+def test_topic_names_that_look_like_errors_are_not_errors():
+    names = ["error-events", "failed.orders", "invalid_x"]
+    out = "".join(f"Request for stopping topic {n}'s mirror was successfully scheduled.\n" for n in names)
+    done, failed = cli.parse_batch(out, names)
+    assert sorted(done) == sorted(names) and failed == {}
 
 
 def test_parse_batch_reverse_and_truncate_lines():
