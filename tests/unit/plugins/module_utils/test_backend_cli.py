@@ -639,6 +639,10 @@ def test_cli_backend_implements_every_backend_method():
     abstract = [n for n, v in vars(_backend.Backend).items() if callable(v) and not n.startswith("_")]
     missing = [n for n in abstract if vars(cli.CliBackend).get(n) is None]
     assert missing == []
+    import inspect
+    differ = [n for n in abstract
+              if inspect.signature(getattr(_backend.Backend, n)) != inspect.signature(getattr(cli.CliBackend, n))]
+    assert differ == [], "the CLI backend takes other arguments than the Backend contract"
     for prop in ("cluster_id", "call_count"):
         assert isinstance(vars(cli.CliBackend)[prop], property)
 
@@ -649,3 +653,66 @@ def test_normalize_status():
     assert cli.normalize_status("ACTIVE") == "ACTIVE"
     assert cli.normalize_status("Stopped") == "STOPPED"
     assert cli.normalize_status("link_paused") == "LINK_PAUSED"
+
+
+# --- choosing the backend (_rest_options.connect) -------------------------------------------------
+
+class FakeModule:
+    """What connect() uses of an AnsibleModule."""
+
+    def __init__(self, tmp_path, **params):
+        self.params = dict(api="rest", rest_url=None, cluster_id=None, rest_username=None, rest_password=None,
+                           rest_token=None, client_cert=None, client_key=None, ca_path=None,
+                           validate_certs=True, request_timeout=30, request_retries=3, bootstrap_server=None,
+                           command_config=None, cli_path=None, cli_timeout=300)
+        self.params.update(params)
+        self.tmpdir = str(tmp_path)
+        self.warnings = []
+        self.commands = []
+
+    def fail_json(self, **result):
+        raise SystemExit(result)
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def get_bin_path(self, tool, required=False, opt_dirs=None):
+        return f"{opt_dirs[0]}/{tool}" if opt_dirs else None
+
+    def run_command(self, argv, expand_user_and_vars=True):
+        assert expand_user_and_vars is False  # argument values are passed as they are
+        self.commands.append(argv)
+        return 0, DESCRIBE_LINK, ""
+
+
+def test_connect_rest_needs_rest_url(tmp_path):
+    from ansible_collections.linkops.cluster_linking.plugins.module_utils import _rest_options as ro
+    with pytest.raises(SystemExit) as err:
+        ro.connect(FakeModule(tmp_path))
+    msg = err.value.args[0]["msg"]
+    assert "rest_url is required with api=rest" in msg and "KAFKA_REST_URL" in msg
+    backend_ = ro.connect(FakeModule(tmp_path, rest_url="http://x:8090/kafka", cluster_id="C"))
+    assert backend_.name == "rest" and ro.call_counts(backend_) == {"rest_requests": 0}
+
+
+def test_connect_cli(tmp_path):
+    from ansible_collections.linkops.cluster_linking.plugins.module_utils import _rest_options as ro
+    with pytest.raises(SystemExit) as err:
+        ro.connect(FakeModule(tmp_path, api="cli"))
+    assert "bootstrap_server is required with api=cli" in err.value.args[0]["msg"]
+    with pytest.raises(SystemExit) as err:
+        ro.connect(FakeModule(tmp_path, api="cli", bootstrap_server=BOOT, command_config=str(tmp_path / "nope")))
+    assert "command_config" in err.value.args[0]["msg"] and "is not a file" in err.value.args[0]["msg"]
+    with pytest.raises(SystemExit) as err:
+        ro.connect(FakeModule(tmp_path, api="cli", bootstrap_server=BOOT, cli_path=str(tmp_path / "nodir")))
+    assert "cli_path" in err.value.args[0]["msg"]
+    props = tmp_path / "admin.properties"
+    props.write_text("security.protocol=PLAINTEXT\n")
+    module = FakeModule(tmp_path, api="cli", bootstrap_server=BOOT, command_config=str(props),
+                        cli_path=str(tmp_path), cli_timeout=0)
+    backend_ = ro.connect(module)
+    assert backend_.name == "cli"
+    assert backend_.get_link("orders-link")["link_name"] == "orders-link"
+    assert module.commands == [[str(tmp_path / "kafka-cluster-links"), "--bootstrap-server", BOOT,
+                                "--command-config", str(props), "--describe", "--link", "orders-link"]]
+    assert ro.call_counts(backend_) == {"cli_commands": 1}
