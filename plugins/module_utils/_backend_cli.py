@@ -81,6 +81,7 @@ _CONFIG_LINE = re.compile(r'^\s+(?P<name>[^=\s]+)=(?P<value>.*?) sensitive=(?P<s
                           r'(?: synonyms=\{(?P<synonyms>.*)\})?\s*$')
 _TOPIC_IN_LINE = re.compile(r"\b[Tt]opics?:?\s+'?([A-Za-z0-9._-]+)")
 _TRUNCATED = re.compile(r'(-?\d+) messages? will be truncated')
+_UNKNOWN_OPTION = re.compile(r"describe\W* is not a recognized option", re.I)
 _LEGAL_TOPIC = re.compile(r'^[A-Za-z0-9._-]+$')
 
 
@@ -413,6 +414,7 @@ class CliBackend(Backend):
         self._count = 0
         self._warned = set()
         self._secrets = set()
+        self._no_describe = False
 
     @classmethod
     def from_module(cls, module, bootstrap_server, command_config=None, cli_path=None, timeout=None,
@@ -446,7 +448,7 @@ class CliBackend(Backend):
 
     def get_link(self, name, include_tasks=False):
         try:
-            output = self._command(CLUSTER_LINKS, ['--describe', '--link', name], 'kafka-cluster-links --describe')
+            output = self._describe_link(name)
         except CliError as exc:
             if exc.status == 404:
                 return None
@@ -468,6 +470,17 @@ class CliBackend(Backend):
                                 'checked; use api=rest to check them.' % name)
             link['tasks'] = tasks
         return link
+
+    def _describe_link(self, name):
+        """``--describe --link`` (CP 7.4+); older tools have no --describe: ``--list --link`` then."""
+        if not self._no_describe:
+            try:
+                return self._command(CLUSTER_LINKS, ['--describe', '--link', name], 'kafka-cluster-links --describe')
+            except CliError as exc:
+                if not _UNKNOWN_OPTION.search(exc.message):
+                    raise
+                self._no_describe = True
+        return self._command(CLUSTER_LINKS, ['--list', '--link', name, '--include-topics'], 'kafka-cluster-links --list')
 
     def get_link_configs(self, name):
         output = self._command(CONFIGS, ['--describe', '--cluster-link', name], 'kafka-configs --describe')

@@ -412,6 +412,16 @@ def test_list_mirrors_keeps_only_the_link_asked_for(tmp_path):
     assert sorted(mirrors) == ["orders"]
 
 
+def test_get_link_on_a_tool_without_describe_uses_list(tmp_path):
+    tools = FakeTools((1, "", "describe is not a recognized option\n"), ok(LIST_6X.replace("old", "l")))
+    b = backend(tools, tmp_path)
+    link = b.get_link("l")
+    assert tools.calls == [BASE + ["--describe", "--link", "l"], BASE + ["--list", "--link", "l", "--include-topics"]]
+    assert link["link_name"] == "l" and link["source_cluster_id"] == "SRC"
+    b.get_link("l")  # remembered: no second --describe
+    assert tools.calls[-1] == BASE + ["--list", "--link", "l", "--include-topics"] and len(tools.calls) == 3
+
+
 def test_get_link_missing_is_none(tmp_path):
     for answer in [(1, "Error while executing cluster link command: Cluster link 'x' does not exist.\n", ""),
                    (0, "Link name 'x' not found.\n", "")]:
