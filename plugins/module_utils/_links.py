@@ -89,5 +89,5 @@ def wait_for_link(backend, name, present, timeout=30.0, interval=0.5, sleep=time
             return link
         if clock() >= deadline:
             raise ApiError('Link %s is still %s after %s seconds.'
-                            % (name, 'missing' if present else 'present', timeout))
+                           % (name, 'missing' if present else 'present', timeout))
         sleep(interval)

@@ -407,7 +407,7 @@ options:
     description:
       - Send the create, alter or delete request with the server's C(validate_only) flag; the server checks it
         (names and values of configs, the remote cluster, mirrors that block a delete) and changes nothing.
-      - The result then has RV(validated=true), and RV(changed) tells whether a real run would change the link.
+      - The result then has RV(validated=true), and its C(changed) tells whether a real run would change the link.
       - In check mode nothing is sent at all.
     type: bool
     default: false

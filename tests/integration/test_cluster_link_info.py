@@ -32,7 +32,7 @@ def two_links(lab):
 
 def test_info_reports_links_configs_mirrors_and_lag(lab, run_module, unique, two_links, backend):
     small, big = two_links
-    topics = [unique("it-info-t") for _ in range(6)]
+    topics = [unique("it-info-t%d" % i) for i in range(6)]
     for topic in topics:
         lab.create_topic(S, topic, partitions=2)
         lab.produce(S, topic, [{"value": f"v{i}", "partition": i % 2} for i in range(4)])

@@ -172,7 +172,7 @@ def test_properties_separators_comments_and_blanks():
             "g=\n"
             "h\n")
     assert props.parse_properties(text) == {"a": "1", "b": "2", "c": "3", "d": "4", "e": "5", "f": "=6",
-                                             "g": "", "h": ""}
+                                            "g": "", "h": ""}
 
 
 def test_properties_value_keeps_trailing_blanks_and_inner_separators():
@@ -203,7 +203,7 @@ def test_properties_continued_lines():
             "cont=x\\\n"
             "#not a comment\n")
     assert props.parse_properties(text) == {"list": "a,b,c", "even": "ends with two\\", "next": "1",
-                                             "cont": "x#not a comment"}
+                                            "cont": "x#not a comment"}
 
 
 def test_properties_comment_line_is_not_continued():
