@@ -190,8 +190,8 @@ def _dedupe(bindings):
 
 def unreadable_rows(errors):
     """Rows ``acls:<side>`` for sides whose ACLs could not be read ({side: message})."""
-    return [_check("acls:%s" % side, False, message) for side, message in sorted(errors.items(),
-                                                                               key=lambda i: i[0] != "source")]
+    sides = sorted(errors, key=lambda side: side != "source")
+    return [_check("acls:%s" % side, False, errors[side]) for side in sides]
 
 
 def acl_checks(entries, readers, how):

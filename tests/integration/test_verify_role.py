@@ -127,7 +127,7 @@ def migrated(lab, tmp_path_factory):
         run = run_ansible_playbook(["-i", str(inventory), str(setup)], lab.workdir)
         assert run.rc == 0, run.output
         wait_until(lambda: len(mirror_lags(lab, link)) == 2 * PARTITIONS, 30, "the mirrors' partitions")
-        for _ in range(3):
+        while len(samples) < 3:
             samples.append(sample(lab, link, "sync_wait"))
             time.sleep(0.5)
     finally:

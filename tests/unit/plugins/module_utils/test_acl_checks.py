@@ -205,8 +205,8 @@ def acl_list(entries, next_url=None):
 
 
 def test_rest_reader_lists_every_acl_in_one_request():
-    opener = FakeOpener({"http://src:8090/kafka/v3/clusters/c1/acls": acl_list([rest_entry(),
-                                                                                 rest_entry(operation="WRITE")])})
+    entries = [rest_entry(), rest_entry(operation="WRITE")]
+    opener = FakeOpener({"http://src:8090/kafka/v3/clusters/c1/acls": acl_list(entries)})
     client = RestClient("http://src:8090/kafka", cluster_id="c1", username="u", password="p", opener=opener,
                         sleep=lambda s: None)
     assert ac.RestAcls(client, "source").read() == [binding(), binding(operation="write")]
