@@ -209,6 +209,7 @@ class Contract:
                         self._ops[m].append(_Operation(name, tmpl, m, item[m],
                                                        item.get("parameters") or []))
         self._error_validator = None
+        self._shapes: dict = {}
 
     @classmethod
     def load(cls, cache: Path | None = None) -> "Contract":
@@ -252,6 +253,15 @@ class Contract:
         validator = self.apis[op.spec_name].request_validator
         for exc in validator.iter_errors(request):
             errors.extend(describe(exc))
+        if body and content_type and "json" in content_type:
+            rb = self._deref(op.spec_name, op.op.get("requestBody") or {})
+            schema = (((rb.get("content") or {}).get("application/json")) or {}).get("schema")
+            try:
+                instance = json.loads(body)
+            except ValueError:
+                instance = None
+            if schema is not None and instance is not None:
+                errors += self.unknown_properties(op.spec_name, schema, instance)
         return errors
 
     # -- response
@@ -276,7 +286,79 @@ class Contract:
         errors = []
         for exc in self.apis[op.spec_name].response_validator.iter_errors(request, response):
             errors.extend(describe(exc))
+        if not errors and isinstance(body, (dict, list)):
+            documented = self._deref(op.spec_name, responses.get(str(status))
+                                     or responses.get(f"{str(status)[0]}XX") or {})
+            schema = (((documented.get("content") or {}).get("application/json")) or {}).get("schema")
+            if schema is not None:
+                errors += self.unknown_properties(op.spec_name, schema, body)
         return errors
+
+    # -- properties the spec does not know
+    def _deref(self, spec_name: str, obj: Any) -> Any:
+        seen = 0
+        while isinstance(obj, dict) and "$ref" in obj and seen < 20:
+            node: Any = self.specs[spec_name]
+            for part in obj["$ref"].lstrip("#/").split("/"):
+                node = node[part.replace("~1", "/").replace("~0", "~")]
+            obj, seen = node, seen + 1
+        return obj
+
+    def _shape(self, spec_name: str, schema: Any) -> tuple[set | None, dict, Any]:
+        """``(allowed property names or None for any, property schemas, items schema)`` of a
+        schema, merging allOf/oneOf/anyOf (so an allOf of Resource + X allows both)."""
+        schema = self._deref(spec_name, schema)
+        key = (spec_name, id(schema))
+        hit = self._shapes.get(key)
+        if hit is not None:
+            return hit
+        names: set | None = set()
+        props: dict = {}
+        items = None
+        parts = [schema]
+        parts += [self._deref(spec_name, s) for k in ("allOf", "oneOf", "anyOf") for s in schema.get(k) or []]
+        open_ = False
+        for part in parts:
+            if not isinstance(part, dict):
+                continue
+            if part is not schema and any(k in part for k in ("allOf", "oneOf", "anyOf")):
+                sub_names, sub_props, sub_items = self._shape(spec_name, part)
+                if sub_names is None:
+                    open_ = True
+                else:
+                    names |= sub_names
+                props.update(sub_props)
+                items = items or sub_items
+                continue
+            for name, sub in (part.get("properties") or {}).items():
+                names.add(name)
+                props[name] = sub
+            if part.get("additionalProperties") not in (None, False):
+                open_ = True
+            if "items" in part:
+                items = part["items"]
+        if not names and not open_:
+            open_ = True   # a free-form object (no properties declared)
+        shape = (None if open_ else names, props, items)
+        self._shapes[key] = shape
+        return shape
+
+    def unknown_properties(self, spec_name: str, schema: Any, instance: Any, path: str = "") -> list[str]:
+        """Properties of ``instance`` that its schema does not declare (openapi-core allows them:
+        OpenAPI's default; the lab is stricter so neither side invents fields)."""
+        names, props, items = self._shape(spec_name, schema)
+        out = []
+        if isinstance(instance, dict):
+            for key, value in instance.items():
+                where = f"{path}/{key}" if path else key
+                if names is not None and key not in names:
+                    out.append(f"{where}: property not in the spec's schema")
+                elif key in props:
+                    out += self.unknown_properties(spec_name, props[key], value, where)
+        elif isinstance(instance, list) and items is not None:
+            for i, value in enumerate(instance):
+                out += self.unknown_properties(spec_name, items, value, f"{path}/{i}" if path else str(i))
+        return out
 
     def _error_errors(self, body: Any) -> list[str]:
         if self._error_validator is None:

@@ -88,6 +88,40 @@ def test_response_checks_reject_wrong_bodies(contract):
     assert contract.check_response(create, "POST", link_path, 429, "application/json", {"x": 1})
 
 
+def test_properties_the_spec_does_not_know(contract):
+    """OpenAPI allows extra properties unless a schema forbids them; the lab does not: neither the
+    emulator nor a client may invent fields (checked through allOf, nested objects and arrays)."""
+    path = f"/kafka/v3/clusters/{D}/links/l/mirrors/t"
+    op = _op(contract, "GET", path)
+    body = {**MIRROR, "extra": 1, "metadata": {"self": "x", "foo": 2},
+            "mirror_lags": [{"partition": 0, "lag": 0, "last_source_fetch_offset": 0, "bar": 3}]}
+    assert contract.check_response(op, "GET", path, 200, "application/json", body) == [
+        "metadata/foo: property not in the spec's schema", "mirror_lags/0/bar: property not in the spec's schema",
+        "extra: property not in the spec's schema"]
+    # the Platform alias answers in the Platform shape: no truncation fields
+    alias_path = f"/kafka/v3/clusters/{D}/links/l/mirrors:promote-local-and-pause-remote-mirror"
+    alias = _op(contract, "POST", alias_path)
+    item = {"kind": "AlterMirrorsData", "metadata": {"self": "x"}, "mirror_topic_name": "t",
+            "error_code": None, "error_message": None, "mirror_lags": []}
+    answer = {"kind": "KafkaPromoteMirror", "metadata": {"self": "x", "next": None}, "data": [item]}
+    assert contract.check_response(alias, "POST", alias_path, 200, "application/json", answer) == []
+    answer["data"] = [{**item, "messages_truncated": None}]
+    assert contract.check_response(alias, "POST", alias_path, 200, "application/json", answer) == [
+        "data/0/messages_truncated: property not in the spec's schema"]
+    # the Cloud action has them
+    cloud_path = f"/kafka/v3/clusters/{D}/links/l/mirrors:reverse-and-pause-mirror"
+    cloud = _op(contract, "POST", cloud_path)
+    answer["data"] = [{**item, "messages_truncated": None, "partition_level_truncation_data": []}]
+    assert contract.check_response(cloud, "POST", cloud_path, 200, "application/json", answer) == []
+    # requests: an unknown field in a config entry and at the top
+    link_path = f"/kafka/v3/clusters/{D}/links"
+    create = _op(contract, "POST", link_path)
+    req = {"source_cluster_id": "a", "configs": [{"name": "x", "value": "y", "operation": "SET"}], "mode": "x"}
+    errs = contract.check_request(create, "POST", link_path, [("link_name", "L")], AUTH, json.dumps(req).encode(),
+                                  "application/json")
+    assert errs == ["configs/0/operation: property not in the spec's schema", "mode: property not in the spec's schema"]
+
+
 def test_adjustment_nullable_config_value(contract):
     path = f"/kafka/v3/clusters/{D}/links/l/configs/sasl.jaas.config"
     op = _op(contract, "GET", path)
@@ -245,6 +279,22 @@ def test_violations_go_to_the_test_that_uses_the_lab(tmp_path):
                                    "errors": ["e%d" % i for i in range(12)]}], "title")
     assert "response: GET /kafka/v3/x?a=1 -> 200 [op, cloud spec]; client ansible-httpget" in text
     assert "- e9" in text and "- ... 2 more" in text and "e10" not in text
+
+
+def test_labs_started_off_the_main_thread_are_background_labs(tmp_path):
+    """The session wraps Lab.start (tests/lab/lab.py) to note labs started in a thread, e.g. the
+    migrate.yml lab of the integration tests."""
+    import threading
+    from lab import Lab
+    if not os.environ.get(labcontract.ENV):
+        pytest.skip("LAB_CONTRACT=off")
+    assert getattr(Lab.start, "_contract_wrapped", False), "tests/conftest.py did not wrap Lab.start"
+    log = _load_root_conftest().ContractLog(tmp_path / "c.jsonl")
+    log.lab_started(tmp_path / "main-lab")
+    t = threading.Thread(target=log.lab_started, args=(tmp_path / "thread-lab",))
+    t.start()
+    t.join()
+    assert log.background == {str(tmp_path / "thread-lab")}
 
 
 def test_plugin_fails_the_test_that_logged_a_violation(pytester, monkeypatch):
