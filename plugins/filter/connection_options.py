@@ -48,7 +48,8 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: The module options, for example C({api: rest, rest_url: ..., rest_username: ..., rest_password: ..., cluster_id: ...}).
+  description: >-
+    The module options, for example C(api), C(rest_url), C(rest_username), C(rest_password) and C(cluster_id).
   type: dict
 '''
 

@@ -43,8 +43,32 @@ options:
         RV(status_counts), RV(states) and RV(missing) still cover every mirror asked for.
     type: list
     elements: str
+  wait_for:
+    description:
+      - Read again every O(wait_interval) seconds until the condition holds, and return every read as a lag sample
+        in RV(samples) (for the lag chart of the migration report).
+      - V(caught_up) waits until every listed mirror exists, none is missing, every one is C(ACTIVE) or C(STOPPED),
+        and the largest partition lag is at most O(max_lag).
+      - V(stopped) waits until every listed mirror is C(STOPPED).
+      - Fails after O(wait_timeout) seconds, naming at most 20 topics that are not there yet, with the samples.
+      - Omitted, the module reads once.
+    type: str
+    choices: [caught_up, stopped]
+  max_lag:
+    description: With O(wait_for=caught_up), the largest partition lag that counts as caught up.
+    type: int
+    default: 0
+  wait_timeout:
+    description: With O(wait_for), how many seconds to wait at most.
+    type: int
+    default: 300
+  wait_interval:
+    description: With O(wait_for), seconds between reads.
+    type: float
+    default: 2
 notes:
-  - One request (the list of the link's mirrors) whatever the number of mirrors, topics or statuses asked for.
+  - One request (the list of the link's mirrors) per read, whatever the number of mirrors, topics or statuses asked
+    for; with O(wait_for), one per O(wait_interval).
 seealso:
   - module: linkops.cluster_linking.mirror_topic
 '''
@@ -83,6 +107,23 @@ EXAMPLES = r'''
   ansible.builtin.fail:
     msg: "{{ broken.mirrors | map(attribute='mirror_topic_name') | join(', ') }} are not mirroring"
   when: broken.mirrors | length > 0
+
+- name: Wait until every mirror has caught up, keeping the lag samples for the migration report
+  linkops.cluster_linking.mirror_topic_info:
+    rest_url: https://dest-broker-1:8090/kafka
+    link_name: onprem-to-cloud
+    topics: "{{ migrate_topics }}"
+    wait_for: caught_up
+    wait_timeout: 1800
+    wait_interval: 5
+  register: sync
+
+- name: Keep the samples
+  ansible.builtin.copy:
+    dest: /srv/reports/onprem-to-cloud/lag-samples.jsonl
+    content: "{% for s in sync.samples %}{{ s | to_json }}\n{% endfor %}"
+    mode: '0644'
+  delegate_to: localhost
 '''
 
 RETURN = r'''
@@ -160,6 +201,35 @@ all_stopped:
   description: True when at least one mirror is asked for, none is missing, and all are C(STOPPED).
   returned: always
   type: bool
+samples:
+  description:
+    - One lag sample per read, in time order; one without O(wait_for). Lags and counts cover every mirror asked
+      for in O(topics), whatever O(status) filters.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    time:
+      description: When the read finished, in seconds since the epoch.
+      type: float
+    max_lag:
+      description: The largest partition lag.
+      type: int
+    total_lag:
+      description: The sum of all partition lags.
+      type: int
+    status_counts:
+      description: How many mirrors are in each status.
+      type: dict
+    phase:
+      description: Always V(sync_wait), the phase of the migration report the samples belong to.
+      type: str
+  sample: [{time: 1795320420.5, max_lag: 120, total_lag: 300, status_counts: {ACTIVE: 2}, phase: sync_wait}]
+waiting:
+  description: With O(wait_for), on a timeout, the topics that were not there yet (the missing ones first).
+  returned: failure
+  type: list
+  elements: str
 rest_requests:
   description: Number of HTTP requests the task sent (O(api=rest)).
   returned: when O(api=rest)
@@ -173,6 +243,8 @@ cli_commands:
   sample: 1
 '''
 
+import time
+
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import MirrorReconciler
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import info_report
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
@@ -180,20 +252,57 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_opti
     call_counts, connect, fail, rest_module)
 
 
+def _waiting(result, wait_for, max_lag):
+    """Names of the topics that keep the condition from holding (the missing ones first)."""
+    if wait_for == 'stopped':
+        return result['missing'] + [n for n, st in result['states'].items() if st != 'STOPPED']
+    lags = dict((r['mirror_topic_name'], r['max_lag']) for r in result['mirrors'])
+    return result['missing'] + [n for n, st in result['states'].items()
+                                if st not in ('ACTIVE', 'STOPPED') or lags.get(n, 0) > max_lag]
+
+
+def _sample(result):
+    return dict(time=round(time.time(), 3), max_lag=result['max_lag'], total_lag=result['total_lag'],
+                status_counts=result['status_counts'], phase='sync_wait')
+
+
 def main():
     module = rest_module(dict(
         link_name=dict(type='str', required=True),
         topics=dict(type='list', elements='str'),
         status=dict(type='list', elements='str'),
+        wait_for=dict(type='str', choices=['caught_up', 'stopped']),
+        max_lag=dict(type='int', default=0),
+        wait_timeout=dict(type='int', default=300),
+        wait_interval=dict(type='float', default=2),
     ))
+    p = module.params
+    if p['wait_for'] and (p['wait_interval'] <= 0 or p['wait_timeout'] < 0):
+        module.fail_json(msg='wait_interval must be more than 0 and wait_timeout 0 or more seconds.')
     backend = connect(module)
-    try:
-        mirrors = MirrorReconciler(backend, module.params['link_name']).refresh()
-    except TaskFailure as exc:
-        fail(module, backend, exc)
-    result = info_report(mirrors, module.params['topics'], module.params['status'])
+    reader = MirrorReconciler(backend, p['link_name'])
+    samples = []
+    deadline = time.monotonic() + p['wait_timeout']
+    while True:
+        try:
+            mirrors = reader.refresh()
+        except TaskFailure as exc:
+            fail(module, backend, exc)
+        result = info_report(mirrors, p['topics'], p['status'])
+        samples.append(_sample(info_report(mirrors, p['topics'])))
+        waiting = _waiting(result, p['wait_for'], p['max_lag']) if p['wait_for'] else []
+        if not waiting:
+            break
+        if time.monotonic() >= deadline:
+            result.update(call_counts(backend))
+            named = ', '.join('%s (%s)' % (n, result['states'].get(n, 'missing')) for n in waiting[:20])
+            more = ' and %d more' % (len(waiting) - 20) if len(waiting) > 20 else ''
+            module.fail_json(msg='Timed out after %ss waiting for the mirrors of link %s to be %s: %s%s.' % (
+                p['wait_timeout'], p['link_name'], p['wait_for'].replace('_', ' '), named, more),
+                samples=samples, waiting=waiting, **result)
+        time.sleep(p['wait_interval'])
     result.update(call_counts(backend))
-    module.exit_json(changed=False, **result)
+    module.exit_json(changed=False, samples=samples, **result)
 
 
 if __name__ == '__main__':

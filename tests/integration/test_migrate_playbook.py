@@ -81,3 +81,15 @@ def test_cutover_records_lag_and_time(migration):
     report = json.loads((migration["lab"].workdir / "reports" / LINK / "cutover.json").read_text())
     assert report["mode"] == "promote"
     assert [(t["topic"], t["action"], t["max_lag"]) for t in report["topics"]] == [(TOPIC, "promoted", 0)]
+
+
+def test_report_has_lag_samples_and_passed(migration):
+    reports = migration["lab"].workdir / "reports" / LINK
+    samples = [json.loads(line) for line in (reports / "lag-samples.jsonl").read_text().splitlines()]
+    assert samples and all(s["phase"] == "sync_wait" for s in samples)
+    assert samples[-1]["max_lag"] == 0 and samples[-1]["status_counts"] == {"ACTIVE": 1}
+    report = json.loads((reports / "report.json").read_text())
+    assert report["summary"]["result"] == "PASSED", report["summary"]
+    assert report["lag_samples"] == samples and report["cutover"][0]["topic"] == TOPIC
+    assert "<svg" in (reports / "report.html").read_text()
+    assert f"Report: {reports / 'report.html'}" in " ".join(migration["first"].output.split())
