@@ -99,7 +99,8 @@ class ContractLog:
 
     def counts(self):
         totals = {"requests": 0, "responses": 0, "violations": 0, "rejected_invalid": 0,
-                  "unknown_operation": 0, "processes": 0, "labs": set(), "load_seconds": 0.0}
+                  "unknown_operation": 0, "processes": 0, "labs": set(), "load_seconds": 0.0,
+                  "check_cpu_seconds": 0.0}
         for name in glob.glob(glob.escape(str(self.path)) + ".counts.*"):
             if name.endswith(".tmp"):
                 continue
@@ -115,6 +116,7 @@ class ContractLog:
             for key in ("requests", "responses", "violations", "rejected_invalid", "unknown_operation"):
                 totals[key] += int(doc.get(key) or 0)
             totals["load_seconds"] += float(doc.get("load_seconds") or 0)
+            totals["check_cpu_seconds"] += float(doc.get("check_cpu_seconds") or 0)
         return totals
 
 
@@ -272,9 +274,10 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_sep("-", "OpenAPI contract checks")
     tr.write_line(
         "%d requests and %d responses validated against the Confluent Cloud/Platform specs by %d "
-        "emulator process(es) of %d lab(s); spec load %.1f s in total" % (
+        "emulator process(es) of %d lab(s), using %.1f s of CPU (spec loading included) in %.0f s of "
+        "session" % (
             totals["requests"], totals["responses"], totals["processes"], len(totals["labs"]),
-            totals["load_seconds"]))
+            totals["check_cpu_seconds"], time.time() - log.started))
     tr.write_line(
         "%d violation(s) logged: %d failed a test, %d were provoked on purpose, %d no test claimed; "
         "%d spec-invalid request(s) from test code rejected by the emulator with 4xx (negative tests); "
