@@ -1,0 +1,33 @@
+"""mirror_topic_info wait_for: which topics keep the condition from holding."""
+
+from __future__ import annotations
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import info_report
+from ansible_collections.linkops.cluster_linking.plugins.modules.mirror_topic_info import _sample, _waiting
+
+
+def mirror(name, status, *lags):
+    return {"mirror_topic_name": name, "mirror_status": status,
+            "mirror_lags": [{"partition": i, "lag": lag} for i, lag in enumerate(lags)]}
+
+
+MIRRORS = {"a": mirror("a", "ACTIVE", 0, 0), "b": mirror("b", "ACTIVE", 3, 1),
+           "c": mirror("c", "STOPPED", 0), "d": mirror("d", "PAUSED", 0)}
+
+
+def test_caught_up_needs_every_mirror_active_or_stopped_within_max_lag():
+    report = info_report(MIRRORS, ["x", "a", "b", "c", "d"])
+    assert _waiting(report, "caught_up", 0) == ["x", "b", "d"]
+    assert _waiting(report, "caught_up", 3) == ["x", "d"]
+    assert _waiting(info_report(MIRRORS, ["a", "c"]), "caught_up", 0) == []
+
+
+def test_stopped_needs_every_mirror_stopped():
+    assert _waiting(info_report(MIRRORS, ["a", "c"]), "stopped", 0) == ["a"]
+    assert _waiting(info_report(MIRRORS, ["c"]), "stopped", 0) == []
+
+
+def test_a_sample_holds_the_lags_and_counts_of_one_read():
+    sample = _sample(info_report(MIRRORS, ["a", "b"]))
+    assert (sample["max_lag"], sample["total_lag"], sample["status_counts"]) == (3, 4, {"ACTIVE": 2})
+    assert sample["phase"] == "sync_wait" and sample["time"] > 1.7e9
