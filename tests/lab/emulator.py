@@ -1,22 +1,34 @@
-"""Cluster Linking emulator of the lab: Kafka REST v3 for the destination cluster.
+"""Cluster Linking emulator of the lab: Kafka REST v3 for every lab cluster.
 
 Serves the Cluster Linking part of the Confluent Cloud Kafka REST v3 contract
-(``/kafka/v3/clusters/...`` and ``/v3/clusters/...``) for one destination
-cluster, keeps link and mirror state (persisted to a JSON file), and really
-copies records from the source cluster into the mirror topics on the
-destination cluster, preserving partitions, offsets, keys, values, headers and
-timestamps. It also syncs committed consumer group offsets and auto-creates
-mirrors from topic filters. docs/lab.md lists where it differs from Confluent
-Server.
+(``/kafka/v3/clusters/...`` and ``/v3/clusters/...``) for each lab cluster on
+its own port (like one Confluent Server per cluster), keeps link and mirror
+state per cluster (persisted to a JSON file), and really copies records from
+the remote cluster of a link into the mirror topics on the cluster that holds
+the link, preserving partitions, offsets, keys, values, headers and
+timestamps. Link modes DESTINATION, SOURCE and BIDIRECTIONAL with connection
+modes OUTBOUND and INBOUND; the mirror state machine with the PENDING_*,
+reverse and truncate-and-restore phases. It also syncs committed consumer
+group offsets and topic configs and auto-creates mirrors from topic filters.
+docs/lab.md lists where it differs from Confluent Server.
 
 Run it with ``labctl.py serve-emulator --config FILE`` (the lab does this);
 the config file is JSON::
 
-    {"host": "127.0.0.1", "port": 0, "username": "lab", "password": "...",
-     "destination": {"cluster_id": "...", "bootstrap": "...", "client_config": {}},
-     "clusters": [{"cluster_id": "...", "bootstrap": "...", "client_config": {}}],
+    {"host": "127.0.0.1", "username": "lab", "password": "...",
+     "clusters": [
+        {"name": "destination", "cluster_id": "...", "bootstrap": "...", "client_config": {},
+         "port": 0},
+        {"name": "source", "cluster_id": "...", "bootstrap": "...", "client_config": {},
+         "port": 0}],
      "state_file": "...", "port_file": "...",
      "knobs": {"pending_stopped_ms": 500, ...}}
+
+A cluster with a ``port`` (0: any free port) gets a REST server; one without
+is only known as a remote cluster (bootstrap -> cluster id). The port file
+receives ``{"<name>": port, ...}``. The older single-cluster form
+(``"destination": {...}``, ``"port"``, ``"clusters": [remote, ...]``) is still
+read: only the destination is served then.
 """
 
 from __future__ import annotations
@@ -31,6 +43,7 @@ import signal
 import threading
 import time
 import uuid
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -50,6 +63,7 @@ from confluent_kafka.admin import (
     ConfigResource,
     NewPartitions,
     NewTopic,
+    OffsetSpec,
 )
 
 import labacls
@@ -71,6 +85,14 @@ DEFAULT_KNOBS = {
     "pending_stopped_ms": 500,
     # how long a new mirror stays PENDING_MIRROR before it turns ACTIVE
     "pending_mirror_ms": 200,
+    # reverse-and-start/pause-mirror: minimum time in PENDING_SYNCHRONIZE (it also
+    # waits until the data has caught up)
+    "pending_synchronize_ms": 500,
+    # truncate-and-restore: time in PENDING_SETUP_FOR_RESTORE and in PENDING_RESTORE each
+    "pending_restore_ms": 500,
+    # most filler records the lab writes to start a mirror partition above offset 0
+    # (mirror.start.offset.spec=latest or a timestamp, restore from a truncated log)
+    "start_offset_fill_limit": 1000000,
     # how often auto-create looks for new source topics
     "auto_create_interval_ms": 1000,
     # how often an idle link looks for new records
@@ -98,6 +120,21 @@ DEFAULT_KNOBS = {
 MIRROR_STATUSES = ("ACTIVE", "FAILED", "LINK_FAILED", "LINK_PAUSED", "PAUSED", "PENDING_STOPPED",
                    "SOURCE_UNAVAILABLE", "STOPPED", "PENDING_MIRROR", "PENDING_SYNCHRONIZE",
                    "PENDING_SETUP_FOR_RESTORE", "PENDING_RESTORE")
+
+PENDING_STATUSES = ("PENDING_MIRROR", "PENDING_STOPPED", "PENDING_SYNCHRONIZE",
+                    "PENDING_SETUP_FOR_RESTORE", "PENDING_RESTORE")
+LINK_MODES = ("DESTINATION", "SOURCE", "BIDIRECTIONAL")
+CONNECTION_MODES = ("OUTBOUND", "INBOUND")
+# the create-request field that names the remote cluster, per link.mode
+REMOTE_ID_FIELD = {"DESTINATION": "source_cluster_id", "SOURCE": "destination_cluster_id",
+                   "BIDIRECTIONAL": "remote_cluster_id"}
+REMOTE_LINK_NOT_FOUND = "REMOTE_LINK_NOT_FOUND_ERROR"
+REVERSE_ACTIONS = ("reverse-and-start-mirror", "reverse-and-pause-mirror")
+# batch mirror actions (Cloud names) and the Confluent Platform names accepted for them
+MIRROR_ACTIONS = ("promote", "failover", "pause", "resume", "reverse-and-start-mirror",
+                  "reverse-and-pause-mirror", "truncate-and-restore")
+ACTION_ALIASES = {"promote-local-and-start-remote-mirror": "reverse-and-start-mirror",
+                  "promote-local-and-pause-remote-mirror": "reverse-and-pause-mirror"}
 
 LINK_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 TOPIC_NAME_RE = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
@@ -149,6 +186,16 @@ class Mirror:
         self.last_fetch: dict[int, int] = {}
         # topic configs the link copied from the source topic
         self.synced_configs: dict[str, str] = {}
+        # partition -> log end offset when the mirror became STOPPED (truncate-and-restore
+        # on the old primary truncates to these)
+        self.stop_offsets: dict[int, int] | None = None
+        # reverse-and-start/pause: state of the remote side's new mirror (ACTIVE/PAUSED)
+        self.reverse_to: str | None = None
+        # truncate-and-restore: partition -> offset the local topic is truncated to
+        self.truncate_to: dict[int, int] | None = None
+        # truncate-and-restore: what was truncated ([{partition_id, offset_truncated_to,
+        # messages_truncated}])
+        self.truncation: list[dict] | None = None
 
     def set_status(self, status: str) -> None:
         if status != self.status:
@@ -166,7 +213,9 @@ class Mirror:
                 "num_partitions": self.num_partitions, "status": self.status,
                 "state_time_ms": self.state_time_ms, "error": self.error,
                 "transition_errors": self.transition_errors, "stop_kind": self.stop_kind,
-                "frozen_lags": self.frozen_lags, "synced_configs": self.synced_configs}
+                "frozen_lags": self.frozen_lags, "synced_configs": self.synced_configs,
+                "stop_offsets": self.stop_offsets, "reverse_to": self.reverse_to,
+                "truncate_to": self.truncate_to, "truncation": self.truncation}
 
     @classmethod
     def from_state(cls, link_name: str, st: dict) -> "Mirror":
@@ -177,17 +226,26 @@ class Mirror:
         m.stop_kind = st.get("stop_kind")
         m.frozen_lags = st.get("frozen_lags")
         m.synced_configs = st.get("synced_configs") or {}
-        if m.status == "PENDING_STOPPED":
+        m.stop_offsets = {int(p): o for p, o in (st.get("stop_offsets") or {}).items()} or None
+        m.reverse_to = st.get("reverse_to")
+        m.truncate_to = {int(p): o for p, o in (st.get("truncate_to") or {}).items()} or None
+        m.truncation = st.get("truncation")
+        if m.status in PENDING_STATUSES:
             m.pending_until = time.monotonic()
         return m
 
 
 class Link:
-    def __init__(self, name: str, source_cluster_id: str, configs: dict[str, str | None]):
+    """A cluster link held by the cluster ``cluster_id`` (the cluster whose REST
+    created it); ``remote_cluster_id`` is the cluster at the other end."""
+
+    def __init__(self, name: str, remote_cluster_id: str, configs: dict[str, str | None],
+                 cluster_id: str | None = None):
         self.name = name
         self.cluster_link_id = new_cluster_link_id()
         self.link_id = str(uuid.uuid4())
-        self.source_cluster_id = source_cluster_id
+        self.remote_cluster_id = remote_cluster_id
+        self.cluster_id = cluster_id    # the local cluster (set by the emulator)
         self.configs = configs          # dynamic configs only
         self.created_ms = now_ms()
         self.mirrors: dict[str, Mirror] = {}
@@ -215,15 +273,30 @@ class Link:
     def prefix(self) -> str:
         return self.config("cluster.link.prefix") or ""
 
+    @property
+    def mode(self) -> str:
+        return (self.config("link.mode") or "DESTINATION").upper()
+
+    @property
+    def connection_mode(self) -> str:
+        return (self.config("connection.mode") or "OUTBOUND").upper()
+
+    @property
+    def source_cluster_id(self) -> str | None:
+        """The cluster this link's mirrors copy from (the remote one), or for a
+        SOURCE-mode link its own cluster."""
+        return self.cluster_id if self.mode == "SOURCE" else self.remote_cluster_id
+
     def to_state(self) -> dict:
         return {"name": self.name, "cluster_link_id": self.cluster_link_id, "link_id": self.link_id,
-                "source_cluster_id": self.source_cluster_id, "configs": self.configs,
-                "created_ms": self.created_ms,
+                "cluster_id": self.cluster_id, "remote_cluster_id": self.remote_cluster_id,
+                "configs": self.configs, "created_ms": self.created_ms,
                 "mirrors": [m.to_state() for m in self.mirrors.values()]}
 
     @classmethod
-    def from_state(cls, st: dict) -> "Link":
-        link = cls(st["name"], st["source_cluster_id"], st["configs"])
+    def from_state(cls, st: dict, cluster_id: str | None = None) -> "Link":
+        remote = st.get("remote_cluster_id") or st.get("source_cluster_id")
+        link = cls(st["name"], remote, st["configs"], st.get("cluster_id") or cluster_id)
         link.cluster_link_id = st["cluster_link_id"]
         link.link_id = st["link_id"]
         link.created_ms = st["created_ms"]
@@ -241,6 +314,48 @@ def display_status(link: Link, m: Mirror) -> str:
     return m.status
 
 
+class Cluster:
+    """A Kafka cluster the emulator knows. A served one (``port`` not None) has
+    its own REST server and holds links."""
+
+    def __init__(self, name: str, cluster_id: str, bootstrap: str, client_config: dict | None,
+                 port: int | None = None):
+        self.name = name
+        self.cluster_id = cluster_id
+        self.bootstrap = bootstrap
+        self.client_config = dict(client_config or {})
+        self.port = port
+        self.links: dict[str, Link] = {}
+
+    @property
+    def served(self) -> bool:
+        return self.port is not None
+
+
+def config_clusters(config: dict) -> list[Cluster]:
+    """The clusters of an emulator config (see the module docstring), served first."""
+    out: list[Cluster] = []
+    if "destination" in config:  # the single-cluster form
+        d = config["destination"]
+        out.append(Cluster("destination", d["cluster_id"], d["bootstrap"], d.get("client_config"),
+                           int(config.get("port", 0))))
+        for i, c in enumerate(config.get("clusters", [])):
+            port = c.get("port")
+            out.append(Cluster(c.get("name") or f"remote{i}", c["cluster_id"], c["bootstrap"],
+                               c.get("client_config"), None if port is None else int(port)))
+    else:
+        for i, c in enumerate(config["clusters"]):
+            port = c.get("port")
+            out.append(Cluster(c.get("name") or f"cluster{i}", c["cluster_id"], c["bootstrap"],
+                               c.get("client_config"), None if port is None else int(port)))
+    ids = [c.cluster_id for c in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"emulator config: cluster ids must differ: {ids}")
+    if not any(c.served for c in out):
+        raise ValueError("emulator config: no cluster has a 'port' to serve")
+    return sorted(out, key=lambda c: not c.served)
+
+
 # --------------------------------------------------------------------------- emulator
 
 class Emulator:
@@ -249,22 +364,110 @@ class Emulator:
         self.lock = threading.RLock()
         self.knobs = dict(DEFAULT_KNOBS)
         self.knobs.update(config.get("knobs") or {})
-        dest = config["destination"]
-        self.cluster_id: str = dest["cluster_id"]
-        self.dest_bootstrap: str = dest["bootstrap"]
-        self.dest_client_config: dict = dest.get("client_config") or {}
+        clusters = config_clusters(config)
+        self.clusters: dict[str, Cluster] = {c.cluster_id: c for c in clusters}
+        served = [c for c in clusters if c.served]
+        dest = next((c for c in served if c.name == "destination"), served[0])
+        # the default cluster (the destination): code that predates several served
+        # clusters uses these, and ``links`` (that cluster's links by name)
+        self.cluster_id: str = dest.cluster_id
+        self.dest_bootstrap: str = dest.bootstrap
+        self.dest_client_config: dict = dest.client_config
         # bootstrap (normalised) -> (cluster id, client config)
         self.known: dict[frozenset, tuple[str, dict]] = {}
-        for c in config.get("clusters", []) + [dest]:
-            self.known[self._norm(c["bootstrap"])] = (c["cluster_id"], c.get("client_config") or {})
+        for c in clusters:
+            self.known[self._norm(c.bootstrap)] = (c.cluster_id, c.client_config)
         self.state_file: str | None = config.get("state_file")
-        self.links: dict[str, Link] = {}
-        self.workers: dict[str, LinkWorker] = {}
+        # (cluster id, link name) -> worker
+        self.workers: dict[tuple[str, str], LinkWorker] = {}
         self._admins: dict[str, AdminClient] = {}
         self.dest_admin = self.admin_for(self.dest_bootstrap)
         self.stopping = threading.Event()
         self.acls = labacls.AclStore(on_change=self.save)  # ACLs of every lab cluster (labacls.py)
         self._load()
+
+    # -- clusters
+    @property
+    def links(self) -> dict[str, "Link"]:
+        """The default (destination) cluster's links by name."""
+        return self.clusters[self.cluster_id].links
+
+    def served(self) -> list[Cluster]:
+        return [c for c in self.clusters.values() if c.served]
+
+    def cluster(self, cid: str | None = None) -> Cluster:
+        return self.clusters[cid or self.cluster_id]
+
+    def all_links(self) -> list[Link]:
+        with self.lock:
+            return [l for c in self.served() for l in c.links.values()]
+
+    def local_cluster(self, link: Link) -> Cluster:
+        return self.clusters[link.cluster_id or self.cluster_id]
+
+    def local_admin(self, link: Link) -> AdminClient:
+        return self.admin_for(self.local_cluster(link).bootstrap)
+
+    def cluster_admin(self, cid: str | None = None) -> AdminClient:
+        return self.admin_for(self.cluster(cid).bootstrap)
+
+    def peer_link(self, link: Link) -> Link | None:
+        """The same-named link on the remote cluster that forms a pair with
+        ``link`` (SOURCE <-> DESTINATION, BIDIRECTIONAL <-> BIDIRECTIONAL), if the
+        remote cluster is one of the emulator's clusters and has it."""
+        remote = self.clusters.get(link.remote_cluster_id)
+        if remote is None or not remote.served:
+            return None
+        peer = remote.links.get(link.name)
+        if peer is None or peer.remote_cluster_id != link.cluster_id:
+            return None
+        if not self.pairs(link.mode, link.connection_mode, peer.mode, peer.connection_mode):
+            return None
+        return peer
+
+    @staticmethod
+    def pairs(mode: str, conn: str, other_mode: str, other_conn: str) -> bool:
+        """Whether two same-named links on two clusters are the halves of one
+        link: SOURCE with DESTINATION/INBOUND (source-initiated), or two
+        BIDIRECTIONAL ones."""
+        if mode == "BIDIRECTIONAL" or other_mode == "BIDIRECTIONAL":
+            return mode == other_mode
+        if mode == "SOURCE":
+            return other_mode == "DESTINATION" and other_conn == "INBOUND"
+        return other_mode == "SOURCE" and conn == "INBOUND"
+
+    def connection(self, link: Link) -> tuple[str | None, str | None, str | None]:
+        """How ``link`` reaches its remote cluster: ``(bootstrap, error, message)``.
+
+        OUTBOUND links connect to ``bootstrap.servers``. An INBOUND link waits for
+        the remote cluster to connect: it works only while the remote cluster has
+        the same-named OUTBOUND link pointing at this cluster (the emulator then
+        reaches the remote cluster at its own bootstrap). A SOURCE link is only
+        usable once the destination holds its DESTINATION/INBOUND half."""
+        peer = self.peer_link(link)
+        local = self.local_cluster(link)
+        if link.connection_mode == "INBOUND":
+            if peer is None or peer.connection_mode != "OUTBOUND":
+                want = ("link.mode=SOURCE" if link.mode == "DESTINATION" else
+                        "link.mode=BIDIRECTIONAL, connection.mode=OUTBOUND")
+                return None, REMOTE_LINK_NOT_FOUND, (
+                    f"Cluster link '{link.name}' is INBOUND: it waits for cluster "
+                    f"'{link.remote_cluster_id}' to connect with a link of the same name "
+                    f"({want}) pointing at cluster '{local.cluster_id}', and there is none.")
+            return self.clusters[peer.cluster_id].bootstrap, None, None
+        bootstrap = link.config("bootstrap.servers")
+        if link.mode == "SOURCE" and (peer is None or peer.connection_mode != "INBOUND"):
+            return bootstrap, REMOTE_LINK_NOT_FOUND, (
+                f"Source cluster link '{link.name}' has no destination half: create link "
+                f"'{link.name}' with link.mode=DESTINATION and connection.mode=INBOUND on "
+                f"cluster '{link.remote_cluster_id}'.")
+        return bootstrap, None, None
+
+    def remote_bootstrap(self, link: Link) -> str | None:
+        """Bootstrap of the cluster ``link``'s mirrors copy from, or None when the
+        link has no connection to it."""
+        bootstrap, error, _ = self.connection(link)
+        return None if error else bootstrap
 
     # -- helpers
     @staticmethod
@@ -305,8 +508,9 @@ class Emulator:
         if not self.state_file:
             return
         with self.lock:
-            doc = {"cluster_id": self.cluster_id, "knobs": self.knobs,
-                   "links": [l.to_state() for l in self.links.values()],
+            doc = {"version": 2, "cluster_id": self.cluster_id, "knobs": self.knobs,
+                   "clusters": {c.cluster_id: {"links": [l.to_state() for l in c.links.values()]}
+                                for c in self.served()},
                    "acls": self.acls.to_state()}
             tmp = self.state_file + ".tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -319,20 +523,31 @@ class Emulator:
             return
         with open(self.state_file) as fh:
             doc = json.load(fh)
-        for st in doc.get("links", []):
-            link = Link.from_state(st)
-            self.links[link.name] = link
+        per_cluster = doc.get("clusters")
+        if per_cluster is None:  # the single-cluster form: the links of the destination
+            per_cluster = {doc.get("cluster_id") or self.cluster_id: {"links": doc.get("links", [])}}
+        count = 0
+        for cid, cdoc in per_cluster.items():
+            cluster = self.clusters.get(cid)
+            if cluster is None or not cluster.served:
+                log.warning("state file: links of cluster %s dropped (not served now)", cid)
+                continue
+            for st in cdoc.get("links", []):
+                link = Link.from_state(st, cid)
+                link.cluster_id = cid
+                cluster.links[link.name] = link
+                count += 1
         self.acls.load_state(doc.get("acls"))
-        log.info("loaded %d link(s) from %s", len(self.links), self.state_file)
+        log.info("loaded %d link(s) from %s", count, self.state_file)
 
     def start_workers(self) -> None:
         with self.lock:
-            for link in self.links.values():
+            for link in self.all_links():
                 self._start_worker(link)
 
     def _start_worker(self, link: Link) -> None:
         w = LinkWorker(self, link)
-        self.workers[link.name] = w
+        self.workers[(link.cluster_id, link.name)] = w
         w.start()
 
     def shutdown(self) -> None:
@@ -346,11 +561,14 @@ class Emulator:
         self.save()
 
     def check_cluster(self, cid: str) -> None:
-        if cid != self.cluster_id:
+        """404 unless ``cid`` is a cluster this emulator serves (the HTTP layer
+        also checks that it is the cluster of the port the request came to)."""
+        c = self.clusters.get(cid)
+        if c is None or not c.served:
             raise not_found(f"Cluster {cid} cannot be found.")
 
-    def get_link(self, name: str) -> Link:
-        link = self.links.get(name)
+    def get_link(self, name: str, cid: str | None = None) -> Link:
+        link = self.cluster(cid).links.get(name)
         if link is None:
             raise not_found(f"Cluster link '{name}' does not exist.")
         return link
@@ -370,8 +588,8 @@ class Emulator:
         src_wm: dict = {}
         dst_wm: dict = {}
         source_read = not src_tps
-        bootstrap = link.config("bootstrap.servers")
-        if src_tps and link.available:
+        bootstrap = self.remote_bootstrap(link)
+        if src_tps and link.available and bootstrap:
             try:
                 src_wm = labkafka.watermarks(self.admin_for(bootstrap), src_tps, timeout=3)
                 source_read = True
@@ -379,7 +597,7 @@ class Emulator:
                 log.info("source watermarks for link %s unavailable: %s", link.name, exc)
         if dst_tps:
             try:
-                dst_wm = labkafka.watermarks(self.dest_admin, dst_tps, timeout=5)
+                dst_wm = labkafka.watermarks(self.local_admin(link), dst_tps, timeout=5)
             except Exception as exc:
                 log.info("destination watermarks unavailable: %s", exc)
         out = {}
@@ -398,58 +616,101 @@ class Emulator:
         return out, source_read
 
     # -- links
-    def create_link(self, name: str, body: dict, validate_only: bool, validate_link: bool) -> None:
+    def create_link(self, name: str, body: dict, validate_only: bool, validate_link: bool,
+                    cid: str | None = None) -> None:
+        local = self.cluster(cid)
         if not LINK_NAME_RE.match(name or ""):
             raise bad_request(f"Cluster link name '{name}' is illegal: it must be 1-249 characters "
                               "from [a-zA-Z0-9._-].")
-        for unsupported in ("destination_cluster_id", "remote_cluster_id"):
-            if body.get(unsupported):
-                raise bad_request(f"The lab emulator supports only destination-initiated links "
-                                  f"(link.mode=DESTINATION); '{unsupported}' is not supported.")
+        if not isinstance(body, dict):
+            raise ApiError(400, 400, "Request body must be a JSON object.")
         configs = self._validate_new_configs(body.get("configs") or [], creating=True)
         mode = (configs.get("link.mode") or "DESTINATION").upper()
-        if mode != "DESTINATION":
-            raise bad_request(f"The lab emulator supports only link.mode=DESTINATION, not {mode}.")
-        if (configs.get("connection.mode") or "OUTBOUND").upper() != "OUTBOUND":
-            raise bad_request("The lab emulator supports only connection.mode=OUTBOUND.")
-        source_id = body.get("source_cluster_id")
-        if not source_id or not isinstance(source_id, str):
-            raise bad_request("source_cluster_id is required for a link with link.mode=DESTINATION.")
+        conn = (configs.get("connection.mode") or "OUTBOUND").upper()
+        if mode == "SOURCE" and conn != "OUTBOUND":
+            raise bad_request("A cluster link with link.mode=SOURCE must use connection.mode=OUTBOUND "
+                              "(the source cluster opens the connection to the destination); the "
+                              "destination half is link.mode=DESTINATION, connection.mode=INBOUND.")
+        field = REMOTE_ID_FIELD[mode]
+        for other in REMOTE_ID_FIELD.values():
+            if other != field and body.get(other) not in (None, ""):
+                raise bad_request(
+                    f"'{other}' cannot be used for a cluster link with link.mode={mode}: give the "
+                    f"remote cluster's ID as '{field}' (source_cluster_id for DESTINATION, "
+                    "destination_cluster_id for SOURCE, remote_cluster_id for BIDIRECTIONAL).")
+        remote_id = body.get(field)
+        if not remote_id or not isinstance(remote_id, str):
+            raise bad_request(f"'{field}' is required for a cluster link with link.mode={mode}.")
+        if remote_id == local.cluster_id:
+            raise bad_request(f"'{field}' is '{remote_id}', the ID of this cluster: a cluster link "
+                              "connects two different clusters.")
+        expected_link_id = body.get("cluster_link_id")
+        if expected_link_id is not None and (not isinstance(expected_link_id, str)
+                                             or not expected_link_id):
+            raise ApiError(400, 400, "cluster_link_id must be a non-empty string.")
         bootstrap = configs.get("bootstrap.servers")
-        if not bootstrap:
+        if conn == "OUTBOUND" and not bootstrap:
             raise bad_request('Missing required configuration "bootstrap.servers" which has no '
                               'default value.')
+        if configs.get("remote.link.connection.mode") is not None and mode != "BIDIRECTIONAL":
+            raise bad_request("remote.link.connection.mode applies only to link.mode=BIDIRECTIONAL.")
         if configs.get("cluster.link.prefix") is not None and not TOPIC_NAME_RE.match(
                 configs["cluster.link.prefix"]):
             raise bad_request("Invalid value for configuration cluster.link.prefix: "
                               "it may only contain [a-zA-Z0-9._-].")
-        if name in self.links:
+        if name in local.links:
             raise bad_request(f"Cluster link '{name}' already exists.")
-        if validate_link:
+        # the other half of the link, if it was created first: its ID is ours
+        peer = None
+        remote = self.clusters.get(remote_id)
+        if remote is not None and remote.served:
+            cand = remote.links.get(name)
+            if cand is not None and cand.remote_cluster_id == local.cluster_id \
+                    and self.pairs(mode, conn, cand.mode, cand.connection_mode):
+                peer = cand
+        if peer is not None and expected_link_id and expected_link_id != peer.cluster_link_id:
+            raise bad_request(
+                f"Unable to validate cluster link '{name}': the cluster link ID of link '{name}' on "
+                f"cluster '{remote_id}' is '{peer.cluster_link_id}', not the expected "
+                f"cluster_link_id '{expected_link_id}'.")
+        if validate_link and conn == "OUTBOUND":
             try:
-                remote = self.remote_cluster_id(bootstrap, timeout=5)
+                found = self.remote_cluster_id(bootstrap, timeout=5)
             except KafkaException as exc:
+                with self.lock:  # do not keep a client retrying an address that does not answer
+                    self._admins.pop(bootstrap, None)
                 raise bad_request(
-                    f"Unable to validate cluster link '{name}': cannot connect to the source "
+                    f"Unable to validate cluster link '{name}': cannot connect to the remote "
                     f"cluster at '{bootstrap}' (BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR): "
                     f"{exc.args[0].str()}") from None
-            if remote != source_id:
+            if found != remote_id:
+                what = {"DESTINATION": "source", "SOURCE": "destination",
+                        "BIDIRECTIONAL": "remote"}[mode]
                 raise bad_request(
                     f"Unable to validate cluster link '{name}': the cluster at '{bootstrap}' has "
-                    f"cluster ID '{remote}', not the expected source cluster ID '{source_id}'.")
+                    f"cluster ID '{found}', not the expected {what} cluster ID '{remote_id}'.")
         if validate_only:
             return
         with self.lock:
-            if name in self.links:
+            if name in local.links:
                 raise bad_request(f"Cluster link '{name}' already exists.")
-            link = Link(name, source_id, configs)
-            self.links[name] = link
+            link = Link(name, remote_id, configs, local.cluster_id)
+            if peer is not None:
+                link.cluster_link_id = peer.cluster_link_id
+            elif expected_link_id:
+                link.cluster_link_id = expected_link_id
+            local.links[name] = link
+            _, error, message = self.connection(link)
+            if error:  # not connected yet (no other half): visible at once, not after a worker round
+                link.available, link.link_error, link.link_error_message = False, error, message
             self.save()
             self._start_worker(link)
-        log.info("created link %s -> %s (%s)", name, source_id, bootstrap)
+        log.info("created link %s on %s (%s/%s) -> %s (%s)", name, local.cluster_id, mode, conn,
+                 remote_id, bootstrap)
 
-    def delete_link(self, name: str, force: bool, validate_only: bool) -> None:
-        link = self.get_link(name)
+    def delete_link(self, name: str, force: bool, validate_only: bool, cid: str | None = None) -> None:
+        local = self.cluster(cid)
+        link = self.get_link(name, local.cluster_id)
         with self.lock:
             active = sorted(m.name for m in link.mirrors.values() if m.status != "STOPPED")
         if active and not force:
@@ -459,13 +720,13 @@ class Emulator:
         if validate_only:
             return
         with self.lock:
-            self.links.pop(name, None)
-            worker = self.workers.pop(name, None)
+            local.links.pop(name, None)
+            worker = self.workers.pop((local.cluster_id, name), None)
             self.save()
         if worker:
             worker.stop()
             worker.join(timeout=10)
-        log.info("deleted link %s (force=%s)", name, force)
+        log.info("deleted link %s on %s (force=%s)", name, local.cluster_id, force)
 
     def _validate_new_configs(self, items: Any, creating: bool) -> dict[str, str | None]:
         if not isinstance(items, list):
@@ -496,9 +757,9 @@ class Emulator:
             raise bad_request(f"Invalid value {value!r} for configuration {name}: {exc}") from None
 
     def alter_configs(self, link_name: str, ops: list[tuple[str, str, str | None]],
-                      validate_only: bool) -> None:
+                      validate_only: bool, cid: str | None = None) -> None:
         """Apply SET/DELETE ops atomically: all are validated before any is applied."""
-        link = self.get_link(link_name)
+        link = self.get_link(link_name, cid)
         for op, name, value in ops:
             if op == "SET":
                 if value is None:
@@ -506,7 +767,7 @@ class Emulator:
                 self._check_settable(name, value, creating=False)
             elif op == "DELETE":
                 self._check_settable(name, None, creating=False)
-                if name == "bootstrap.servers":
+                if name == "bootstrap.servers" and link.connection_mode == "OUTBOUND":
                     raise bad_request("Cluster link config 'bootstrap.servers' cannot be deleted.")
             else:
                 raise ApiError(400, 400, f"Unknown operation '{op}': use SET or DELETE.")
@@ -521,8 +782,14 @@ class Emulator:
             self.save()
 
     # -- mirrors
-    def create_mirror(self, link_name: str, body: dict, origin: str = "REST") -> Mirror:
-        link = self.get_link(link_name)
+    def create_mirror(self, link_name: str, body: dict, origin: str = "REST",
+                      cid: str | None = None) -> Mirror:
+        link = self.get_link(link_name, cid)
+        local_admin = self.local_admin(link)
+        if link.mode == "SOURCE":
+            raise bad_request(f"Cluster link '{link_name}' has link.mode=SOURCE: mirror topics are "
+                              "created on the destination cluster, on its half of the link "
+                              "(link.mode=DESTINATION).")
         source = body.get("source_topic_name")
         if not isinstance(source, str) or not source:
             raise ApiError(400, 400, "source_topic_name is required.")
@@ -532,7 +799,8 @@ class Emulator:
             if link.prefix:
                 raise bad_request(f"Mirror topic name '{mirror_name}' must be the link prefix "
                                   f"'{link.prefix}' followed by the source topic name "
-                                  f"('{expected_name}').")
+                                  f"('{expected_name}'): Topic renaming for mirroring not yet "
+                                  "supported.")
             raise bad_request("Topic renaming for mirroring not yet supported")
         if not TOPIC_NAME_RE.match(mirror_name) or mirror_name in (".", ".."):
             raise bad_request(f"Topic name '{mirror_name}' is illegal.")
@@ -543,12 +811,12 @@ class Emulator:
         if not isinstance(configs, list) or any(
                 not isinstance(c, dict) or not isinstance(c.get("name"), str) for c in configs):
             raise ApiError(400, 400, "configs must be a list of {name, value} objects")
-        if (link.config("mirror.start.offset.spec") or "earliest") != "earliest":
-            raise bad_request("The lab emulator can only start mirrors at 'earliest' "
-                              "(mirror.start.offset.spec); offsets would diverge otherwise.")
+        start_spec = link.config("mirror.start.offset.spec") or "earliest"
+        bootstrap, conn_error, conn_message = self.connection(link)
+        if conn_error:
+            raise bad_request(f"Cannot create mirror topic '{mirror_name}': {conn_message}")
         if not link.available:
             raise ApiError(500, 50003, f"The source cluster of link '{link_name}' is unavailable.")
-        bootstrap = link.config("bootstrap.servers")
         try:
             # full metadata: asking for one topic makes brokers with
             # auto.create.topics.enable create it
@@ -561,17 +829,18 @@ class Emulator:
                                        f"of link '{link_name}'.")
         num_partitions = len(t.partitions)
         with self.lock:
-            for other in self.links.values():
+            for other in self.local_cluster(link).links.values():
                 if mirror_name in other.mirrors:
                     raise bad_request(f"Topic '{mirror_name}' already exists.")
-        dest_topics = labkafka.topic_partitions(self.dest_admin, timeout=5)
+        dest_topics = labkafka.topic_partitions(local_admin, timeout=5)
         if mirror_name in dest_topics:
             raise bad_request(f"Topic '{mirror_name}' already exists.")
+        starts = self._start_offsets(bootstrap, source, num_partitions, start_spec)
         source_configs = self._source_topic_configs(bootstrap, source)
         topic_configs = dict(source_configs)
         topic_configs.update({c["name"]: c.get("value") for c in configs
                               if c.get("value") is not None})
-        futs = self.dest_admin.create_topics(
+        futs = local_admin.create_topics(
             [NewTopic(mirror_name, num_partitions, 1, config=topic_configs)],
             operation_timeout=10, request_timeout=10)
         try:
@@ -581,19 +850,121 @@ class Emulator:
             if err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
                 raise bad_request(f"Topic '{mirror_name}' already exists.") from None
             raise bad_request(err.str()) from None
-        labkafka.wait_for_topic(self.dest_admin, mirror_name, num_partitions, timeout=10)
+        labkafka.wait_for_topic(local_admin, mirror_name, num_partitions, timeout=10)
+        if any(starts.values()):
+            try:
+                self.fill_partitions(self.local_cluster(link), mirror_name, starts)
+            except Exception as exc:
+                self._delete_topic(local_admin, mirror_name)
+                raise ApiError(500, 50003, f"Cannot start mirror topic '{mirror_name}' at the "
+                                           f"offsets {starts}: {exc}") from None
         with self.lock:
-            if link_name not in self.links:
+            if link.name not in self.local_cluster(link).links:
                 raise not_found(f"Cluster link '{link_name}' does not exist.")
-            m = Mirror(link_name, mirror_name, source, num_partitions)
+            m = Mirror(link.name, mirror_name, source, num_partitions)
             m.pending_until = time.monotonic() + self.knobs["pending_mirror_ms"] / 1000
-            m.expected = {p: 0 for p in range(num_partitions)}
+            m.expected = dict(starts)
             m.synced_configs = source_configs
             link.mirrors[mirror_name] = m
             self.save()
-        log.info("%s: created mirror %s of %s on link %s (%d partitions)", origin, mirror_name,
-                 source, link_name, num_partitions)
+        log.info("%s: created mirror %s of %s on link %s of %s (%d partitions, start %s)", origin,
+                 mirror_name, source, link.name, link.cluster_id, num_partitions, start_spec)
         return m
+
+    def _start_offsets(self, bootstrap: str, topic: str, partitions: int, spec: str) -> dict[int, int]:
+        """Per partition, the source offset a new mirror starts at for
+        ``mirror.start.offset.spec``: ``earliest`` the source log start offset,
+        ``latest`` the high watermark, a timestamp the first offset at or after it."""
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        try:
+            if spec in ("earliest", "latest"):
+                offs = labkafka.watermarks(self.admin_for(bootstrap), [(topic, p) for p in range(partitions)],
+                                           spec=spec, timeout=5)
+                starts = {p: offs[(topic, p)] for p in range(partitions)}
+            else:
+                ts = int(datetime.fromisoformat(spec.replace("Z", "+00:00")).timestamp() * 1000)
+                futs = self.admin_for(bootstrap).list_offsets(
+                    {tp: OffsetSpec.for_timestamp(ts) for tp in tps}, request_timeout=5)
+                highs = labkafka.watermarks(self.admin_for(bootstrap),
+                                            [(topic, p) for p in range(partitions)], timeout=5)
+                starts = {}
+                for tp, fut in futs.items():
+                    off = fut.result().offset
+                    starts[tp.partition] = off if off >= 0 else highs[(topic, tp.partition)]
+        except KafkaException as exc:
+            raise ApiError(500, 50003, f"Cannot read the source offsets of '{topic}' for "
+                                       f"mirror.start.offset.spec={spec}: {exc.args[0].str()}") from None
+        except ValueError:
+            raise bad_request(f"Invalid mirror.start.offset.spec '{spec}'.") from None
+        limit = int(self.knobs["start_offset_fill_limit"])
+        if sum(starts.values()) > limit:
+            raise bad_request(
+                f"The lab cannot start a mirror of '{topic}' at mirror.start.offset.spec={spec}: it "
+                f"would have to write {sum(starts.values())} filler records (knob "
+                f"start_offset_fill_limit={limit})" + ("; use earliest." if spec != "earliest" else
+                                                        ": the source log starts that far in."))
+        return starts
+
+    def fill_partitions(self, cluster: Cluster, topic: str, starts: dict[int, int]) -> None:
+        """Make the empty partitions of ``topic`` on ``cluster`` start at the
+        offsets ``starts`` (Kafka cannot create a log that begins above 0): write
+        that many filler records, then delete them with DeleteRecords, so the
+        log start offset and the high watermark both equal the start offset."""
+        want = {p: n for p, n in starts.items() if n > 0}
+        if not want:
+            return
+        adm = self.admin_for(cluster.bootstrap)
+        producer = Producer(labkafka.client_conf(cluster.bootstrap, cluster.client_config,
+                                                 kind="producer", **{
+                                                     "linger.ms": 20, "batch.size": 1000000,
+                                                     "queue.buffering.max.messages": 2000000}))
+        errors: list[str] = []
+
+        def on_delivery(err, _msg):
+            if err is not None and len(errors) < 3:
+                errors.append(str(err))
+
+        for p, n in want.items():
+            for _ in range(n):
+                while True:
+                    try:
+                        producer.produce(topic, None, None, p, on_delivery,
+                                         headers=[("lab-filler", b"1")])
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+        if producer.flush(60) or errors:
+            raise RuntimeError(f"filler records not delivered: {errors[:1]}")
+        highs = labkafka.watermarks(adm, [(topic, p) for p in want], timeout=10)
+        bad = {p: highs[(topic, p)] for p in want if highs[(topic, p)] != want[p]}
+        if bad:
+            raise RuntimeError(f"partitions {bad} did not end at {want} (someone else wrote to them)")
+        futs = adm.delete_records([TopicPartition(topic, p, n) for p, n in want.items()],
+                                  request_timeout=10)
+        for fut in futs.values():
+            fut.result()
+        lows = labkafka.watermarks(adm, [(topic, p) for p in want], spec="earliest", timeout=10)
+        bad = {p: lows[(topic, p)] for p in want if lows[(topic, p)] != want[p]}
+        if bad:
+            raise RuntimeError(f"log start offsets {bad} are not {want} after DeleteRecords")
+
+    @staticmethod
+    def _delete_topic(adm: AdminClient, topic: str, timeout: float = 15.0) -> None:
+        """Delete ``topic`` and wait until the metadata no longer lists it."""
+        try:
+            list(adm.delete_topics([topic], operation_timeout=10, request_timeout=10).values())[0].result()
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+        deadline = time.monotonic() + timeout
+        while topic in labkafka.topic_partitions(adm, timeout=5):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"topic {topic!r} still listed {timeout}s after deletion")
+            time.sleep(0.05)
+
+    def topic_configs(self, bootstrap: str, topic: str) -> dict[str, str]:
+        """Dynamic (non-default) configs of ``topic`` at ``bootstrap``."""
+        return self._source_topic_configs(bootstrap, topic)
 
     def _source_topic_configs(self, bootstrap: str, topic: str) -> dict[str, str]:
         """Dynamic (non-default) topic configs of the source topic, to copy."""
@@ -607,44 +978,100 @@ class Emulator:
                 if not c.is_default and c.value is not None and not c.is_sensitive
                 and int(c.source) == 1}
 
-    def alter_mirrors(self, link_name: str, action: str, body: dict,
-                      validate_only: bool) -> list[dict]:
-        link = self.get_link(link_name)
+    def _targets(self, link: Link, body: dict, candidates: list[str]) -> list[str]:
         names = body.get("mirror_topic_names")
         pattern = body.get("mirror_topic_name_pattern")
+        if names:
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ApiError(400, 400, "mirror_topic_names must be a list of strings.")
+            return list(dict.fromkeys(names))
+        if pattern:
+            if not isinstance(pattern, str):
+                raise ApiError(400, 400, "mirror_topic_name_pattern must be a string.")
+            try:
+                rx = re.compile(pattern)
+            except re.error as exc:
+                raise bad_request(f"Invalid mirror_topic_name_pattern: {exc}") from None
+            return sorted(n for n in candidates if rx.fullmatch(n))
+        raise ApiError(400, 400, "One of mirror_topic_names or mirror_topic_name_pattern "
+                                 "is required.")
+
+    def _check_reversible(self, link: Link, action: str) -> Link:
+        """The peer link for a reverse / truncate-and-restore action, or a 400."""
+        if link.mode != "BIDIRECTIONAL":
+            raise bad_request(f"mirrors:{action} needs a BIDIRECTIONAL cluster link; link "
+                              f"'{link.name}' has link.mode={link.mode}.")
+        if link.prefix:
+            raise bad_request(f"mirrors:{action} cannot be used on cluster link '{link.name}' "
+                              f"because it has cluster.link.prefix '{link.prefix}': reverse "
+                              "operations need the same topic names on both clusters.")
+        peer = self.peer_link(link)
+        if peer is None:
+            raise bad_request(
+                f"mirrors:{action} failed: cluster '{link.remote_cluster_id}' has no "
+                f"BIDIRECTIONAL cluster link named '{link.name}' pointing at this cluster "
+                f"({REMOTE_LINK_NOT_FOUND}); both halves of a bidirectional link must have the "
+                "same name.")
+        if peer.prefix:
+            raise bad_request(f"mirrors:{action} cannot be used: the link '{link.name}' on cluster "
+                              f"'{peer.cluster_id}' has cluster.link.prefix '{peer.prefix}'.")
+        return peer
+
+    def alter_mirrors(self, link_name: str, action: str, body: dict, validate_only: bool,
+                      cid: str | None = None, include_truncation: bool = False) -> list[dict]:
+        """One batch action; returns one result dict per topic (``name``,
+        ``error_code``, ``error_message``, ``mirror_lags``, ``messages_truncated``,
+        ``partition_level_truncation_data``)."""
+        action = ACTION_ALIASES.get(action, action)
+        link = self.get_link(link_name, cid)
+        peer = None
+        if action in REVERSE_ACTIONS or action == "truncate-and-restore":
+            peer = self._check_reversible(link, action)
+        if action == "truncate-and-restore":
+            with self.lock:
+                candidates = sorted(set(link.mirrors) | {m.name for m in peer.mirrors.values()})
+            targets = self._targets(link, body, candidates)
+            return self._truncate_and_restore(link, peer, targets, validate_only, include_truncation)
         with self.lock:
-            if names:
-                if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                    raise ApiError(400, 400, "mirror_topic_names must be a list of strings.")
-                targets = list(dict.fromkeys(names))
-            elif pattern:
-                try:
-                    rx = re.compile(pattern)
-                except re.error as exc:
-                    raise bad_request(f"Invalid mirror_topic_name_pattern: {exc}") from None
-                targets = sorted(n for n in link.mirrors if rx.fullmatch(n))
-            else:
-                raise ApiError(400, 400, "One of mirror_topic_names or mirror_topic_name_pattern "
-                                         "is required.")
+            targets = self._targets(link, body, list(link.mirrors))
             mirrors = [link.mirrors[n] for n in targets if n in link.mirrors]
         lags, source_read = self.lags_checked(link, mirrors)
+        remote_topics: dict[str, int] | None = None
+        if peer is not None and mirrors:
+            try:
+                remote_topics = labkafka.topic_partitions(self.cluster_admin(peer.cluster_id), timeout=5)
+            except Exception:
+                remote_topics = None
         results = []
         changed = False
+
+        def result(name, code, message, mlags):
+            results.append({"name": name, "error_code": code, "error_message": message,
+                            "mirror_lags": mlags, "messages_truncated": None,
+                            "partition_level_truncation_data": []})
+
         with self.lock:
             for name in targets:
                 m = link.mirrors.get(name)
                 if m is None:
-                    results.append((name, 404, f"Topic '{name}' is not a mirror topic of cluster "
-                                               f"link '{link_name}'.", []))
+                    result(name, 404, f"Topic '{name}' is not a mirror topic of cluster link "
+                                      f"'{link_name}'.", [])
                     continue
                 err = self._transition_error(link, m, action, lags[name])
                 if err is None and action == "promote" and not source_read:
                     err = (f"Topic '{name}' cannot be promoted because the source cluster cannot "
                            "be reached to check the mirror lag; use failover instead.")
+                if err is None and action in REVERSE_ACTIONS:
+                    if remote_topics is None:
+                        err = (f"Topic '{name}' cannot be reversed: cluster '{peer.cluster_id}' "
+                               "cannot be reached (both clusters must be up).")
+                    elif m.source_topic not in remote_topics:
+                        err = (f"Topic '{name}' cannot be reversed: its source topic "
+                               f"'{m.source_topic}' no longer exists on cluster '{peer.cluster_id}'.")
                 if err:
-                    results.append((name, 400, err, lags[name]))
+                    result(name, 400, err, lags[name])
                     continue
-                results.append((name, None, None, lags[name]))
+                result(name, None, None, lags[name])
                 if validate_only:
                     continue
                 changed = True
@@ -656,15 +1083,137 @@ class Emulator:
                     m.set_status("PAUSED")
                 elif action == "resume":
                     m.set_status("ACTIVE")
+                elif action in REVERSE_ACTIONS:
+                    m.reverse_to = "PAUSED" if action == "reverse-and-pause-mirror" else "ACTIVE"
+                    m.pending_until = time.monotonic() + self.knobs["pending_synchronize_ms"] / 1000
+                    m.set_status("PENDING_SYNCHRONIZE")
             if changed:
                 self.save()
         return results
 
+    def _truncate_and_restore(self, link: Link, peer: Link, targets: list[str], validate_only: bool,
+                              include_truncation: bool) -> list[dict]:
+        """truncate-and-restore on the old primary: each topic must be the source of
+        a STOPPED mirror on the remote side of the link; the local topic is cut back
+        to that mirror's log end offsets at stop time and becomes a mirror of it."""
+        local_admin = self.local_admin(link)
+        remote_admin = self.cluster_admin(peer.cluster_id)
+        try:
+            local_topics = labkafka.topic_partitions(local_admin, timeout=5)
+            remote_topics = labkafka.topic_partitions(remote_admin, timeout=5)
+        except KafkaException as exc:
+            raise ApiError(500, 50003, f"Cannot read the clusters of link '{link.name}': "
+                                       f"{exc.args[0].str()}") from None
+        present = [n for n in targets if n in local_topics]
+        try:
+            local_ends = labkafka.watermarks(
+                local_admin, [(n, p) for n in present for p in range(local_topics[n])], timeout=5)
+            remote_ends = labkafka.watermarks(
+                remote_admin, [(n, p) for n in present if n in remote_topics
+                               for p in range(remote_topics[n])], timeout=5)
+        except KafkaException as exc:
+            raise ApiError(500, 50003, f"Cannot read the end offsets: {exc.args[0].str()}") from None
+        busy_groups = self._groups_consuming(local_admin, set(present))
+        results = []
+        changed = False
+        with self.lock:
+            for name in targets:
+                out = {"name": name, "error_code": None, "error_message": None, "mirror_lags": [],
+                       "messages_truncated": None, "partition_level_truncation_data": []}
+                results.append(out)
+                m = link.mirrors.get(name)
+                rm = peer.mirrors.get(name)
+                err = None
+                if m is not None and m.status in ("PENDING_SETUP_FOR_RESTORE", "PENDING_RESTORE"):
+                    err = f"Topic '{name}' is already being restored from '{link.name}'."
+                elif m is not None and m.status != "STOPPED":
+                    err = (f"Topic '{name}' is a mirror topic of '{link.name}' in state "
+                           f"{display_status(link, m)}; truncate-and-restore applies to the old "
+                           "primary of a failed-over mirror.")
+                elif name not in local_topics:
+                    out["error_code"], out["error_message"] = 404, (
+                        f"Topic '{name}' does not exist on cluster '{link.cluster_id}'.")
+                    continue
+                elif rm is None or rm.source_topic != name:
+                    err = (f"Topic '{name}' has no mirror on cluster '{peer.cluster_id}' over link "
+                           f"'{link.name}': truncate-and-restore needs the remote topic to be a "
+                           "stopped (failed-over or promoted) mirror of this topic.")
+                elif rm.status != "STOPPED":
+                    err = (f"The mirror topic '{name}' on cluster '{peer.cluster_id}' is "
+                           f"{display_status(peer, rm)}, not STOPPED: fail it over first.")
+                elif not rm.stop_offsets:
+                    err = (f"The offsets at which the mirror topic '{name}' on cluster "
+                           f"'{peer.cluster_id}' stopped are not known.")
+                elif rm.num_partitions != local_topics[name]:
+                    err = (f"Topic '{name}' has {local_topics[name]} partitions here and "
+                           f"{rm.num_partitions} on cluster '{peer.cluster_id}'.")
+                elif busy_groups.get(name):
+                    err = (f"Topic '{name}' is being consumed by the active consumer group(s) "
+                           f"{sorted(busy_groups[name])}; stop them before truncate-and-restore.")
+                if err:
+                    out["error_code"], out["error_message"] = 400, err
+                    continue
+                data, lags = [], []
+                for p in range(rm.num_partitions):
+                    end = local_ends[(name, p)]
+                    to = min(end, rm.stop_offsets.get(p, 0))
+                    data.append({"partition_id": p, "offset_truncated_to": to,
+                                 "messages_truncated": end - to})
+                    rend = remote_ends.get((name, p), to)
+                    lags.append({"partition": p, "lag": max(0, rend - to),
+                                 "last_source_fetch_offset": -1})
+                out["messages_truncated"] = sum(d["messages_truncated"] for d in data)
+                out["mirror_lags"] = lags
+                if include_truncation:
+                    out["partition_level_truncation_data"] = data
+                if validate_only:
+                    continue
+                nm = Mirror(link.name, name, name, rm.num_partitions, "PENDING_SETUP_FOR_RESTORE")
+                nm.truncate_to = {d["partition_id"]: d["offset_truncated_to"] for d in data}
+                nm.truncation = data
+                nm.pending_until = time.monotonic() + self.knobs["pending_restore_ms"] / 1000
+                link.mirrors[name] = nm
+                changed = True
+                log.info("truncate-and-restore of %s on %s: %d record(s) to truncate", name,
+                         link.cluster_id, out["messages_truncated"])
+            if changed:
+                self.save()
+        return results
+
+    @staticmethod
+    def _groups_consuming(adm: AdminClient, topics: set[str]) -> dict[str, set[str]]:
+        """``{topic: {group, ...}}`` of consumer groups with active members assigned to
+        partitions of ``topics`` (best effort: unreadable groups are skipped)."""
+        out: dict[str, set[str]] = {}
+        if not topics:
+            return out
+        try:
+            groups = [g.group_id for g in adm.list_consumer_groups(request_timeout=5).result().valid]
+            if not groups:
+                return out
+            futs = adm.describe_consumer_groups(groups, request_timeout=5)
+        except Exception:
+            return out
+        for g, fut in futs.items():
+            try:
+                desc = fut.result()
+            except Exception:
+                continue
+            for member in desc.members or []:
+                for tp in (member.assignment.topic_partitions if member.assignment else []):
+                    if tp.topic in topics:
+                        out.setdefault(tp.topic, set()).add(g)
+        return out
+
     def _transition_error(self, link: Link, m: Mirror, action: str, lags: list[dict]) -> str | None:
         st = m.status
+        busy = ("PENDING_SYNCHRONIZE", "PENDING_SETUP_FOR_RESTORE", "PENDING_RESTORE")
         if action in ("promote", "failover"):
             if st in ("STOPPED", "PENDING_STOPPED"):
                 return f"Topic '{m.name}' has already stopped its mirror from '{link.name}'"
+            if st in busy:
+                verb = "promoted" if action == "promote" else "failed over"
+                return f"Topic '{m.name}' cannot be {verb} while its mirror is in state {st}."
             if action == "promote":
                 if st == "FAILED":
                     return (f"Topic '{m.name}' cannot be promoted because its mirror has failed "
@@ -684,11 +1233,28 @@ class Emulator:
         if action == "pause":
             if st in ("ACTIVE", "PAUSED"):
                 return None
+            if st in ("STOPPED", "PENDING_STOPPED"):
+                return f"Topic '{m.name}' has already stopped its mirror from '{link.name}'"
             return f"Topic '{m.name}' cannot be paused in state {display_status(link, m)}."
         if action == "resume":
             if st in ("ACTIVE", "PAUSED"):
                 return None
+            if st in ("STOPPED", "PENDING_STOPPED"):
+                return f"Topic '{m.name}' has already stopped its mirror from '{link.name}'"
             return f"Topic '{m.name}' cannot be resumed in state {display_status(link, m)}."
+        if action in REVERSE_ACTIONS:
+            if st in ("STOPPED", "PENDING_STOPPED"):
+                return f"Topic '{m.name}' has already stopped its mirror from '{link.name}'"
+            if st != "ACTIVE":
+                return (f"Topic '{m.name}' cannot be reversed in state {display_status(link, m)}: "
+                        "its mirror must be ACTIVE.")
+            if link.paused:
+                return (f"Topic '{m.name}' cannot be reversed while cluster link '{link.name}' is "
+                        "paused (cluster.link.paused=true).")
+            if not link.available:
+                return (f"Topic '{m.name}' cannot be reversed because the remote cluster is "
+                        "unavailable (both clusters must be up).")
+            return None
         return f"Operation '{action}' is not supported by the lab emulator."
 
 
@@ -699,9 +1265,11 @@ class LinkWorker(threading.Thread):
     PENDING_* transitions of one link."""
 
     def __init__(self, emu: Emulator, link: Link):
-        super().__init__(name=f"link-{link.name}", daemon=True)
+        super().__init__(name=f"link-{link.name}@{link.cluster_id}", daemon=True)
         self.emu = emu
         self.link = link
+        self.local = emu.local_cluster(link)       # the cluster that holds the link
+        self.local_admin = emu.admin_for(self.local.bootstrap)
         self._halt = threading.Event()
         self._src_bootstrap: str | None = None
         self._consumer: Consumer | None = None
@@ -760,7 +1328,7 @@ class LinkWorker(threading.Thread):
             "enable.partition.eof": False,
         }))
         self._producer = Producer(labkafka.client_conf(
-            self.emu.dest_bootstrap, self.emu.dest_client_config, kind="producer", **{
+            self.local.bootstrap, self.local.client_config, kind="producer", **{
                 "enable.idempotence": True,
                 "linger.ms": 5,
                 "batch.size": 1000000,
@@ -772,7 +1340,27 @@ class LinkWorker(threading.Thread):
     def tick(self) -> bool:
         emu, link = self.emu, self.link
         with emu.lock:
-            bootstrap = link.config("bootstrap.servers")
+            bootstrap, conn_error, conn_message = emu.connection(link)
+            if conn_error:
+                # INBOUND without the remote half, or SOURCE without its destination half
+                if link.available or link.link_error != conn_error:
+                    log.info("link %s on %s: not connected (%s)", link.name, link.cluster_id,
+                             conn_error)
+                link.available, link.link_error, link.link_error_message = (
+                    False, conn_error, conn_message)
+            elif link.link_error == REMOTE_LINK_NOT_FOUND:
+                log.info("link %s on %s: connected", link.name, link.cluster_id)
+                link.available, link.link_error, link.link_error_message = True, "NO_ERROR", None
+        if conn_error:
+            self._transitions()
+            self._finish_pending()
+            return False
+        if link.mode == "SOURCE":
+            # the source half only carries the connection; its destination half mirrors
+            if time.monotonic() >= self._next_metadata:
+                self._refresh_metadata(bootstrap)
+                self._next_metadata = time.monotonic() + emu.knobs["metadata_interval_ms"] / 1000
+            return False
         now = time.monotonic()
         if now >= self._next_metadata:
             self._refresh_metadata(bootstrap)
@@ -783,11 +1371,16 @@ class LinkWorker(threading.Thread):
         with emu.lock:
             copy_ok = link.available and not link.paused and not emu.knobs["copy_paused"]
             mirrors = [m for m in link.mirrors.values()
-                       if m.status == "ACTIVE" or (m.status == "PENDING_STOPPED"
-                                                   and m.stop_kind == "promote")]
+                       if m.status in ("ACTIVE", "PENDING_SYNCHRONIZE", "PENDING_RESTORE")
+                       or (m.status == "PENDING_STOPPED" and m.stop_kind == "promote")]
         if copy_ok and mirrors:
             busy = self._copy(bootstrap, mirrors)
+        elif self._assigned and self._consumer is not None:
+            # nothing to copy (paused, link paused, ...): stop fetching, as a paused mirror does
+            self._consumer.unassign()
+            self._assigned = {}
         self._finish_pending()
+        self._finish_synchronize(bootstrap)
         if link.available and time.monotonic() >= self._next_offset_sync:
             with emu.lock:
                 enabled = link.flag("consumer.offset.sync.enable")
@@ -818,15 +1411,17 @@ class LinkWorker(threading.Thread):
             labfaults.record_source_check(self, ok, err, bootstrap)
         if not ok:
             return
+        if link.mode == "SOURCE":
+            return
         # mirrored topics deleted on the destination disappear; partition changes follow the source
         try:
-            dest_topics = labkafka.topic_partitions(emu.dest_admin, timeout=3)
+            dest_topics = labkafka.topic_partitions(self.local_admin, timeout=3)
         except Exception:
             return
         changed = False
         with emu.lock:
             for m in list(link.mirrors.values()):
-                if m.status == "PENDING_MIRROR":
+                if m.status in ("PENDING_MIRROR", "PENDING_SETUP_FOR_RESTORE"):
                     continue
                 if m.name not in dest_topics:
                     log.info("link %s: mirror topic %s was deleted on the destination",
@@ -848,10 +1443,10 @@ class LinkWorker(threading.Thread):
                     changed = True
                 elif src_parts > m.num_partitions:
                     try:
-                        futs = emu.dest_admin.create_partitions(
+                        futs = self.local_admin.create_partitions(
                             [NewPartitions(m.name, src_parts)], request_timeout=10)
                         list(futs.values())[0].result()
-                        labkafka.wait_for_topic(emu.dest_admin, m.name, src_parts, timeout=10)
+                        labkafka.wait_for_topic(self.local_admin, m.name, src_parts, timeout=10)
                         for p in range(m.num_partitions, src_parts):
                             m.expected[p] = 0
                         log.info("link %s: mirror %s grew to %d partitions", link.name, m.name,
@@ -869,12 +1464,130 @@ class LinkWorker(threading.Thread):
         now = time.monotonic()
         with emu.lock:
             changed = False
+            setup = []
             for m in link.mirrors.values():
-                if m.status == "PENDING_MIRROR" and now >= m.pending_until:
+                if m.status in ("PENDING_MIRROR", "PENDING_RESTORE") and now >= m.pending_until:
                     m.set_status("ACTIVE")
                     changed = True
+                elif m.status == "PENDING_SETUP_FOR_RESTORE" and now >= m.pending_until:
+                    setup.append(m)
             if changed:
                 emu.save()
+        for m in setup:
+            try:
+                self._setup_restore(m)
+            except Exception as exc:  # retried next round
+                log.warning("link %s: restore setup of %s failed: %s", link.name, m.name, exc)
+                with emu.lock:
+                    if len(m.transition_errors) < 20:
+                        m.transition_errors.append({"error_code": "INTERNAL_ERROR",
+                                                    "error_message": f"Restore setup failed: {exc}"})
+                    m.pending_until = time.monotonic() + 1.0
+
+    def _setup_restore(self, m: Mirror) -> None:
+        """PENDING_SETUP_FOR_RESTORE: cut the local topic back to ``m.truncate_to``.
+
+        Kafka has no API that removes the tail of a log, so when records must go
+        the lab recreates the topic (same partitions and dynamic configs) and lets
+        the copier fill it again from the remote topic with the same offsets (the
+        remote mirror holds exactly the records up to the truncation point);
+        committed group offsets beyond the truncation point are moved back to it.
+        With nothing to truncate the topic is kept and mirroring continues from
+        its end."""
+        emu, link, adm = self.emu, self.link, self.local_admin
+        bootstrap = emu.remote_bootstrap(link)
+        if bootstrap is None or not link.available:
+            raise RuntimeError("the remote cluster is not reachable")
+        parts = range(m.num_partitions)
+        ends = labkafka.watermarks(adm, [(m.name, p) for p in parts], timeout=5)
+        cut = {p: m.truncate_to.get(p, 0) for p in parts}
+        if any(ends[(m.name, p)] > cut[p] for p in parts):
+            configs = emu.topic_configs(self.local.bootstrap, m.name)
+            groups = {}
+            try:
+                for g in adm.list_consumer_groups(request_timeout=5).result().valid:
+                    offs = labkafka.committed_offsets(adm, g.group_id, timeout=5).get(m.name)
+                    if offs:
+                        groups[g.group_id] = offs
+            except Exception as exc:
+                log.info("link %s: reading group offsets of %s failed: %s", link.name, m.name, exc)
+            self._close_clients()
+            self._src_bootstrap = None
+            emu._delete_topic(adm, m.name)
+            futs = adm.create_topics([NewTopic(m.name, m.num_partitions, 1, config=configs)],
+                                     operation_timeout=10, request_timeout=10)
+            futs[m.name].result()
+            labkafka.wait_for_topic(adm, m.name, m.num_partitions, timeout=10)
+            lows = labkafka.watermarks(emu.admin_for(bootstrap),
+                                       [(m.source_topic, p) for p in parts], spec="earliest", timeout=5)
+            starts = {p: lows[(m.source_topic, p)] for p in parts}
+            emu.fill_partitions(self.local, m.name, starts)
+            expected = starts
+            for g, offs in groups.items():
+                tps = [TopicPartition(m.name, p, min(off, cut.get(p, off))) for p, off in offs.items()]
+                try:
+                    for fut in adm.alter_consumer_group_offsets(
+                            [ConsumerGroupTopicPartitions(g, tps)], request_timeout=5).values():
+                        fut.result()
+                except Exception as exc:
+                    log.info("link %s: restoring offsets of group %s failed: %s", link.name, g, exc)
+            log.info("link %s: truncated %s to %s (recreated, re-copying from the remote)",
+                     link.name, m.name, cut)
+        else:
+            expected = {p: ends[(m.name, p)] for p in parts}
+        with emu.lock:
+            if m.status != "PENDING_SETUP_FOR_RESTORE":
+                return
+            m.expected = dict(expected)
+            m.last_fetch = {}
+            m.pending_until = time.monotonic() + emu.knobs["pending_restore_ms"] / 1000
+            m.set_status("PENDING_RESTORE")
+            emu.save()
+
+    def _finish_synchronize(self, bootstrap: str) -> None:
+        """PENDING_SYNCHRONIZE (reverse-and-start/pause): once the minimum time has
+        passed and the local mirror has every record of the remote topic, sync the
+        consumer offsets a last time, stop the local mirror (writable) and make the
+        remote topic a mirror of it over the remote half of the link."""
+        emu, link = self.emu, self.link
+        now = time.monotonic()
+        with emu.lock:
+            due = [m for m in link.mirrors.values()
+                   if m.status == "PENDING_SYNCHRONIZE" and now >= m.pending_until]
+        for m in due:
+            peer = emu.peer_link(link)
+            if peer is None or not link.available or link.paused:
+                continue
+            parts = range(m.num_partitions)
+            try:
+                local_ends = labkafka.watermarks(self.local_admin, [(m.name, p) for p in parts],
+                                                 timeout=5)
+                remote_ends = labkafka.watermarks(emu.admin_for(bootstrap),
+                                                  [(m.source_topic, p) for p in parts], timeout=5)
+            except Exception as exc:
+                log.info("link %s: synchronize check of %s failed: %s", link.name, m.name, exc)
+                continue
+            ends = {p: local_ends[(m.name, p)] for p in parts}
+            if any(ends[p] != remote_ends[(m.source_topic, p)] or ends[p] != m.expected.get(p)
+                   for p in parts):
+                continue  # still copying
+            if link.flag("consumer.offset.sync.enable"):
+                self._sync_offsets(bootstrap, only_topics={m.name})
+            with emu.lock:
+                if m.status != "PENDING_SYNCHRONIZE" or emu.peer_link(link) is not peer:
+                    continue
+                m.frozen_lags = [{"partition": p, "lag": 0, "last_source_fetch_offset": ends[p]}
+                                 for p in parts]
+                m.stop_offsets = dict(ends)
+                m.stop_kind = "reverse"
+                m.set_status("STOPPED")
+                rm = Mirror(peer.name, m.source_topic, m.name, m.num_partitions,
+                            m.reverse_to or "ACTIVE")
+                rm.expected = dict(ends)
+                peer.mirrors[rm.name] = rm
+                emu.save()
+            log.info("link %s: reversed %s: now a writable topic on %s, mirrored to %s as %s (%s)",
+                     link.name, m.name, link.cluster_id, peer.cluster_id, rm.name, rm.status)
 
     def _finish_pending(self) -> None:
         emu, link = self.emu, self.link
@@ -890,12 +1603,20 @@ class LinkWorker(threading.Thread):
                 behind = sum(l["lag"] for l in lags)
                 if behind and link.available and now < m.pending_until + 30:
                     continue  # let the copy loop catch up first
-                if link.flag("consumer.offset.sync.enable"):
-                    self._sync_offsets(link.config("bootstrap.servers"), only_topics={m.name})
+                remote = emu.remote_bootstrap(link)
+                if link.flag("consumer.offset.sync.enable") and remote:
+                    self._sync_offsets(remote, only_topics={m.name})
+            try:
+                ends = labkafka.watermarks(self.local_admin,
+                                           [(m.name, p) for p in range(m.num_partitions)], timeout=5)
+                stop_offsets = {p: ends[(m.name, p)] for p in range(m.num_partitions)}
+            except Exception:
+                stop_offsets = None
             with emu.lock:
                 if m.status != "PENDING_STOPPED":
                     continue
                 m.frozen_lags = lags
+                m.stop_offsets = stop_offsets
                 m.set_status("STOPPED")
                 log.info("link %s: mirror %s STOPPED (%s)", link.name, m.name, m.stop_kind)
                 emu.save()
@@ -917,15 +1638,19 @@ class LinkWorker(threading.Thread):
             for p in range(m.num_partitions):
                 by_source[(m.source_topic, p)] = m
         src_wm = labkafka.watermarks(src_admin, by_source.keys(), timeout=5)
-        dst_wm = labkafka.watermarks(emu.dest_admin, [(m.name, p) for (_, p), m in by_source.items()],
+        dst_wm = labkafka.watermarks(self.local_admin, [(m.name, p) for (_, p), m in by_source.items()],
                                      timeout=5)
         want: dict[tuple[str, int], int] = {}
         failed = False
+        skip = set()
         with emu.lock:
             for (st, p), m in by_source.items():
                 if m.status == "FAILED":
                     continue
                 src, dst = src_wm[(st, p)], dst_wm[(m.name, p)]
+                if src < 0 or dst < 0:  # no offset yet (e.g. a partition just created): next round
+                    skip.add((st, p))
+                    continue
                 m.last_fetch[p] = src
                 exp = m.expected.get(p)
                 if exp is None:
@@ -946,7 +1671,7 @@ class LinkWorker(threading.Thread):
                     failed = True
                     continue
             for (st, p), m in by_source.items():
-                if m.status != "FAILED":
+                if m.status != "FAILED" and (st, p) not in skip:
                     want[(st, p)] = m.expected[p]
         if failed:
             emu.save()
@@ -1023,12 +1748,15 @@ class LinkWorker(threading.Thread):
                         if lows.get(k, -1) > assigned[k])
         # verify what landed
         check = {(by_source[k].name, k[1]): k for k in touched}
-        after = labkafka.watermarks(emu.dest_admin, check.keys(), timeout=5) if check else {}
+        after = labkafka.watermarks(self.local_admin, check.keys(), timeout=5) if check else {}
         with emu.lock:
             for (mt, p), k in check.items():
                 m = by_source[k]
                 nxt = assigned.get(k, starts[k])
                 hw = after[(mt, p)]
+                if hw < 0:  # not readable now: checked again next round
+                    assigned.pop(k, None)
+                    continue
                 if hw == nxt:
                     m.expected[p] = nxt
                 elif hw < nxt:
@@ -1050,8 +1778,8 @@ class LinkWorker(threading.Thread):
                 if low > nxt:
                     m.fail("UNEXPECTED_TRUNCATION",
                            f"Source partition {m.source_topic}-{p} starts at offset {low} (retention "
-                           f"or deleted records) but the mirror needs offset {nxt}: the lab cannot "
-                           "start a mirror partition at a non-zero offset (offsets would diverge).")
+                           f"or deleted records) but the mirror needs offset {nxt}: records the "
+                           "link had not copied yet are gone (offsets would diverge).")
                 else:
                     m.fail("UNSUPPORTED_MESSAGE_FORMAT",
                            f"Source partition {m.source_topic}-{p} skips from offset {nxt} to {off} "
@@ -1073,8 +1801,8 @@ class LinkWorker(threading.Thread):
             prefix = link.prefix if link.flag("consumer.group.prefix.enable") else ""
             # source topic -> mirror topic, only for mirrors still syncing
             topics = {m.source_topic: m for m in link.mirrors.values()
-                      if (m.status in ("ACTIVE", "PAUSED") or m.status == "PENDING_STOPPED"
-                          and m.stop_kind == "promote")
+                      if (m.status in ("ACTIVE", "PAUSED", "PENDING_SYNCHRONIZE")
+                          or m.status == "PENDING_STOPPED" and m.stop_kind == "promote")
                       and (only_topics is None or m.name in only_topics)}
         errors: list[dict] = []
         if not gfilters:
@@ -1116,7 +1844,7 @@ class LinkWorker(threading.Thread):
         if not wanted:
             link.task_errors["ConsumerOffsetSync"] = errors
             return
-        dest = emu.dest_admin
+        dest = self.local_admin
         dst_hw = labkafka.watermarks(dest, {tp for offs in wanted.values() for tp in offs},
                                      timeout=5)
         try:
@@ -1191,7 +1919,7 @@ class LinkWorker(threading.Thread):
                 changes.append((m, want, ops))
         if not changes:
             return
-        futs = emu.dest_admin.incremental_alter_configs(
+        futs = self.local_admin.incremental_alter_configs(
             [ConfigResource("topic", m.name, incremental_configs=ops) for m, _, ops in changes],
             request_timeout=10)
         results = {res.name: fut for res, fut in futs.items()}
@@ -1217,7 +1945,7 @@ class LinkWorker(threading.Thread):
             except ConfigValueError:
                 tfilters = []
             mirrored = {m.source_topic for m in link.mirrors.values()}
-            all_mirrors = {n for l in emu.links.values() for n in l.mirrors}
+            all_mirrors = {n for l in self.local.links.values() for n in l.mirrors}
             prefix = link.prefix
         if not tfilters:
             link.task_errors["AutoCreateMirror"] = [{
@@ -1231,7 +1959,7 @@ class LinkWorker(threading.Thread):
         errors = []
         if candidates:
             try:
-                dest_topics = labkafka.topic_partitions(emu.dest_admin, timeout=3)
+                dest_topics = labkafka.topic_partitions(self.local_admin, timeout=3)
             except Exception:
                 return
             for t in candidates:
@@ -1241,7 +1969,8 @@ class LinkWorker(threading.Thread):
                                                     "destination and is not a mirror."})
                     continue
                 try:
-                    emu.create_mirror(link.name, {"source_topic_name": t}, origin="auto-create")
+                    emu.create_mirror(link.name, {"source_topic_name": t}, origin="auto-create",
+                                      cid=link.cluster_id)
                 except ApiError as exc:
                     errors.append({"error_code": "INTERNAL_ERROR", "error_message": exc.message})
         link.task_errors["AutoCreateMirror"] = errors
@@ -1250,10 +1979,13 @@ class LinkWorker(threading.Thread):
 # --------------------------------------------------------------------------- HTTP
 
 class Api:
-    """Routes requests to the emulator and renders Kafka REST v3 bodies."""
+    """Routes requests to the emulator and renders Kafka REST v3 bodies for one
+    served cluster (each served cluster has its own Api and HTTP server)."""
 
-    def __init__(self, emu: Emulator):
+    def __init__(self, emu: Emulator, cluster: Cluster | None = None):
         self.emu = emu
+        self.cluster = cluster or emu.cluster()
+        self.cid = self.cluster.cluster_id
         c = r"(?P<cid>[^/]+)"
         l = r"(?P<link>[^/]+)"
         self.routes = [
@@ -1280,14 +2012,19 @@ class Api:
         return f"http://{req.host}{req.prefix}"
 
     def cluster_url(self, req) -> str:
-        return f"{self.base(req)}/clusters/{self.emu.cluster_id}"
+        return f"{self.base(req)}/clusters/{self.cid}"
+
+    def check(self, cid: str) -> None:
+        """404 unless ``cid`` is the cluster this port serves."""
+        if cid != self.cid:
+            raise not_found(f"Cluster {cid} cannot be found.")
 
     def render_cluster(self, req) -> dict:
         cu = self.cluster_url(req)
         return {
             "kind": "KafkaCluster",
-            "metadata": {"self": cu, "resource_name": f"crn:///kafka={self.emu.cluster_id}"},
-            "cluster_id": self.emu.cluster_id,
+            "metadata": {"self": cu, "resource_name": f"crn:///kafka={self.cid}"},
+            "cluster_id": self.cid,
             "controller": {"related": f"{cu}/brokers/1"},
             "acls": {"related": f"{cu}/acls"},
             "brokers": {"related": f"{cu}/brokers"},
@@ -1310,7 +2047,6 @@ class Api:
                 "kind": "KafkaLinkData",
                 "metadata": {"self": f"{self.cluster_url(req)}/links/{link.name}",
                              "resource_name": None},
-                "source_cluster_id": link.source_cluster_id,
                 "link_name": link.name,
                 "link_id": link.link_id,
                 "cluster_link_id": link.cluster_link_id,
@@ -1319,6 +2055,11 @@ class Api:
                 "link_error": link.link_error,
                 "link_error_message": link.link_error_message,
             }
+            # the remote cluster's id in the field that goes with the link's mode (as in
+            # the create request); the other two are null
+            field = REMOTE_ID_FIELD[link.mode]
+            for f in REMOTE_ID_FIELD.values():
+                body[f] = link.remote_cluster_id if f == field else None
             counts: dict[str, int] = {}
             for m in mirrors:
                 ds = display_status(link, m)
@@ -1369,7 +2110,7 @@ class Api:
         body = {
             "kind": "KafkaMirrorData",
             "metadata": {"self": f"{self.cluster_url(req)}/links/{link.name}/mirrors/{m.name}",
-                         "resource_name": f"crn:///kafka={self.emu.cluster_id}/topic={m.name}"},
+                         "resource_name": f"crn:///kafka={self.cid}/topic={m.name}"},
             "link_name": link.name,
             "mirror_topic_name": m.name,
             "source_topic_name": m.source_topic,
@@ -1391,7 +2132,7 @@ class Api:
             "kind": "KafkaLinkConfigData",
             "metadata": {"self": f"{self.cluster_url(req)}/links/{link.name}/configs/{name}",
                          "resource_name": None},
-            "cluster_id": self.emu.cluster_id,
+            "cluster_id": self.cid,
             "name": name,
             "value": None if d.sensitive else value,
             "is_default": not dynamic,
@@ -1415,10 +2156,10 @@ class Api:
         return 200, self.render_cluster(req)
 
     def list_topics(self, req, cid):
-        """ListKafkaTopics: the destination broker's topics (read-only here; no create/delete)."""
-        self.emu.check_cluster(cid)
+        """ListKafkaTopics: this cluster's topics (read-only here; no create/delete)."""
+        self.check(cid)
         try:
-            md = self.emu.dest_admin.list_topics(timeout=10)
+            md = self.emu.cluster_admin(self.cid).list_topics(timeout=10)
         except KafkaException as exc:
             raise ApiError(500, 50003, f"Cannot list topics of the destination cluster: {exc}")
         cu = self.cluster_url(req)
@@ -1429,8 +2170,8 @@ class Api:
             replicas = max((len(p.replicas) for p in partitions.values()), default=1)
             data.append({
                 "kind": "KafkaTopic",
-                "metadata": {"self": tu, "resource_name": f"crn:///kafka={self.emu.cluster_id}/topic={name}"},
-                "cluster_id": self.emu.cluster_id, "topic_name": name, "is_internal": name.startswith("__"),
+                "metadata": {"self": tu, "resource_name": f"crn:///kafka={self.cid}/topic={name}"},
+                "cluster_id": self.cid, "topic_name": name, "is_internal": name.startswith("__"),
                 "replication_factor": replicas, "partitions_count": len(partitions),
                 "partitions": {"related": f"{tu}/partitions"}, "configs": {"related": f"{tu}/configs"},
                 "partition_reassignments": {"related": f"{tu}/partitions/-/reassignment"},
@@ -1438,64 +2179,65 @@ class Api:
         return 200, self.collection(req, "KafkaTopicList", f"{cu}/topics", data)
 
     def list_links(self, req, cid):
-        self.emu.check_cluster(cid)
+        self.check(cid)
         with self.emu.lock:
-            links = sorted(self.emu.links.values(), key=lambda l: l.name)
+            links = sorted(self.cluster.links.values(), key=lambda l: l.name)
         return 200, self.collection(req, "KafkaLinkDataList", f"{self.cluster_url(req)}/links",
                                     [self.render_link(req, l) for l in links])
 
     def post_link(self, req, cid):
-        self.emu.check_cluster(cid)
+        self.check(cid)
         name = req.query_str("link_name")
         if not name:
             raise ApiError(400, 400, "Query parameter 'link_name' is required.")
         body = req.json_body(required=True)
         self.emu.create_link(name, body, req.query_bool("validate_only", False),
-                             req.query_bool("validate_link", True))
+                             req.query_bool("validate_link", True), cid=self.cid)
         return 204, None
 
     def get_link(self, req, cid, link):
-        self.emu.check_cluster(cid)
-        lk = self.emu.get_link(link)
+        self.check(cid)
+        lk = self.emu.get_link(link, self.cid)
         return 200, self.render_link(req, lk, req.query_bool("include_tasks", False))
 
     def delete_link(self, req, cid, link):
-        self.emu.check_cluster(cid)
+        self.check(cid)
         self.emu.delete_link(link, req.query_bool("force", False),
-                             req.query_bool("validate_only", False))
+                             req.query_bool("validate_only", False), cid=self.cid)
         return 200, None
 
     def list_configs(self, req, cid, link):
-        self.emu.check_cluster(cid)
-        lk = self.emu.get_link(link)
+        self.check(cid)
+        lk = self.emu.get_link(link, self.cid)
         with self.emu.lock:
             data = [self.render_config(req, lk, n) for n in sorted(CONFIG_DEFS)]
         return 200, self.collection(req, "KafkaLinkConfigDataList",
                                     f"{self.cluster_url(req)}/links/{link}/configs", data)
 
     def get_config(self, req, cid, link, name):
-        self.emu.check_cluster(cid)
-        lk = self.emu.get_link(link)
+        self.check(cid)
+        lk = self.emu.get_link(link, self.cid)
         if name not in CONFIG_DEFS:
             raise not_found(f"Config '{name}' cannot be found for cluster link '{link}'.")
         with self.emu.lock:
             return 200, self.render_config(req, lk, name)
 
     def put_config(self, req, cid, link, name):
-        self.emu.check_cluster(cid)
+        self.check(cid)
         body = req.json_body(required=True)
         if not isinstance(body, dict) or "value" not in body:
             raise ApiError(400, 400, "Request body must be {\"value\": \"...\"}.")
-        self.emu.alter_configs(link, [("SET", name, body["value"])], validate_only=False)
+        self.emu.alter_configs(link, [("SET", name, body["value"])], validate_only=False,
+                               cid=self.cid)
         return 204, None
 
     def delete_config(self, req, cid, link, name):
-        self.emu.check_cluster(cid)
-        self.emu.alter_configs(link, [("DELETE", name, None)], validate_only=False)
+        self.check(cid)
+        self.emu.alter_configs(link, [("DELETE", name, None)], validate_only=False, cid=self.cid)
         return 204, None
 
     def alter_configs(self, req, cid, link):
-        self.emu.check_cluster(cid)
+        self.check(cid)
         body = req.json_body(required=True)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
@@ -1507,7 +2249,7 @@ class Api:
             op = (item.get("operation") or "SET").upper()
             ops.append((op, item["name"], item.get("value")))
         validate_only = req.query_bool("validate_only", False) or bool(body.get("validate_only"))
-        self.emu.alter_configs(link, ops, validate_only)
+        self.emu.alter_configs(link, ops, validate_only, cid=self.cid)
         return 204, None
 
     def _mirror_list(self, req, links: list[Link]):
@@ -1527,23 +2269,23 @@ class Api:
         return data
 
     def list_mirrors(self, req, cid, link):
-        self.emu.check_cluster(cid)
-        lk = self.emu.get_link(link)
+        self.check(cid)
+        lk = self.emu.get_link(link, self.cid)
         data = self._mirror_list(req, [lk])
         return 200, self.collection(req, "KafkaMirrorDataList",
                                     f"{self.cluster_url(req)}/links/{link}/mirrors", data)
 
     def list_all_mirrors(self, req, cid):
-        self.emu.check_cluster(cid)
+        self.check(cid)
         with self.emu.lock:
-            links = sorted(self.emu.links.values(), key=lambda l: l.name)
+            links = sorted(self.cluster.links.values(), key=lambda l: l.name)
         data = self._mirror_list(req, links)
         return 200, self.collection(req, "KafkaMirrorDataList",
                                     f"{self.cluster_url(req)}/links/-/mirrors", data)
 
     def get_mirror(self, req, cid, link, topic):
-        self.emu.check_cluster(cid)
-        lk = self.emu.get_link(link)
+        self.check(cid)
+        lk = self.emu.get_link(link, self.cid)
         m = lk.mirrors.get(topic)
         if m is None:
             raise not_found(f"Topic '{topic}' is not a mirror topic of cluster link '{link}'.")
@@ -1553,43 +2295,39 @@ class Api:
                                            req.query_bool("include_state_transition_errors", False))
 
     def post_mirror(self, req, cid, link):
-        self.emu.check_cluster(cid)
+        self.check(cid)
         body = req.json_body(required=True)
         if not isinstance(body, dict):
             raise ApiError(400, 400, "Request body must be a JSON object.")
-        self.emu.create_mirror(link, body)
+        self.emu.create_mirror(link, body, cid=self.cid)
         return 204, None
 
-    ACTIONS = {"promote": "promote", "failover": "failover", "pause": "pause", "resume": "resume"}
-
     def mirror_action(self, req, cid, link, action):
-        self.emu.check_cluster(cid)
-        if action not in self.ACTIONS:
-            if action in ("reverse-and-start-mirror", "reverse-and-pause-mirror",
-                          "truncate-and-restore", "promote-local-and-start-remote-mirror",
-                          "promote-local-and-pause-remote-mirror"):
-                raise bad_request(f"mirrors:{action} needs a BIDIRECTIONAL link, which the lab "
-                                  "emulator does not support.")
+        self.check(cid)
+        if action not in MIRROR_ACTIONS and action not in ACTION_ALIASES:
             raise ApiError(404, 404, "HTTP 404 Not Found")
-        self.emu.get_link(link)
+        self.emu.get_link(link, self.cid)
         body = req.json_body(required=True)
         if not isinstance(body, dict):
             raise ApiError(400, 400, "Request body must be a JSON object.")
-        results = self.emu.alter_mirrors(link, self.ACTIONS[action], body,
-                                         req.query_bool("validate_only", False))
+        results = self.emu.alter_mirrors(
+            link, action, body, req.query_bool("validate_only", False), cid=self.cid,
+            include_truncation=req.query_bool("include_partition_level_truncation_data", False))
         data = []
-        for name, code, message, lags in results:
+        for r in results:
             data.append({
                 "kind": "AlterMirrorsData",
-                "metadata": {"self": f"{self.cluster_url(req)}/links/{link}/mirrors/{name}",
+                "metadata": {"self": f"{self.cluster_url(req)}/links/{link}/mirrors/{r['name']}",
                              "resource_name": None},
-                "mirror_topic_name": name,
-                "error_code": code,
-                "error_message": message,
-                "mirror_lags": lags,
-                "messages_truncated": None,
-                "partition_level_truncation_data": [],
+                "mirror_topic_name": r["name"],
+                "error_code": r["error_code"],
+                "error_message": r["error_message"],
+                "mirror_lags": r["mirror_lags"],
+                "messages_truncated": r["messages_truncated"],
+                "partition_level_truncation_data": r["partition_level_truncation_data"],
             })
+            if action in ACTION_ALIASES:  # the Confluent Platform shape: no truncation fields
+                del data[-1]["messages_truncated"], data[-1]["partition_level_truncation_data"]
         return 200, {"kind": "KafkaPromoteMirror",
                      "metadata": {"self": f"{self.cluster_url(req)}/links/{link}/mirrors",
                                   "next": None},
@@ -1651,7 +2389,7 @@ class Api:
         if path in ("/lab/v1/knobs",) and req.method in ("GET", "PUT"):
             return self.lab_knobs(req)
         if path == "/lab/v1/health" and req.method == "GET":
-            return 200, {"status": "ok", "cluster_id": self.emu.cluster_id}
+            return 200, {"status": "ok", "cluster_id": self.cid, "cluster": self.cluster.name}
         for prefix in ("/kafka/v3", "/v3"):
             if path.startswith(prefix + "/"):
                 req.prefix = prefix
@@ -1663,6 +2401,8 @@ class Api:
                         if fn is None:
                             raise ApiError(405, 405, "HTTP 405 Method Not Allowed")
                         kwargs = {k: unquote(v) for k, v in mt.groupdict().items()}
+                        if "cid" in kwargs:
+                            self.check(kwargs["cid"])  # another cluster's id: 404, as on a real server
                         return fn(req, **kwargs)
                 break
         raise ApiError(404, 404, "HTTP 404 Not Found")
@@ -1785,23 +2525,50 @@ def make_handler(api: Api, username: str, password: str):
 
 
 class EmulatorServer:
-    """The emulator plus its HTTP server; ``serve_forever`` until ``shutdown``."""
+    """The emulator plus one HTTP server per served cluster; ``serve_forever``
+    until ``shutdown``."""
 
     def __init__(self, config: dict):
         self.emu = Emulator(config)
-        api = Api(self.emu)
-        handler = make_handler(api, config["username"], config["password"])
-        self.httpd = ThreadingHTTPServer((config.get("host", "127.0.0.1"), int(config.get("port", 0))),
-                                         handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
+        host = config.get("host", "127.0.0.1")
+        self.httpds: dict[str, ThreadingHTTPServer] = {}
+        self.ports: dict[str, int] = {}
+        try:
+            for cluster in self.emu.served():
+                api = Api(self.emu, cluster)
+                handler = make_handler(api, config["username"], config["password"])
+                httpd = ThreadingHTTPServer((host, int(cluster.port or 0)), handler)
+                httpd.daemon_threads = True
+                self.httpds[cluster.name] = httpd
+                self.ports[cluster.name] = httpd.server_address[1]
+        except BaseException:
+            for httpd in self.httpds.values():
+                httpd.server_close()
+            raise
+        first = self.emu.cluster().name
+        self.httpd = self.httpds[first]        # the default (destination) cluster's server
+        self.port = self.ports[first]
 
     def serve_forever(self) -> None:
         self.emu.start_workers()
+        threads = []
+        for name, httpd in self.httpds.items():
+            if httpd is self.httpd:
+                continue
+            t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                 name=f"http-{name}", daemon=True)
+            t.start()
+            threads.append(t)
         try:
             self.httpd.serve_forever(poll_interval=0.2)
         finally:
-            self.httpd.server_close()
+            for httpd in self.httpds.values():
+                if httpd is not self.httpd:
+                    httpd.shutdown()
+            for t in threads:
+                t.join(timeout=5)
+            for httpd in self.httpds.values():
+                httpd.server_close()
             self.emu.shutdown()
 
     def shutdown(self) -> None:
@@ -1818,10 +2585,11 @@ def serve(config_path: str) -> int:
     if port_file:
         tmp = port_file + ".tmp"
         with open(tmp, "w") as fh:
-            fh.write(str(server.port))
+            json.dump(server.ports, fh)
         os.replace(tmp, port_file)
-    log.info("emulator for cluster %s listening on %s:%d", config["destination"]["cluster_id"],
-             config.get("host", "127.0.0.1"), server.port)
+    for c in server.emu.served():
+        log.info("emulator: REST for cluster %s (%s) on %s:%d", c.cluster_id, c.name,
+                 config.get("host", "127.0.0.1"), server.ports[c.name])
 
     def on_signal(signum, _frame):
         log.info("signal %d: shutting down", signum)

@@ -1,9 +1,9 @@
 """The local Cluster Linking lab as a Python object.
 
 Two Kafka-protocol brokers (noida-db's Kafka service: "source" and
-"destination") plus the Cluster Linking emulator (Kafka REST v3 for the
-destination cluster, see emulator.py), each in its own process group, all on
-127.0.0.1. ``labctl.py`` is the command-line face of this module.
+"destination") plus the Cluster Linking emulator (Kafka REST v3 for each
+cluster on its own port, see emulator.py), each in its own process group, all
+on 127.0.0.1. ``labctl.py`` is the command-line face of this module.
 
 Typical use in pytest (a session fixture)::
 
@@ -27,7 +27,9 @@ Typical use in pytest (a session fixture)::
 ``labctl.py up`` started; ``stop()`` (or leaving the ``with`` block) stops
 what this object started, or with ``Lab.attach`` everything lab.json lists.
 Attributes mirror lab.json: ``rest_url`` (``http://127.0.0.1:PORT/kafka``;
-append ``/v3/clusters/...``), ``rest_username``, ``rest_password``,
+append ``/v3/clusters/...``; the destination cluster's REST), the same as
+``destination_rest_url``, ``source_rest_url`` (the source cluster's REST, same
+credentials), ``rest_username``, ``rest_password``,
 ``source_bootstrap``, ``destination_bootstrap``, ``source_cluster_id``,
 ``destination_cluster_id``, ``client_config`` (librdkafka settings every
 client of the lab brokers needs), ``info`` (the whole lab.json dict).
@@ -35,18 +37,21 @@ client of the lab brokers needs), ``info`` (the whole lab.json dict).
 Data helpers take ``cluster`` = ``"source"`` or ``"destination"``:
 ``create_topic``, ``produce``, ``produce_bench``, ``consume``,
 ``group_offsets``, ``end_offsets``, ``topics``, ``admin``, ``client_conf``.
-Emulator helpers: ``rest`` (authenticated request to the emulator),
-``knobs`` (get/set lab timing knobs at run time).
+Emulator helpers: ``rest`` (authenticated request to the emulator;
+``cluster="source"`` sends it to the source cluster's REST), ``knobs``
+(get/set lab timing knobs at run time).
 
 Environment (read by ``Lab.start``): LAB_SOURCE_BOOTSTRAP /
 LAB_DESTINATION_BOOTSTRAP (use external clusters instead of starting brokers),
 LAB_SOURCE_CLUSTER_ID / LAB_DESTINATION_CLUSTER_ID, LAB_SOURCE_CLIENT_CONFIG /
 LAB_DESTINATION_CLIENT_CONFIG (JSON dicts of librdkafka settings),
-LAB_REST_USERNAME / LAB_REST_PASSWORD, LAB_EMULATOR_PORT, LAB_SOURCE_PORT /
+LAB_REST_USERNAME / LAB_REST_PASSWORD, LAB_EMULATOR_PORT (destination REST) /
+LAB_SOURCE_EMULATOR_PORT (source REST), LAB_SOURCE_PORT /
 LAB_DESTINATION_PORT, LAB_EXTERNAL_READY_TIMEOUT (seconds to wait for an
 external cluster, default 15), and the timing knobs LAB_PENDING_STOPPED_MS,
-LAB_PENDING_MIRROR_MS, LAB_AUTO_CREATE_INTERVAL_MS, LAB_COPY_INTERVAL_MS,
-LAB_METADATA_INTERVAL_MS. See docs/lab.md.
+LAB_PENDING_MIRROR_MS, LAB_PENDING_SYNCHRONIZE_MS, LAB_PENDING_RESTORE_MS,
+LAB_AUTO_CREATE_INTERVAL_MS, LAB_COPY_INTERVAL_MS, LAB_METADATA_INTERVAL_MS.
+See docs/lab.md.
 """
 
 from __future__ import annotations
@@ -86,6 +91,8 @@ DEFAULT_DESTINATION_CLUSTER_ID = "LABdstCLUSTERid0000002"
 KNOB_ENV = {
     "pending_stopped_ms": "LAB_PENDING_STOPPED_MS",
     "pending_mirror_ms": "LAB_PENDING_MIRROR_MS",
+    "pending_synchronize_ms": "LAB_PENDING_SYNCHRONIZE_MS",
+    "pending_restore_ms": "LAB_PENDING_RESTORE_MS",
     "auto_create_interval_ms": "LAB_AUTO_CREATE_INTERVAL_MS",
     "copy_interval_ms": "LAB_COPY_INTERVAL_MS",
     "metadata_interval_ms": "LAB_METADATA_INTERVAL_MS",
@@ -232,6 +239,9 @@ class Lab:
                     "destination_bootstrap", "source_cluster_id", "destination_cluster_id",
                     "client_config"):
             setattr(self, key, info[key])
+        # a lab.json written before the source cluster had its own REST: destination only
+        self.destination_rest_url = info.get("destination_rest_url") or info["rest_url"]
+        self.source_rest_url = info.get("source_rest_url")
         if owned:
             atexit.register(self.stop)
 
@@ -357,15 +367,20 @@ class Lab:
         port_file = workdir / "emulator.port"
         if port_file.exists():
             port_file.unlink()
+        rest_ports = {
+            "destination": int(os.environ.get("LAB_EMULATOR_PORT") or 0)
+            or old_ports.get("emulator", 0),
+            "source": int(os.environ.get("LAB_SOURCE_EMULATOR_PORT") or 0)
+            or old_ports.get("emulator_source", 0),
+        }
         emu_cfg = {
             "host": "127.0.0.1",
-            "port": int(os.environ.get("LAB_EMULATOR_PORT") or 0) or old_ports.get("emulator", 0),
             "username": username,
             "password": password,
-            "destination": {k: clusters["destination"][k]
-                            for k in ("cluster_id", "bootstrap", "client_config")},
-            "clusters": [{k: clusters["source"][k]
-                          for k in ("cluster_id", "bootstrap", "client_config")}],
+            # one REST server per cluster, destination first (the default cluster)
+            "clusters": [{"name": role, "port": rest_ports[role],
+                          **{k: clusters[role][k] for k in ("cluster_id", "bootstrap", "client_config")}}
+                         for role in ("destination", "source")],
             "state_file": str(state_file),
             "port_file": str(port_file),
             "knobs": knob_values,
@@ -388,14 +403,19 @@ class Lab:
             if time.monotonic() > deadline:
                 raise LabError(f"emulator did not start within {ready_timeout}s; see {log_path}")
             time.sleep(0.05)
-        port = int(port_file.read_text())
+        emu_ports = json.loads(port_file.read_text())
+        port, source_port = emu_ports["destination"], emu_ports["source"]
         new_ports["emulator"] = port
+        new_ports["emulator_source"] = source_port
         _write_private(ports_file, json.dumps(new_ports))
         info.update({
             "rest_url": f"http://127.0.0.1:{port}/kafka",
+            "destination_rest_url": f"http://127.0.0.1:{port}/kafka",
+            "source_rest_url": f"http://127.0.0.1:{source_port}/kafka",
             "rest_username": username,
             "rest_password": password,
             "emulator_port": port,
+            "emulator_ports": {"destination": port, "source": source_port},
             "source_cluster_id": clusters["source"]["cluster_id"],
             "destination_cluster_id": clusters["destination"]["cluster_id"],
             "source_bootstrap": clusters["source"]["bootstrap"],
@@ -410,8 +430,8 @@ class Lab:
         probe = cls(workdir, info, [], owned=False)
         while True:
             try:
-                status, _ = probe.rest("GET", "/lab/v1/health", timeout=2)
-                if status == 200:
+                if all(probe.rest("GET", "/lab/v1/health", timeout=2, cluster=role)[0] == 200
+                       for role in CLUSTERS):
                     break
             except (OSError, LabError):
                 pass
@@ -531,21 +551,38 @@ class Lab:
                 out[role] = "ok"
             except LabKafkaError as exc:
                 out[role] = str(exc)
-        try:
-            status, body = self.rest("GET", "/lab/v1/health", timeout=3)
-            out["emulator"] = "ok" if status == 200 else f"HTTP {status}: {body}"
-        except (OSError, LabError) as exc:
-            out["emulator"] = str(exc)
+        problems = []
+        for role in CLUSTERS:
+            if role == "source" and not self.source_rest_url:
+                continue
+            try:
+                status, body = self.rest("GET", "/lab/v1/health", timeout=3, cluster=role)
+                if status != 200:
+                    problems.append(f"{role} REST: HTTP {status}: {body}")
+            except (OSError, LabError) as exc:
+                problems.append(f"{role} REST: {exc}")
+        out["emulator"] = "; ".join(problems) or "ok"
         return out
 
     # ------------------------------------------------------------------ emulator access
+    def rest_url_of(self, cluster: str) -> str:
+        """The REST base URL (``http://127.0.0.1:PORT/kafka``) of ``cluster``."""
+        self._check(cluster)
+        url = self.destination_rest_url if cluster == "destination" else self.source_rest_url
+        if not url:
+            raise LabError(f"this lab has no REST server for the {cluster} cluster (lab.json "
+                           "predates it: restart the lab)")
+        return url
+
     def rest(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
              auth: tuple[str, str] | None | bool = True, timeout: float = 30.0,
-             raw_body: bytes | None = None) -> tuple[int, Any]:
-        """Request to the emulator. ``path`` starts with ``/kafka/v3``, ``/v3`` or
+             raw_body: bytes | None = None, cluster: str = "destination") -> tuple[int, Any]:
+        """Request to the emulator's REST server of ``cluster`` ("destination",
+        the default, or "source"). ``path`` starts with ``/kafka/v3``, ``/v3`` or
         ``/lab``. Returns ``(status, parsed JSON body or None)``."""
         from urllib.parse import urlencode
-        base = self.rest_url[: -len("/kafka")] if self.rest_url.endswith("/kafka") else self.rest_url
+        rest_url = self.rest_url_of(cluster)
+        base = rest_url[: -len("/kafka")] if rest_url.endswith("/kafka") else rest_url
         url = base + path
         if params:
             url += ("&" if "?" in url else "?") + urlencode(

@@ -59,8 +59,11 @@ def cmd_up(args) -> int:
 
 def _summary(lab) -> None:
     i = lab.info
-    print(f"  REST (Kafka REST v3): {i['rest_url']}/v3/clusters/{i['destination_cluster_id']}"
-          f"  user {i['rest_username']} (password in {lab.workdir / 'lab.json'})")
+    print(f"  REST (Kafka REST v3), user {i['rest_username']} (password in "
+          f"{lab.workdir / 'lab.json'}):")
+    print(f"    destination  {lab.destination_rest_url}/v3/clusters/{i['destination_cluster_id']}")
+    if lab.source_rest_url:
+        print(f"    source       {lab.source_rest_url}/v3/clusters/{i['source_cluster_id']}")
     for role in ("source", "destination"):
         ext = " (external)" if i.get("external", {}).get(role) else ""
         print(f"  {role:<12} {i[role + '_bootstrap']:<22} cluster id {i[role + '_cluster_id']}{ext}")
@@ -105,6 +108,8 @@ def cmd_env(args) -> int:
     values = {
         "LAB_DIR": str(lab.workdir),
         "LAB_REST_URL": i["rest_url"],
+        "LAB_DESTINATION_REST_URL": lab.destination_rest_url,
+        "LAB_SOURCE_REST_URL": lab.source_rest_url or "",
         "LAB_REST_USERNAME": i["rest_username"],
         "LAB_REST_PASSWORD": i["rest_password"],
         "LAB_SOURCE_BOOTSTRAP": i["source_bootstrap"],

@@ -4,9 +4,12 @@ promote/failover, pause, and failure detection."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+from confluent_kafka import TopicPartition
 
+from labkafka import watermarks
 from labtesting import recent_ts, unique, wait_until
 
 
@@ -256,28 +259,55 @@ def test_foreign_write_to_mirror_fails_it(rest, lab, link):
     rest.wait_mirror(link, topic, status="STOPPED", lag0=False)
 
 
-def test_source_with_expired_records_fails_mirror(rest, lab, link):
-    """Records older than the source's retention are gone; the lab cannot start a
-    mirror partition above offset 0, so the mirror FAILS instead of diverging."""
+def test_source_with_expired_records_starts_at_log_start(rest, lab, link):
+    """Records older than the source's retention are gone: the mirror starts at the
+    source log start offset and keeps the source offsets (as on Confluent)."""
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
     topic = unique("old")
     lab.create_topic("source", topic, 1, {"retention.ms": "1000"})
     lab.produce("source", topic, [{"value": "ancient", "timestamp": recent_ts() - 86_400_000}])
-    wait_until(lambda: lab.consume("source", topic) == [], 15, "retention to remove the record")
+    wait_until(lambda: watermarks(lab.admin("source"), [(topic, 0)], spec="earliest")[(topic, 0)] == 1,
+               15, "retention to remove the record")
+    keep = ConfigResource("topic", topic, incremental_configs=[
+        ConfigEntry("retention.ms", "604800000", incremental_operation=AlterConfigOpType.SET)])
+    list(lab.admin("source").incremental_alter_configs([keep]).values())[0].result()
     lab.produce("source", topic, ["fresh"])
     rest.create_mirror(link, topic)
-    m = rest.wait_mirror(link, topic, status="FAILED", lag0=False, timeout=20)
-    assert m["mirror_topic_error"] == "UNEXPECTED_TRUNCATION"
+    m = rest.wait_mirror(link, topic, timeout=20)
+    assert m["mirror_topic_error"] == "NO_ERROR"
+    dst = lab.consume("destination", topic)
+    assert [(r["offset"], r["value"]) for r in dst] == [(1, "fresh")]
+    assert dst == lab.consume("source", topic)
 
 
-def test_source_with_every_record_expired_fails_mirror(rest, lab, link):
-    """All records gone (log start == end > 0): nothing to fetch, so the lab must see the
-    truncation from the watermarks, not wait for a record that never comes."""
+def test_source_with_every_record_deleted_starts_at_its_end(rest, lab, link):
+    """All records gone (log start == end > 0): the mirror starts there, empty, and the
+    next record gets the same offset on both clusters."""
     topic = unique("allgone")
-    lab.create_topic("source", topic, 1, {"retention.ms": "1000"})
-    old = recent_ts() - 86_400_000
-    lab.produce("source", topic, [{"value": "a", "timestamp": old}, {"value": "b", "timestamp": old}])
-    wait_until(lambda: lab.consume("source", topic) == [], 15, "retention to remove the records")
+    lab.create_topic("source", topic, 1)
+    lab.produce("source", topic, ["a", "b"])
+    list(lab.admin("source").delete_records([TopicPartition(topic, 0, 2)]).values())[0].result()
     rest.create_mirror(link, topic)
+    rest.wait_mirror(link, topic, timeout=20)
+    assert lab.end_offsets("destination", topic) == {0: 2} and lab.consume("destination", topic) == []
+    lab.produce("source", topic, ["c"])
+    wait_until(lambda: lab.end_offsets("destination", topic) == {0: 3}, 15, "the new record copied")
+    assert [(r["offset"], r["value"]) for r in lab.consume("destination", topic)] == [(2, "c")]
+
+
+def test_records_removed_before_they_are_copied_fail_the_mirror(rest, lab, link):
+    """Records the source removes (retention, DeleteRecords) before the link copied them
+    cannot be mirrored with their offsets: the mirror FAILS (UNEXPECTED_TRUNCATION)
+    instead of diverging."""
+    topic = unique("removed")
+    lab.create_topic("source", topic, 1)
+    rest.create_mirror(link, topic)
+    rest.wait_mirror(link, topic)
+    rest.action(link, "pause", [topic])
+    time.sleep(1.0)   # the paused mirror stops fetching within a worker round
+    lab.produce("source", topic, ["x", "y", "z"])
+    list(lab.admin("source").delete_records([TopicPartition(topic, 0, 2)]).values())[0].result()
+    rest.action(link, "resume", [topic])
     m = rest.wait_mirror(link, topic, status="FAILED", lag0=False, timeout=20)
     assert m["mirror_topic_error"] == "UNEXPECTED_TRUNCATION"
 
