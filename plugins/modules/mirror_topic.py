@@ -97,8 +97,9 @@ options:
         link; the local topic becomes writable and the remote one an active mirror of it, after a final sync.
         V(reversed_paused) does the same but leaves the remote mirror paused.
       - V(restored) runs truncate-and-restore on the old primary after a failover (its topic is not a mirror of the
-        link there, or a C(STOPPED) one). Its topic is truncated back to where the remote's stopped mirror ends (records written after the failover point are deleted; reported
-        in RV(topics[].messages_truncated)) and becomes a mirror of the remote again.
+        link there, or a C(STOPPED) one). Its topic is truncated back to where the remote's stopped mirror ends
+        (records written after the failover point are deleted; reported in RV(topics[].messages_truncated)) and
+        becomes a mirror of the remote again.
       - V(absent) deletes the topic of each listed mirror (the REST API has no mirror delete) and waits until the
         mirrors are gone. It deletes data, so it needs O(allow_delete=true).
     type: str

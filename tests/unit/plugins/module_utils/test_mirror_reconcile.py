@@ -901,8 +901,9 @@ def test_info_report_whole_link():
     assert report["status_counts"] == {"PAUSED": 1, "ACTIVE": 1, "STOPPED": 1}
     assert (report["max_lag"], report["total_lag"], report["missing"]) == (4, 6, [])
     assert report["all_active"] is False and report["all_stopped"] is False
-    assert report["mirrors"][1]["mirror_lags"] == [{"partition": 0, "lag": 0, "last_source_fetch_offset": 100},
-                                                  {"partition": 1, "lag": 4, "last_source_fetch_offset": 100}]
+    assert report["mirrors"][1]["mirror_lags"] == [
+        {"partition": 0, "lag": 0, "last_source_fetch_offset": 100},
+        {"partition": 1, "lag": 4, "last_source_fetch_offset": 100}]
 
 
 def test_info_report_topics_status_filter_and_missing():

@@ -15,23 +15,26 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mi
 COLUMNS = ("present", "active", "paused", "promoted", "failed_over", "reversed", "reversed_paused",
            "restored", "absent")
 X = "refuse"
+C, O, W, D = "create", "ok", "wait", "delete"
+RESTORE = "truncate-and-restore"
+# one row per status, one column per state of COLUMNS:
+# present, active, paused, promoted, failed_over, reversed, reversed_paused, restored, absent
 EXPECTED = {
-    # status:                    present   active    paused   promoted   failed_over  reversed             reversed_paused      restored                absent
-    None:                        ("create", "create", X,       X,         X,           X,                   X,                   "truncate-and-restore", "ok"),
-    "ACTIVE":                    ("ok",     "ok",     "pause", "promote", "failover",  "reverse-and-start", "reverse-and-pause", "ok",                   "delete"),
-    "PAUSED":                    ("ok",     "resume", "ok",    "promote", "failover",  X,                   X,                   "ok",                   "delete"),
-    "LINK_PAUSED":               ("ok",     X,        "pause", "promote", "failover",  X,                   X,                   "ok",                   "delete"),
-    "SOURCE_UNAVAILABLE":        ("ok",     X,        X,       X,         "failover",  X,                   X,                   "ok",                   "delete"),
-    "LINK_FAILED":               ("ok",     X,        X,       X,         "failover",  X,                   X,                   X,                      "delete"),
-    "FAILED":                    ("ok",     X,        X,       X,         "failover",  X,                   X,                   X,                      "delete"),
-    "PENDING_MIRROR":            ("ok",     "wait",   X,       X,         "failover",  X,                   X,                   "wait",                 "delete"),
-    "PENDING_SYNCHRONIZE":       ("ok",     X,        X,       X,         X,           "wait",              "wait",              X,                      "delete"),
-    "PENDING_SETUP_FOR_RESTORE": ("ok",     "wait",   X,       X,         X,           X,                   X,                   "wait",                 "delete"),
-    "PENDING_RESTORE":           ("ok",     "wait",   X,       X,         X,           X,                   X,                   "wait",                 "delete"),
-    "PENDING_STOPPED":           ("ok",     X,        X,       "wait",    "wait",      "wait",              "wait",              X,                      "delete"),
-    "STOPPED":                   ("ok",     X,        X,       "ok",      "ok",        "ok",                "ok",                "truncate-and-restore", "delete"),
-    "UNKNOWN":                   ("ok",     X,        X,       X,         X,           X,                   X,                   X,                      "delete"),
-}  # noqa: E241
+    None: (C, C, X, X, X, X, X, RESTORE, O),
+    "ACTIVE": (O, O, "pause", "promote", "failover", "reverse-and-start", "reverse-and-pause", O, D),
+    "PAUSED": (O, "resume", O, "promote", "failover", X, X, O, D),
+    "LINK_PAUSED": (O, X, "pause", "promote", "failover", X, X, O, D),
+    "SOURCE_UNAVAILABLE": (O, X, X, X, "failover", X, X, O, D),
+    "LINK_FAILED": (O, X, X, X, "failover", X, X, X, D),
+    "FAILED": (O, X, X, X, "failover", X, X, X, D),
+    "PENDING_MIRROR": (O, W, X, X, "failover", X, X, W, D),
+    "PENDING_SYNCHRONIZE": (O, X, X, X, X, W, W, X, D),
+    "PENDING_SETUP_FOR_RESTORE": (O, W, X, X, X, X, X, W, D),
+    "PENDING_RESTORE": (O, W, X, X, X, X, X, W, D),
+    "PENDING_STOPPED": (O, X, X, W, W, W, W, X, D),
+    "STOPPED": (O, X, X, O, O, O, O, RESTORE, D),
+    "UNKNOWN": (O, X, X, X, X, X, X, X, D),
+}
 
 
 def outcome(decision):
@@ -44,13 +47,13 @@ def test_columns_are_the_module_states():
     assert set(EXPECTED) == set(st.STATUSES) | {None, "UNKNOWN"}
 
 
-@pytest.mark.parametrize("status", list(EXPECTED), ids=lambda s: str(s))
+@pytest.mark.parametrize("status", list(EXPECTED), ids=str)
 def test_every_row_of_the_table(status):
     got = tuple(outcome(st.decide(status, state, "BIDIRECTIONAL", "")) for state in COLUMNS)
     assert got == EXPECTED[status]
 
 
-@pytest.mark.parametrize("status", list(EXPECTED), ids=lambda s: str(s))
+@pytest.mark.parametrize("status", list(EXPECTED), ids=str)
 def test_refusals_say_why(status):
     for state in COLUMNS:
         kind, action, reason = st.decide(status, state)
