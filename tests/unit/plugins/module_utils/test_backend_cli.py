@@ -282,7 +282,7 @@ def test_list_all_mirrors(tmp_path):
 
 def test_get_mirror(tmp_path):
     warnings = []
-    tools = FakeTools(ok(MIRRORS_DESCRIBE.split("Topic: dc1.pay")[0]))
+    tools = FakeTools(ok(MIRRORS_DESCRIBE.split("Topic: dc1.pay", maxsplit=1)[0]))
     b = backend(tools, tmp_path, warnings=warnings)
     mirror = b.get_mirror("orders-link", "orders")
     assert tools.calls[0][0] == f"{BIN}/kafka-mirrors"
