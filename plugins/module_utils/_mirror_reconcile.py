@@ -126,6 +126,7 @@ class MirrorReconciler:
         self._sleep = sleep
         self._clock = clock
         self.mirrors = {}
+        self.known = {}  # the last read of every mirror seen, also of those gone since (deleted)
         self.link_missing = False
         self._link_facts = None
 
@@ -143,6 +144,7 @@ class MirrorReconciler:
                                     'linkops.cluster_linking.cluster_link first.' % (self.link, self.backend.cluster_id))
             self.link_missing = True
             self.mirrors = {}
+        self.known.update(self.mirrors)
         return self.mirrors
 
     def link_facts(self):
@@ -259,7 +261,9 @@ class MirrorReconciler:
             if name in self.mirrors:
                 row = m.summarize(self.mirrors[name])
             else:
-                row = {'mirror_topic_name': name, 'source_topic_name': spec.source, 'link_name': self.link,
+                gone = self.known.get(name) or {}
+                row = {'mirror_topic_name': name, 'source_topic_name': spec.source or gone.get('source_topic_name'),
+                       'link_name': self.link,
                        'status': None, 'num_partitions': None, 'max_lag': None, 'total_lag': None,
                        'mirror_lags': [], 'state_time_ms': None, 'mirror_topic_error': None}
             row['status_before'] = before.get(name)

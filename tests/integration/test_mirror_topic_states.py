@@ -398,3 +398,20 @@ def test_info_status_filter_states_and_cost(lab, run_module, unique, link_name):
     assert info.result["missing"] == ["not-a-mirror"] and info.result["all_stopped"] is False
     info = run_module("mirror_topic_info", {"link_name": link_name, "topics": [c]})
     assert info.result["all_stopped"] is True and info.result["all_active"] is False
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+def test_bad_options_fail_in_one_line_naming_the_option(lab, run_module, unique, link_name):
+    create_link_via_rest(lab, link_name)
+    run = run_module("mirror_topic", {"link_name": link_name, "topics": ["t"], "batch_size": 0, "max_lag": -1})
+    assert run.rc != 0
+    assert run.msg == ("batch_size must be 1 or more (topics per batch request), got 0; "
+                       "max_lag must be 0 or more records, got -1."), run.msg
+    run = run_module("mirror_topic", {"link_name": link_name, "topics": [{"name": "t", "source": "s"}]})
+    assert run.rc != 0
+    assert run.msg == "topics[0]: unknown keys source; use name, source_topic_name, configs.", run.msg
+    run = run_module("mirror_topic", {"link_name": link_name, "topics": ["t"], "state": "resumed"})
+    assert run.rc != 0 and "state" in run.msg and "reversed_paused" in run.msg
+    assert "Traceback" not in run.output
+    assert mirror(lab, link_name, "t")[0] == 404

@@ -825,6 +825,7 @@ def test_absent_deletes_topics_and_waits_until_the_mirrors_are_gone():
     assert result["changed"] is True
     assert [(r["mirror_topic_name"], r["action"], r["status"]) for r in result["topics"]] == [
         ("a", "deleted", None), ("b", "deleted", None), ("gone", "none", None)]
+    assert [r["source_topic_name"] for r in result["topics"]] == ["a", "b", None]
     assert result["diff"] == {"before": {"a": "ACTIVE", "b": "STOPPED", "gone": "absent"},
                               "after": {"a": "absent", "b": "absent", "gone": "absent"}}
     assert "a" not in rest.mirrors["l1"]
