@@ -649,6 +649,14 @@ class Emulator:
                                              or not expected_link_id):
             raise ApiError(400, 400, "cluster_link_id must be a non-empty string.")
         bootstrap = configs.get("bootstrap.servers")
+        if conn == "INBOUND":
+            creds = sorted(n for n in configs if not n.startswith("local.") and (
+                CONFIG_DEFS[n].sensitive or n == "ssl.keystore.location"))
+            if creds:
+                raise bad_request(
+                    f"A cluster link with connection.mode=INBOUND does not connect to the remote "
+                    f"cluster, so it takes no credentials for it: remove {', '.join(creds)} (they "
+                    "belong on the OUTBOUND half of the link).")
         if conn == "OUTBOUND" and not bootstrap:
             raise bad_request('Missing required configuration "bootstrap.servers" which has no '
                               'default value.')
@@ -754,7 +762,9 @@ class Emulator:
         try:
             check_value(name, value)
         except ConfigValueError as exc:
-            raise bad_request(f"Invalid value {value!r} for configuration {name}: {exc}") from None
+            # like Kafka, a sensitive value is never echoed back in an error
+            shown = "[hidden]" if d.sensitive else repr(value)
+            raise bad_request(f"Invalid value {shown} for configuration {name}: {exc}") from None
 
     def alter_configs(self, link_name: str, ops: list[tuple[str, str, str | None]],
                       validate_only: bool, cid: str | None = None) -> None:
