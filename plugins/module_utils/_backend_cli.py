@@ -69,8 +69,11 @@ MIRROR_STATUSES = frozenset([
 # "Error while executing cluster link command: <message>" and its siblings.
 _ERROR_LINE = re.compile(r'^\s*(?:\[\d{4}-[^\]]*\]\s*)?(?:ERROR\s+)?(Error\b.*|Exception\b.*|\S+Exception: .*)$', re.I)
 _TOOL_ERROR_PREFIX = re.compile(r'^Error while executing [\w -]*?command(?: with args \'.*?\')?\s*:?\s*', re.I)
-_NOT_FOUND = re.compile(r"does not exist|not found|doesn't exist|UnknownTopicOrPartition|no such (?:link|topic)"
-                        r"|ClusterLinkNotFound|UnknownClusterLink", re.I)
+# "does not exist" of a link, topic or mirror (not of a file given to an option, say)
+_NOT_FOUND = re.compile(r"\b(?:cluster link|link name|link|topics?|mirror)\b.{0,300}?(?:does not exist|doesn't exist|"
+                        r"not found|is not a mirror)|UnknownTopicOrPartition|ClusterLinkNotFound|UnknownClusterLink",
+                        re.I)
+_FILE_PROBLEM = re.compile(r"NoSuchFile|AccessDenied|No such file|file given to", re.I)
 _EXISTS = re.compile(r'already exists|TopicExists|ClusterLinkExists', re.I)
 _AUTHN = re.compile(r'Authentication failed|SaslAuthenticationException|AuthenticationException', re.I)
 _AUTHZ = re.compile(r'not authorized|AuthorizationException|Authorization failed', re.I)
@@ -99,6 +102,8 @@ class CliError(ApiError):
 
 def infer_status(message):
     """The HTTP status a REST server would have answered for this tool error."""
+    if _FILE_PROBLEM.search(message or ''):
+        return 400
     if _NOT_FOUND.search(message or ''):
         return 404
     if _EXISTS.search(message or ''):

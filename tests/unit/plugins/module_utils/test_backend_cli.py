@@ -422,6 +422,14 @@ def test_get_link_on_a_tool_without_describe_uses_list(tmp_path):
     assert tools.calls[-1] == BASE + ["--list", "--link", "l", "--include-topics"] and len(tools.calls) == 3
 
 
+def test_get_link_with_a_missing_command_config_file_fails(tmp_path):
+    missing = (1, "Error while executing cluster link command: java.nio.file.NoSuchFileException: /x.properties "
+                  "(the file given to --command-config does not exist)\n", "")
+    with pytest.raises(ApiError) as err:
+        backend(FakeTools(missing), tmp_path).get_link("l")
+    assert err.value.status == 400 and "/x.properties" in err.value.message
+
+
 def test_get_link_missing_is_none(tmp_path):
     for answer in [(1, "Error while executing cluster link command: Cluster link 'x' does not exist.\n", ""),
                    (0, "Link name 'x' not found.\n", "")]:
@@ -596,6 +604,11 @@ def test_unknown_action_is_refused(tmp_path):
     ("org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed", 401),
     ("org.apache.kafka.common.errors.ClusterAuthorizationException: Cluster authorization failed.", 403),
     ("Invalid config no.such.config", 400),
+    ("Topic 'orders.v1' does not exist as expected", 404),
+    ("org.apache.kafka.common.errors.UnknownTopicOrPartitionException: Topic 'b' is not a mirror topic", 404),
+    # a missing file is no missing link: get_link must not answer "absent" (and create it again)
+    ("java.nio.file.NoSuchFileException: /etc/x.properties (the file given to --command-config does not exist)", 400),
+    ("Timed out waiting for a node assignment: no broker answers at 'x'", 400),
 ])
 def test_status_inference(text, status):
     assert cli.infer_status(text) == status
