@@ -607,8 +607,12 @@ class Emulator:
                 continue
             lags = []
             for p in range(m.num_partitions):
-                src = src_wm.get((m.source_topic, p), m.last_fetch.get(p))
-                dst = dst_wm.get((m.name, p), m.expected.get(p, 0))
+                src = src_wm.get((m.source_topic, p), -1)
+                if src < 0:  # not read now (or no offset yet): the last fetch
+                    src = m.last_fetch.get(p)
+                dst = dst_wm.get((m.name, p), -1)
+                if dst < 0:
+                    dst = m.expected.get(p, 0)
                 lag = max(0, (src if src is not None else dst) - dst)
                 lags.append({"partition": p, "lag": lag,
                              "last_source_fetch_offset": m.last_fetch.get(p, src if src is not None else -1)})

@@ -68,11 +68,18 @@ class Side:
     def wait_mirror(self, link, topic, status="ACTIVE", lag0=True, timeout=30.0):
         last = []
 
+        other = "source" if self.cluster == "destination" else "destination"
+
         def ok():
             code, m = self("GET", f"/clusters/{{C}}/links/{link}/mirrors/{topic}")
             last[:] = [(code, m)]
             if code == 200 and m["mirror_status"] == status and (
                     not lag0 or all(l["lag"] == 0 for l in m["mirror_lags"])):
+                # lag 0 is computed from the last fetch when the source cannot be read at
+                # that moment: also check the records themselves
+                if lag0 and self.lab.end_offsets(self.cluster, topic) != self.lab.end_offsets(
+                        other, m["source_topic_name"]):
+                    return None
                 return m
             return None
         try:
@@ -238,6 +245,13 @@ def test_cluster_id_field_must_match_the_mode(lab, dst, src):
         ({"source_cluster_id": src.cid}, {"bootstrap.servers": src.bootstrap,
                                           "remote.link.connection.mode": "INBOUND"},
          "remote.link.connection.mode"),
+        # an INBOUND half takes no credentials for the remote cluster (Terraform's rule too)
+        ({"source_cluster_id": src.cid}, {"connection.mode": "INBOUND",
+                                          "sasl.jaas.config": "x required;"},
+         "INBOUND", "sasl.jaas.config"),
+        ({"remote_cluster_id": src.cid}, {"link.mode": "BIDIRECTIONAL", "connection.mode": "INBOUND",
+                                          "ssl.keystore.password": "pw"},
+         "ssl.keystore.password"),
         # validate_link checks the id of the cluster at bootstrap.servers in every mode
         ({"destination_cluster_id": "NotTheDestination00000"},
          {"link.mode": "SOURCE", "bootstrap.servers": dst.bootstrap}, "NotTheDestination00000",
@@ -278,9 +292,11 @@ def test_source_initiated_link(lab, dst, src):
     topic = unique("si")
     lab.create_topic("source", topic, 2)
     lab.produce("source", topic, records(10, 2))
-    # the destination half first: no bootstrap, no credentials; it waits for the source
+    # the destination half first: no credentials (a bootstrap is allowed, as Terraform sends
+    # it, but not used); it waits for the source
     dst.create_link(name, {"source_cluster_id": src.cid},
                     {"link.mode": "DESTINATION", "connection.mode": "INBOUND",
+                     "bootstrap.servers": src.bootstrap, "security.protocol": "PLAINTEXT",
                      "consumer.offset.sync.enable": "true", "consumer.offset.sync.ms": "300",
                      "consumer.offset.group.filters": json.dumps(
                          {"groupFilters": [{"name": "*", "patternType": "LITERAL",
@@ -326,8 +342,9 @@ def test_source_initiated_link(lab, dst, src):
     ends = lab.end_offsets("destination", topic)
     src.create_link(name, {"destination_cluster_id": dst.cid},
                     {"link.mode": "SOURCE", "bootstrap.servers": dst.bootstrap})
+    wait_until(lambda: sum(lab.end_offsets("destination", topic).values()) == sum(ends.values()) + 4,
+               20, "the records produced while disconnected copied")
     dst.wait_mirror(name, topic)
-    assert sum(lab.end_offsets("destination", topic).values()) == sum(ends.values()) + 4
     assert lab.consume("destination", topic) == lab.consume("source", topic)
     src("DELETE", f"/clusters/{{C}}/links/{name}", expect=200)
     dst.delete_link(name)
