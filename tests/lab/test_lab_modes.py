@@ -730,6 +730,9 @@ def test_pause_resume_and_link_pause_stop_copying(lab, dst, src):
     lab.create_topic("destination", topic, 1)
     src.create_mirror(name, topic)          # a mirror on the source cluster this time
     src.wait_mirror(name, topic)
+    res = src.action(name, "pause", [topic], params={"validate_only": True})
+    assert res["data"][0]["error_code"] is None
+    assert src.mirror(name, topic)["mirror_status"] == "ACTIVE"
     res = src.action(name, "pause", [topic])
     assert res["data"][0]["error_code"] is None
     lab.produce("destination", topic, records(2))
