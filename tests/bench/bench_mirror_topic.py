@@ -44,10 +44,15 @@ def step(rows, backend, label, elapsed, count):
 
 
 def create_via_rest(lab, link_name, topics):
+    """Setup only: a loaded lab broker can time out, so each create is tried three times."""
     for topic in topics:
-        status, body = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{link_name}/mirrors",
-                                {"source_topic_name": topic})
-        if status not in (201, 204):
+        for attempt in range(3):
+            status, body = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{link_name}"
+                                    "/mirrors", {"source_topic_name": topic})
+            if status in (201, 204) or (attempt and "already exists" in str(body)):
+                break
+            time.sleep(2)
+        else:
             raise SystemExit(f"creating mirror {topic} failed: {status} {body}")
 
 
