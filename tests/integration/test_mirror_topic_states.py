@@ -359,9 +359,6 @@ def test_absent_needs_allow_delete_and_check_mode_predicts(lab, run_module, uniq
     assert run.result["changed"] is False and calls(run.result) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the lab emulator serves no DELETE /kafka/v3/clusters/{id}/topics/{name} "
-                                       "(tests/lab/emulator.py routes): state=absent sends it (REST) or kafka-topics "
-                                       "--delete, whose lab stand-in tests/integration/lab_kafka_topics.py sends it (CLI)")
 def test_absent_deletes_the_mirror_topic(lab, run_module, unique, link_name):
     topic, keep, absent = mirrors_to_delete(lab, run_module, unique, link_name)
     run = run_module("mirror_topic", {**absent, "allow_delete": True}, diff=True)

@@ -2006,6 +2006,7 @@ class Api:
             (r"/clusters", {"GET": self.list_clusters}),
             (rf"/clusters/{c}", {"GET": self.get_cluster}),
             (rf"/clusters/{c}/topics", {"GET": self.list_topics}),
+            (rf"/clusters/{c}/topics/(?P<topic>[^/]+)", {"DELETE": self.delete_topic}),
             (rf"/clusters/{c}/links", {"GET": self.list_links, "POST": self.post_link}),
             (rf"/clusters/{c}/links/-/mirrors", {"GET": self.list_all_mirrors}),
             (rf"/clusters/{c}/links/{l}", {"GET": self.get_link, "DELETE": self.delete_link}),
@@ -2191,6 +2192,21 @@ class Api:
                 "partition_reassignments": {"related": f"{tu}/partitions/-/reassignment"},
             })
         return 200, self.collection(req, "KafkaTopicList", f"{cu}/topics", data)
+
+    def delete_topic(self, req, cid, topic):
+        """DeleteKafkaTopic: deletes the topic on this cluster's broker; a mirror of it disappears
+        when the link's worker sees the topic gone (as Confluent's GET mirror then answers 404)."""
+        self.check(cid)
+        topic = unquote(topic)
+        admin = self.emu.cluster_admin(self.cid)
+        try:
+            if topic not in admin.list_topics(timeout=10).topics:
+                raise ApiError(404, 40403, "This server does not host this topic-partition.")
+            admin.delete_topics([topic], operation_timeout=10)[topic].result(timeout=15)
+        except KafkaException as exc:
+            raise ApiError(500, 50003, f"Cannot delete topic {topic}: {exc}")
+        log.info("deleted topic %s on %s", topic, self.cid)
+        return 204, None
 
     def list_links(self, req, cid):
         self.check(cid)
