@@ -70,8 +70,8 @@ def render_markdown(data):
     if cutover:
         lines += ['', '## Cutover', '', '| topic | action | max lag at cutover | time |', '|---|---|---|---|']
         for row in cutover:
-            lines.append('| `%s` | %s | %s | %s |' % (md_cell(row.get('topic')), md_cell(row.get('action')),
-                                                     md_cell(row.get('max_lag')), md_cell(row.get('time'))))
+            cells = [md_cell(row.get(k)) for k in ('topic', 'action', 'max_lag', 'time')]
+            lines.append('| `%s` | %s | %s | %s |' % tuple(cells))
     samples = data.get('lag_samples') or []
     if samples:
         lines += ['', '## Lag', '', '%d samples from %s to %s; highest max lag %d; last max lag %s.' % (

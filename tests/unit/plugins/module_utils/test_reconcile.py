@@ -522,8 +522,8 @@ def test_diff_never_contains_secrets(update_password, check_mode):
     rest = FakeRest()
     results = [lr.reconcile(RestBackend(rest), link_params(update_password=update_password), check_mode)]
     if not check_mode:
-        results.append(lr.reconcile(RestBackend(rest), link_params(update_password=update_password,
-                                                      configs={"consumer.offset.sync.ms": 5}), check_mode))
+        params = link_params(update_password=update_password, configs={"consumer.offset.sync.ms": 5})
+        results.append(lr.reconcile(RestBackend(rest), params, check_mode))
         results.append(lr.reconcile(RestBackend(rest), link_params(state="absent"), check_mode))
     for result in results:
         assert_no_secrets({"before": result["before"], "after": result["after"]})

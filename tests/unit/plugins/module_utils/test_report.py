@@ -69,7 +69,7 @@ def test_html_is_self_contained_and_draws_the_lag_chart():
     page = r.render_html(DATA)
     parsed = _Collector()
     parsed.feed(page)
-    tags = [t for t, _ in parsed.tags]
+    tags = [t for t, dummy in parsed.tags]
     assert "svg" in tags and tags.count("polyline") == 2 and tags.count("circle") == 3
     # no external assets: no script, link, img or remote URL
     assert not {"script", "link", "img", "iframe"} & set(tags)
