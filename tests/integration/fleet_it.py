@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,34 +60,46 @@ def playbook(lab, inventory: Path, name: str, *args: str, timeout: float = 600) 
                                 timeout=timeout)
 
 
+def _get(lab, path: str, side: str, params: dict | None = None) -> tuple[int, Any]:
+    """A REST read of the lab, tried again when the emulator does not answer in time (a loaded
+    machine): reads are safe to repeat."""
+    for attempt in range(4):
+        try:
+            return lab.rest("GET", path, params=params, cluster=side, timeout=60)
+        except OSError:  # TimeoutError, URLError, connection reset
+            if attempt == 3:
+                raise
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
 def links_on(lab, side: str) -> dict[str, dict]:
     """``{link name: link}`` of one lab cluster (REST)."""
-    status, body = lab.rest("GET", f"/kafka/v3/clusters/{lab.cluster_id(side)}/links", cluster=side)
+    status, body = _get(lab, f"/kafka/v3/clusters/{lab.cluster_id(side)}/links", side)
     assert status == 200, (status, body)
     return {l["link_name"]: l for l in body["data"]}
 
 
 def mirrors_on(lab, side: str) -> dict[tuple[str, str], dict]:
     """``{(link, topic): mirror}`` of every mirror held by one lab cluster."""
-    status, body = lab.rest("GET", f"/kafka/v3/clusters/{lab.cluster_id(side)}/links/-/mirrors", cluster=side)
+    status, body = _get(lab, f"/kafka/v3/clusters/{lab.cluster_id(side)}/links/-/mirrors", side)
     assert status == 200, (status, body)
     return {(m["link_name"], m["mirror_topic_name"]): m for m in body["data"]}
 
 
 def mirror_status(lab, side: str, link: str, topic: str) -> str | None:
-    status, body = lab.rest("GET", f"/kafka/v3/clusters/{lab.cluster_id(side)}/links/{link}/mirrors/{topic}",
-                            cluster=side)
+    status, body = _get(lab, f"/kafka/v3/clusters/{lab.cluster_id(side)}/links/{link}/mirrors/{topic}", side)
     return body["mirror_status"] if status == 200 else None
 
 
 def _configs(lab, side: str, link: str) -> dict[str, Any]:
-    status, body = lab.rest("GET", f"/kafka/v3/clusters/{lab.cluster_id(side)}/links/{link}/configs", cluster=side)
+    status, body = _get(lab, f"/kafka/v3/clusters/{lab.cluster_id(side)}/links/{link}/configs", side)
     assert status == 200, (status, body)
     return {e["name"]: e["value"] for e in body["data"] if e.get("source") != "DEFAULT_CONFIG"}
 
 
 def _acls(lab, side: str) -> list:
-    status, body = lab.rest("GET", f"/kafka/v3/clusters/{lab.cluster_id(side)}/acls", cluster=side)
+    status, body = _get(lab, f"/kafka/v3/clusters/{lab.cluster_id(side)}/acls", side)
     assert status == 200, (status, body)
     keys = ("resource_type", "resource_name", "pattern_type", "principal", "host", "operation", "permission")
     return sorted(tuple(a[k] for k in keys) for a in body["data"])

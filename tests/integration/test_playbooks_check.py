@@ -48,7 +48,7 @@ def checked(tmp_path_factory):
 
         real = playbook(lab, inventory, "rollout", "-e", "rollout_gate_max_lag=0", "-e", "rollout_gate_interval=1")
         assert real.rc == 0, real.output
-        wait_until(lambda: lab.group_offsets(D, GROUP).get(TOPIC) == {0: 3, 1: 3}, 60, "the group's offsets on D")
+        wait_until(lambda: lab.group_offsets(D, GROUP).get(TOPIC) == {0: 3, 1: 3}, 120, "the group's offsets on D")
         # drift made by hand: the inventory says 1000
         status, body = lab.rest("PUT", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{DEST}/configs/"
                                        "consumer.offset.sync.ms", {"value": "5000"})
