@@ -66,7 +66,8 @@ def test_rollout_stops_at_the_gate_of_the_failing_batch(fleet):
         first.output
     assert "links of later batches are not touched" in first.output
     assert "fleet-2 passed the gate" in first.output
-    assert f"FAILED - RETRYING: [{BAD}]" not in first.output
+    # it did not wait for the 90 s timeout (a read or two while the new link settles, at most)
+    assert first.output.count(f"FAILED - RETRYING: [{BAD}]") <= 5, first.output
 
 
 def test_later_batches_are_untouched(fleet):
