@@ -39,14 +39,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_properties import (
-    ClientPropertiesError, to_java_properties)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._properties import (
+    PropertiesError, to_java_properties)
 
 
 def _to_java_properties(settings):
     try:
         return to_java_properties(settings)
-    except ClientPropertiesError as exc:
+    except PropertiesError as exc:
         raise AnsibleFilterError('to_java_properties: %s' % exc)
 
 

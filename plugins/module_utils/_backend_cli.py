@@ -27,7 +27,7 @@ import time
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirrors
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import Backend
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_properties import to_java_properties
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._properties import to_java_properties
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_configs import is_sensitive
 

@@ -17,12 +17,10 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils import _li
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_modes as lm
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_properties import (
-    JAAS_LOGIN_MODULES, jaas_quote)
+    ClientPropertiesError, sasl_jaas_config)
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError, TaskFailure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._properties import (
     PropertiesError, load_properties_file)
-
-JAAS_MODULES = JAAS_LOGIN_MODULES
 
 # The flat options kept from the first version: the remote (source) cluster of a DESTINATION link.
 # option -> the link config it sets
@@ -81,11 +79,11 @@ class LinkFailure(TaskFailure):
 
 def jaas_config(mechanism, username, password, option='source_sasl_jaas_config'):
     """The JAAS line for a username and password; option names the alternative for other mechanisms."""
-    module = JAAS_MODULES.get((mechanism or 'PLAIN').upper())
-    if module is None:
+    try:
+        return sasl_jaas_config(mechanism, username, password)
+    except ClientPropertiesError:
         raise LinkFailure('A username and password build a JAAS line for PLAIN and SCRAM only; for %s give %s.'
                           % (mechanism, option))
-    return '%s required username=%s password=%s;' % (module, jaas_quote(username), jaas_quote(password))
 
 
 class LinkSpec:

@@ -9,7 +9,7 @@ the first unescaped '=', ':' or blank, escapes (\\t \\n \\r \\f \\uXXXX, backsla
 other character keeps that character), lines continued by an odd number of trailing backslashes
 with the next line's leading blanks dropped, the last of duplicate keys winning.
 
-The writer (to_java_properties) is in _client_properties.
+to_java_properties writes such a file; parse_properties reads it back to the same dict.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -121,3 +121,56 @@ def load_properties_file(path):
         return parse_properties(data)
     except PropertiesError as exc:
         raise PropertiesError('%s: %s' % (path, exc))
+
+
+def _escape(text, is_key):
+    out = []
+    for i, ch in enumerate(text):
+        if ch == '\\':
+            out.append('\\\\')
+        elif ch == '\n':
+            out.append('\\n')
+        elif ch == '\r':
+            out.append('\\r')
+        elif ch == '\t':
+            out.append('\\t')
+        elif ch == '\f':
+            out.append('\\f')
+        elif ch in '=:#!' and (is_key or i == 0):
+            out.append('\\' + ch)
+        elif ch == ' ' and (is_key or i == 0):
+            out.append('\\ ')
+        elif ord(ch) > 126 or ord(ch) < 32:
+            out.append('\\u%04x' % ord(ch))
+        else:
+            out.append(ch)
+    return ''.join(out)
+
+
+def property_value(value):
+    """A Python value as the string a Java properties file holds (booleans lower case, lists comma-joined)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (list, tuple)):
+        return ','.join(property_value(v) for v in value)
+    if value is None:
+        return ''
+    return str(value)
+
+
+def to_java_properties(settings):
+    """Properties-file text for a dict: one key=value line per entry, sorted, escaped as Java reads it.
+
+    Entries whose value is None are left out, so optional settings can be passed as None.
+    """
+    if not isinstance(settings, dict):
+        raise PropertiesError('expected a dict of settings, got %s.' % type(settings).__name__)
+    lines = []
+    for key in sorted(settings, key=str):
+        value = settings[key]
+        if value is None:
+            continue
+        if not isinstance(key, str) or not key.strip():
+            raise PropertiesError('%r is not a property name.' % (key,))
+        lines.append('%s=%s' % (_escape(key, True), _escape(property_value(value), False)))
+    return '\n'.join(lines) + ('\n' if lines else '')

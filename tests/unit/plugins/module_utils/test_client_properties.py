@@ -1,46 +1,13 @@
-"""Kafka client settings as the Java tools read them (module_utils/_client_properties.py)."""
+"""JAAS lines (module_utils/_client_properties.py) and the properties writer (_properties.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_properties import (
-    ClientPropertiesError, sasl_jaas_config, to_java_properties)
-
-
-def java_properties_load(text):
-    """A reader that follows java.util.Properties.load for what to_java_properties writes."""
-    result = {}
-    for raw in text.splitlines():
-        line = raw.lstrip(' \t\f')
-        if not line or line[0] in '#!':
-            continue
-        key, value, i, in_key = [], [], 0, True
-        while i < len(line):
-            ch = line[i]
-            if ch == '\\' and i + 1 < len(line):
-                nxt = line[i + 1]
-                if nxt == 'u':
-                    ch, i = chr(int(line[i + 2:i + 6], 16)), i + 4
-                else:
-                    ch = {'n': '\n', 'r': '\r', 't': '\t', 'f': '\f'}.get(nxt, nxt)
-                i += 2
-                (key if in_key else value).append(ch)
-                continue
-            if in_key and ch in '=: \t':
-                in_key = False
-                i += 1
-                while i < len(line) and line[i] in ' \t':
-                    i += 1
-                if ch in ' \t' and i < len(line) and line[i] in '=:':
-                    i += 1
-                    while i < len(line) and line[i] in ' \t':
-                        i += 1
-                continue
-            (key if in_key else value).append(ch)
-            i += 1
-        result[''.join(key)] = ''.join(value)
-    return result
+    ClientPropertiesError, sasl_jaas_config)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._properties import (
+    parse_properties, to_java_properties)
 
 
 def test_plain_and_scram_jaas_lines_quote_and_escape():
@@ -76,7 +43,8 @@ def test_properties_round_trip_through_a_java_reader():
         "unicode": "pässwörd",
         "#notacomment": "!bang",
     }
-    assert java_properties_load(to_java_properties(tricky)) == tricky
+    # read back by the collection's own reader (_properties follows java.util.Properties.load)
+    assert parse_properties(to_java_properties(tricky)) == tricky
 
 
 def test_properties_refuse_a_non_dict_and_empty_keys():

@@ -219,11 +219,9 @@ def test_properties_line_endings_and_duplicates():
 
 
 def test_properties_jaas_line_round_trips_through_the_writer():
-    from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_properties import (
-        to_java_properties)
     jaas = lr.jaas_config("PLAIN", "user", SECRET)
     settings = {"sasl.jaas.config": jaas, "bootstrap.servers": "h1:9092,h2:9092", " odd key=": " v:\\x\n"}
-    assert props.parse_properties(to_java_properties(settings)) == settings
+    assert props.parse_properties(props.to_java_properties(settings)) == settings
 
 
 def test_properties_malformed_unicode_names_the_line():

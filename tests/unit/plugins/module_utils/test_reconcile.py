@@ -17,6 +17,7 @@ import pytest
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_reconcile as lr
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import RestBackend
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_properties import jaas_quote
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestError
 
@@ -225,7 +226,7 @@ def assert_no_secrets(result):
 
 
 def test_jaas_quote_escapes_backslash_then_quote():
-    assert lr.jaas_quote('a"b\\c') == '"a\\"b\\\\c"'
+    assert jaas_quote('a"b\\c') == '"a\\"b\\\\c"'
 
 
 @pytest.mark.parametrize("mechanism, module", [(None, PLAIN), ("PLAIN", PLAIN), ("SCRAM-SHA-256", SCRAM),
