@@ -20,6 +20,8 @@ per run:
 * ``cpu_seconds``: CPU time the emulator and each broker used from ``POST
   mirrors`` to lag 0, and ``emulator_cpu_us_per_record``: a measure of the
   copy engine's cost that a busy machine distorts less than the rates;
+* ``idle_cpu_percent``: CPU the emulator and each broker use while the caught-up mirror stays
+  ACTIVE with nothing new to copy (5 seconds measured; an idle link should cost next to nothing);
 * ``load_before`` / ``load_after``: the 1-minute load average (the machine is
   shared: note it with the numbers).
 
@@ -63,8 +65,16 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
+IDLE_SECONDS = 15
+
+
 def _cpu(lab: Lab) -> dict:
     return {name: _cpu_seconds(pid) for name, pid in (lab.info.get("pids") or {}).items()}
+
+
+def _cpu_between(before: dict, after: dict) -> dict:
+    return {name: round(after[name] - before[name], 2) for name in before
+            if before.get(name) is not None and after.get(name) is not None}
 
 
 def run(lab: Lab, records: int, size: int, partitions: int) -> dict:
@@ -110,8 +120,10 @@ def run(lab: Lab, records: int, size: int, partitions: int) -> dict:
         time.sleep(0.05)
     elapsed = time.monotonic() - t0
     cpu1 = _cpu(lab)
-    cpu = {name: round(cpu1[name] - cpu0[name], 2) for name in cpu0
-           if cpu0.get(name) is not None and cpu1.get(name) is not None}
+    cpu = _cpu_between(cpu0, cpu1)
+    idle0 = _cpu(lab)
+    time.sleep(IDLE_SECONDS)
+    idle = {name: round(sec * 100 / IDLE_SECONDS, 1) for name, sec in _cpu_between(idle0, _cpu(lab)).items()}
     lab.rest("DELETE", f"/kafka/v3/clusters/{D}/links/{link}", params={"force": True})
     first = next((t for t, n in samples if n > 0), None)
     return {"records": records, "size": size, "partitions": partitions,
@@ -126,6 +138,7 @@ def run(lab: Lab, records: int, size: int, partitions: int) -> dict:
             "cpu_seconds": cpu,
             "emulator_cpu_us_per_record": (round(cpu["emulator"] * 1e6 / records, 1)
                                            if "emulator" in cpu else None),
+            "idle_cpu_percent": idle,
             "load_before": load_before, "load_after": round(os.getloadavg()[0], 2),
             "cpus": os.cpu_count()}
 

@@ -1296,6 +1296,10 @@ class LinkWorker(threading.Thread):
         self._failures = 0
         # source (topic, partition) -> next offset the consumer will deliver
         self._assigned: dict[tuple[str, int], int] = {}
+        # assigned partitions whose fetching is paused because the source has nothing new for them
+        # (the lab broker answers an empty fetch at once instead of waiting fetch.wait.max.ms, so an
+        # idle assigned partition would keep the consumer and the broker busy)
+        self._fetch_paused: set[tuple[str, int]] = set()
 
     def stop(self) -> None:
         self._halt.set()
@@ -1330,6 +1334,7 @@ class LinkWorker(threading.Thread):
             return
         self._close_clients()
         self._assigned = {}
+        self._fetch_paused = set()
         self._src_bootstrap = bootstrap
         src_extra = self.emu.client_config_for(bootstrap)
         self._consumer = Consumer(labkafka.client_conf(bootstrap, src_extra, kind="consumer", **{
@@ -1351,6 +1356,16 @@ class LinkWorker(threading.Thread):
             }))
 
     # -- one round
+    def _fetch_only(self, consumer: Consumer, keys: set[tuple[str, int]]) -> None:
+        """Fetch the assigned partitions in ``keys`` (the source has records for them), pause the rest."""
+        resume = [TopicPartition(t, p) for (t, p) in self._fetch_paused & keys]
+        pause = [TopicPartition(t, p) for (t, p) in set(self._assigned) - keys - self._fetch_paused]
+        if resume:
+            consumer.resume(resume)
+        if pause:
+            consumer.pause(pause)
+        self._fetch_paused = set(self._assigned) - keys
+
     def tick(self) -> bool:
         emu, link = self.emu, self.link
         with emu.lock:
@@ -1393,6 +1408,7 @@ class LinkWorker(threading.Thread):
             # nothing to copy (paused, link paused, ...): stop fetching, as a paused mirror does
             self._consumer.unassign()
             self._assigned = {}
+            self._fetch_paused = set()
         self._finish_pending()
         self._finish_synchronize(bootstrap)
         if link.available and time.monotonic() >= self._next_offset_sync:
@@ -1693,7 +1709,10 @@ class LinkWorker(threading.Thread):
         if want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
             consumer.assign([TopicPartition(st, p, off) for (st, p), off in want.items()])
             self._assigned = dict(want)
+            consumer.resume([TopicPartition(st, p) for (st, p) in want])  # no pause left from before
+            self._fetch_paused = set()
         pending = {k for k, off in want.items() if src_wm[k] > off}
+        self._fetch_only(consumer, pending)
         if not pending:
             return False
         starts = dict(want)
