@@ -45,7 +45,7 @@ lab-status:
 
 ## test: unit, lab and integration tests, then ansible-test sanity and ansible-lint
 test: venv
-	$(VPY) -m pytest tests
+	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile tests
 	$(MAKE) --no-print-directory molecule sanity lint
 
 unit: venv

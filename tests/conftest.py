@@ -17,6 +17,9 @@ an existing ``LAB_CONTRACT_LOG`` is used as it is).
   it): for tests that provoke a violation on purpose.
 * At the end the terminal summary says how many requests and responses the emulators validated.
 * ``LAB_CONTRACT=off`` turns all of this off (to measure what the checks cost).
+* Under pytest-xdist (``make test`` runs ``-n 2 --dist loadfile``) every worker keeps a log of its
+  own (a shared file would mix the workers' violations); each worker sends its totals and the
+  violations no test claimed to the controller, which prints the summary and fails the session.
 """
 
 from __future__ import annotations
@@ -168,14 +171,28 @@ def _log():
     return _STATE.get("log")
 
 
+def _xdist_worker_id(config):
+    return (getattr(config, "workerinput", None) or {}).get("workerid")
+
+
+def _xdist_controller(config):
+    """True in the pytest-xdist controller process (it runs no tests, its workers do)."""
+    return (_xdist_worker_id(config) is None and bool(getattr(config.option, "numprocesses", None))
+            and getattr(config.option, "dist", "no") != "no")
+
+
 def pytest_configure(config):
     if os.environ.get("LAB_CONTRACT", "").lower() == "off":  # measuring the checks' cost
         os.environ.pop(LOG_ENV, None)
         return
+    if _xdist_controller(config):
+        _STATE["workers"] = []  # filled by pytest_testnodedown
+        return
     owned_dir = None
-    path = os.environ.get(LOG_ENV)
+    worker = _xdist_worker_id(config)
+    path = None if worker else os.environ.get(LOG_ENV)
     if not path:
-        owned_dir = tempfile.mkdtemp(prefix="lab-contract-")
+        owned_dir = tempfile.mkdtemp(prefix="lab-contract-%s" % (worker + "-" if worker else ""))
         path = os.path.join(owned_dir, "contract.jsonl")
         os.environ[LOG_ENV] = path
     # the parsed specs, cached across sessions (keyed by the spec files and labcontract.py)
@@ -252,6 +269,11 @@ def _lab_contract_check(request):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    workers = _STATE.get("workers")
+    if workers is not None:  # the xdist controller: its workers' unclaimed violations fail the session
+        if exitstatus == 0 and any(w["unclaimed"] for w in workers):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
     log = _log()
     if log is None:
         return
@@ -259,25 +281,66 @@ def pytest_sessionfinish(session, exitstatus):
     leftover = log.current + [e for entries in log.pending.values() for e in entries]
     log.current, log.pending = [], {}
     log.unclaimed = leftover
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports and fails the session
+        totals = log.counts()
+        totals["labs"] = sorted(l for l in totals["labs"] if l)
+        workeroutput["lab_contract"] = json.dumps({
+            "totals": totals, "reported": log.reported, "taken": log.taken, "unclaimed": leftover,
+            "path": str(log.path), "seconds": time.time() - log.started})
     if leftover and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist controller: a worker finished; keep what its contract log said."""
+    workers = _STATE.get("workers")
+    data = (getattr(node, "workeroutput", None) or {}).get("lab_contract")
+    if workers is not None and data:
+        workers.append(json.loads(data))
+
+
+class _WorkerLogs:
+    """The controller's view of its workers' logs, shaped like ContractLog for the summary."""
+
+    def __init__(self, workers):
+        self.workers = workers
+        self.reported = sum(w["reported"] for w in workers)
+        self.taken = sum(w["taken"] for w in workers)
+        self.unclaimed = [e for w in workers for e in w["unclaimed"]]
+        self.path = ", ".join(w["path"] for w in workers if w["reported"] or w["unclaimed"])
+        self.seconds = max([w["seconds"] for w in workers] or [0])
+
+    def counts(self):
+        totals = {"labs": set()}
+        for w in self.workers:
+            for key, value in w["totals"].items():
+                if key == "labs":
+                    totals["labs"].update(value)
+                else:
+                    totals[key] = totals.get(key, 0) + value
+        return totals
+
+
 def pytest_terminal_summary(terminalreporter):
     log = _log()
+    if log is None and _STATE.get("workers"):
+        log = _WorkerLogs(_STATE["workers"])
     if log is None:
         return
     totals = log.counts()
     tr = terminalreporter
-    if totals["processes"] == 0 and not log.unclaimed and not log.reported:
+    if totals.get("processes", 0) == 0 and not log.unclaimed and not log.reported:
         return  # no lab ran (unit tests only)
+    seconds = log.seconds if isinstance(log, _WorkerLogs) else time.time() - log.started
     tr.write_sep("-", "OpenAPI contract checks")
     tr.write_line(
         "%d requests and %d responses validated against the Confluent Cloud/Platform specs by %d "
         "emulator process(es) of %d lab(s), using %.1f s of CPU (spec loading included) in %.0f s of "
         "session" % (
             totals["requests"], totals["responses"], totals["processes"], len(totals["labs"]),
-            totals["check_cpu_seconds"], time.time() - log.started))
+            totals["check_cpu_seconds"], seconds))
     tr.write_line(
         "%d violation(s) logged: %d failed a test, %d were provoked on purpose, %d no test claimed; "
         "%d spec-invalid request(s) from test code rejected by the emulator with 4xx (negative tests); "
@@ -292,6 +355,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def pytest_unconfigure(config):
+    _STATE.pop("workers", None)
     log = _STATE.pop("log", None)
     if _STATE.pop("env_set_by_us", False):
         os.environ.pop(LOG_ENV, None)

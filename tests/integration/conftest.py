@@ -12,7 +12,8 @@ linkops_it.run_ansible_module).
 ``migration``: the migrate.yml sequence (check, real, second run) on a lab of its
 own. It takes ~1 minute, mostly ansible start-up, so when test_migrate_playbook.py
 is selected it starts in a background thread at the beginning of the session and
-runs while the other tests run; the fixture waits for it.
+runs while the other tests run; the fixture waits for it (under pytest-xdist, whose workers
+already run tests side by side, it starts when the first test needs it).
 
 Both backends: a test that uses ``run_module`` (or ``backend``) runs once per
 backend named by its ``backends`` marker, with ids ``[rest]`` / ``[cli]``:
@@ -124,6 +125,10 @@ def _migration_future(tmp_path_factory):
 
 @pytest.fixture(scope="session", autouse=True)
 def _start_migration_early(request):
+    # Under pytest-xdist every worker collects every test: only the worker that runs
+    # test_migrate_playbook.py should pay for the migration, so it starts when first used there.
+    if hasattr(request.config, "workerinput"):
+        return
     if any(Path(str(item.fspath)).name == "test_migrate_playbook.py" for item in request.session.items):
         request.getfixturevalue("_migration_future")
 

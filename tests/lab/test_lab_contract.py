@@ -334,3 +334,47 @@ def test_plugin_fails_the_test_that_logged_a_violation(pytester, monkeypatch):
     assert "boom 2" not in out
     assert "1 failed a test, 1 were provoked on purpose, 0 no test claimed" in out
     assert len(inner_log.read_text().splitlines()) == 2
+
+
+def test_plugin_under_xdist_reports_every_workers_violations(pytester, monkeypatch):
+    """With pytest-xdist (how `make test` runs) every worker keeps its own log: a violation still
+    fails the test that logged it, and a line no test claimed, logged in a worker after its last
+    test, fails the whole session and is shown by the controller."""
+    pytester.makeconftest(ROOT_CONFTEST.read_text())
+    logger = textwrap.dedent("""
+        import json, os
+        import pytest
+
+        def log(text):
+            with open(os.environ["LAB_CONTRACT_LOG"], "a") as fh:
+                fh.write(json.dumps({"side": "response", "method": "GET", "path": "/kafka/v3/clusters",
+                                     "status": 200, "lab": "/nowhere", "errors": [text]}) + "\\n")
+    """)
+    pytester.makepyfile(
+        test_one=logger + textwrap.dedent("""
+            def test_violation():
+                log("boom in one")
+
+            def test_expected(contract_violations):
+                log("expected in one")
+                assert [e["errors"] for e in contract_violations.take()] == [["expected in one"]]
+        """),
+        test_two=logger + textwrap.dedent("""
+            @pytest.fixture(scope="module", autouse=True)
+            def late_line():
+                yield
+                log("late in two")
+
+            def test_clean():
+                pass
+        """))
+    monkeypatch.delenv(labcontract.ENV, raising=False)
+    monkeypatch.delenv("LAB_CONTRACT", raising=False)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-n", "2", "--dist", "loadfile")
+    result.assert_outcomes(passed=3, errors=1)
+    assert result.ret != 0
+    out = result.stdout.str()
+    assert "OpenAPI contract violations while this test ran" in out and "boom in one" in out
+    assert "expected in one" not in out
+    assert "1 failed a test, 1 were provoked on purpose, 1 no test claimed" in out
+    assert "violations no test claimed (they fail the session)" in out and "late in two" in out
