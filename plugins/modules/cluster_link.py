@@ -37,6 +37,9 @@ extends_documentation_fragment:
   - linkops.cluster_linking._rest
   - linkops.cluster_linking._rest.ACTIONGROUP
   - linkops.cluster_linking._attributes
+  - linkops.cluster_linking._filters.topic_filters
+  - linkops.cluster_linking._filters.consumer_group_filters
+  - linkops.cluster_linking._filters.acl_filters
 attributes:
   check_mode:
     support: full
@@ -304,45 +307,11 @@ options:
         C(auto.create.mirror.topics.filters)).
       - A non-empty list also sets C(auto.create.mirror.topics.enable=true) unless O(configs) says otherwise.
       - An empty list stores an empty filter document. Omit the option to leave the filters as they are.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Topic name, name prefix, or V(*) with O(topic_filters[].pattern_type=LITERAL) for all topics.
-        type: str
-        required: true
-      pattern_type:
-        description: V(LITERAL) matches the name exactly, V(PREFIXED) matches names that start with it. Any case.
-        type: str
-        default: LITERAL
-        aliases: [patternType]
-      filter_type:
-        description: V(INCLUDE) or V(EXCLUDE). A topic is mirrored when an include matches and no exclude does.
-        type: str
-        default: INCLUDE
-        aliases: [filterType]
   consumer_group_filters:
     description:
       - Which consumer groups get their committed offsets synced to the destination (link config
         C(consumer.offset.group.filters)).
       - A non-empty list also sets C(consumer.offset.sync.enable=true) unless O(configs) says otherwise.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Group name, name prefix, or V(*) with O(consumer_group_filters[].pattern_type=LITERAL) for all groups.
-        type: str
-        required: true
-      pattern_type:
-        description: V(LITERAL) or V(PREFIXED). Any case.
-        type: str
-        default: LITERAL
-        aliases: [patternType]
-      filter_type:
-        description: V(INCLUDE) or V(EXCLUDE).
-        type: str
-        default: INCLUDE
-        aliases: [filterType]
   acl_filters:
     description:
       - Which ACLs of the source cluster the link copies to the destination (link config C(acl.filters), the
@@ -354,37 +323,6 @@ options:
         (V(describeConfigs), not V(describe_configs)). To sync every ACL give V(any) for
         O(acl_filters[].resource_type), O(acl_filters[].pattern_type), O(acl_filters[].operation) and
         O(acl_filters[].permission_type).
-    type: list
-    elements: dict
-    suboptions:
-      resource_type:
-        description:
-          - V(any), V(topic), V(group), V(cluster), V(transactionalId), V(delegationToken) or V(user). Required.
-        type: str
-        aliases: [resourceType]
-      resource_name:
-        description: Resource name (or prefix with O(acl_filters[].pattern_type=prefixed)); any name when omitted.
-        type: str
-        aliases: [name]
-      pattern_type:
-        description: V(any), V(match), V(literal) or V(prefixed). Required.
-        type: str
-        aliases: [patternType]
-      principal:
-        description: Principal such as V(User:alice); any principal when omitted.
-        type: str
-      host:
-        description: Host the ACL applies to; any host when omitted.
-        type: str
-      operation:
-        description:
-          - V(any), V(all), V(read), V(write), V(create), V(delete), V(alter), V(describe), V(clusterAction),
-            V(describeConfigs), V(alterConfigs), V(idempotentWrite), V(createTokens) or V(describeTokens). Required.
-        type: str
-      permission_type:
-        description: V(any), V(allow) or V(deny). Required.
-        type: str
-        aliases: [permissionType]
   paused:
     description:
       - V(true) pauses the whole link (link config C(cluster.link.paused)), so its mirrors show C(LINK_PAUSED)

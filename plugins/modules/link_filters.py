@@ -37,6 +37,9 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.files
   - linkops.cluster_linking._attributes
+  - linkops.cluster_linking._filters.topic_filters
+  - linkops.cluster_linking._filters.consumer_group_filters
+  - linkops.cluster_linking._filters.acl_filters
 attributes:
   check_mode:
     support: full
@@ -56,46 +59,12 @@ options:
       - The same entries as O(linkops.cluster_linking.cluster_link#module:topic_filters).
       - A topic is selected when an V(INCLUDE) entry matches it and no V(EXCLUDE) entry does.
       - Omit the option to leave the topic filter file alone.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Topic name, name prefix, or V(*) with O(topic_filters[].pattern_type=LITERAL) for all topics.
-        type: str
-        required: true
-      pattern_type:
-        description: V(LITERAL) matches the name exactly, V(PREFIXED) matches names that start with it. Any case.
-        type: str
-        default: LITERAL
-        aliases: [patternType]
-      filter_type:
-        description: V(INCLUDE) or V(EXCLUDE). Any case.
-        type: str
-        default: INCLUDE
-        aliases: [filterType]
   consumer_group_filters:
     description:
       - Which consumer groups get their committed offsets synced (link config C(consumer.offset.group.filters),
         tool option C(--consumer-group-filters-json-file)).
       - The same entries as O(linkops.cluster_linking.cluster_link#module:consumer_group_filters).
       - Omit the option to leave the consumer group filter file alone.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: Group name, name prefix, or V(*) with O(consumer_group_filters[].pattern_type=LITERAL) for all groups.
-        type: str
-        required: true
-      pattern_type:
-        description: V(LITERAL) or V(PREFIXED). Any case.
-        type: str
-        default: LITERAL
-        aliases: [patternType]
-      filter_type:
-        description: V(INCLUDE) or V(EXCLUDE). Any case.
-        type: str
-        default: INCLUDE
-        aliases: [filterType]
   acl_filters:
     description:
       - Which source ACLs the link syncs (link config C(acl.filters), tool option C(--acl-filters-json-file)).
@@ -110,47 +79,6 @@ options:
       - Confluent refuses an empty list. Omit the option to leave the ACL filter file alone.
       - Do not let a filter select ACLs that exist only on the destination; the sync deletes ACLs that match the
         filters but are absent on the source.
-    type: list
-    elements: dict
-    suboptions:
-      resource_type:
-        description:
-          - Required. One of V(any), V(topic), V(group), V(cluster), V(transactionalId), V(delegationToken), V(user).
-        type: str
-        aliases: [resourceType]
-      resource_name:
-        description:
-          - The resource name; left out, any name.
-          - With O(acl_filters[].pattern_type=literal) or V(prefixed) it selects the ACLs of that pattern type whose
-            name is exactly this; with V(match), the ACLs that apply to a resource of this name (literal ACLs of
-            this name or V(*), prefixed ACLs whose prefix it starts with); with V(any), ACLs of this name of any
-            pattern type.
-        type: str
-        aliases: [name]
-      pattern_type:
-        description:
-          - Required. One of V(any), V(match), V(literal), V(prefixed).
-        type: str
-        aliases: [patternType]
-      principal:
-        description:
-          - The principal as C(Type:name), for example V(User:alice) or V(User:*); left out, any principal.
-        type: str
-      host:
-        description:
-          - The host the ACL allows or denies, for example V(*); left out, any host.
-        type: str
-      operation:
-        description:
-          - Required. One of V(any), V(all), V(read), V(write), V(create), V(delete), V(alter), V(describe),
-            V(clusterAction), V(describeConfigs), V(alterConfigs), V(idempotentWrite), V(createTokens),
-            V(describeTokens).
-        type: str
-      permission_type:
-        description:
-          - Required. One of V(any), V(allow), V(deny).
-        type: str
-        aliases: [permissionType]
   dest:
     description:
       - Directory to write the filter files to, with the standard names C(topic-filters.json),

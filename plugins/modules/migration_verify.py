@@ -36,6 +36,7 @@ requirements:
   - confluent-kafka >= 2.3.0 (Python)
 extends_documentation_fragment:
   - linkops.cluster_linking._attributes
+  - linkops.cluster_linking._filters.acl_filters
 attributes:
   check_mode:
     support: full
@@ -105,44 +106,6 @@ options:
       - Values are checked as M(linkops.cluster_linking.link_filters) checks them; a bad entry fails the module
         naming C(acl_filters[index].field).
       - Left out or empty, ACLs are not checked.
-    type: list
-    elements: dict
-    suboptions:
-      resource_type:
-        description:
-          - Required. One of V(any), V(topic), V(group), V(cluster), V(transactionalId), V(delegationToken), V(user).
-        type: str
-        aliases: [resourceType]
-      resource_name:
-        description:
-          - The resource name; left out, any name. See M(linkops.cluster_linking.link_filters) for how it combines
-            with O(acl_filters[].pattern_type).
-        type: str
-        aliases: [name]
-      pattern_type:
-        description:
-          - Required. One of V(any), V(match), V(literal), V(prefixed).
-        type: str
-        aliases: [patternType]
-      principal:
-        description:
-          - The principal as C(Type:name), for example V(User:alice); left out, any principal.
-        type: str
-      host:
-        description:
-          - The host, for example V(*); left out, any host.
-        type: str
-      operation:
-        description:
-          - Required. One of V(any), V(all), V(read), V(write), V(create), V(delete), V(alter), V(describe),
-            V(clusterAction), V(describeConfigs), V(alterConfigs), V(idempotentWrite), V(createTokens),
-            V(describeTokens).
-        type: str
-      permission_type:
-        description:
-          - Required. One of V(any), V(allow), V(deny).
-        type: str
-        aliases: [permissionType]
   acl_source:
     description:
       - Where the ACLs of both clusters are read.
