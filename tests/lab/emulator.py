@@ -1705,6 +1705,7 @@ class LinkWorker(threading.Thread):
                     want[(st, p)] = m.expected[p]
         if failed:
             emu.save()
+        self._clients(bootstrap)  # a restore earlier in this round may have closed them
         consumer, producer = self._consumer, self._producer
         if want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
             consumer.assign([TopicPartition(st, p, off) for (st, p), off in want.items()])
