@@ -17,7 +17,7 @@ an existing ``LAB_CONTRACT_LOG`` is used as it is).
   it): for tests that provoke a violation on purpose.
 * At the end the terminal summary says how many requests and responses the emulators validated.
 * ``LAB_CONTRACT=off`` turns all of this off (to measure what the checks cost).
-* Under pytest-xdist (``make test`` runs ``-n 2 --dist loadfile``) every worker keeps a log of its
+* Under pytest-xdist (``make test`` runs ``-n 4 --dist loadfile``) every worker keeps a log of its
   own (a shared file would mix the workers' violations); each worker sends its totals and the
   violations no test claimed to the controller, which prints the summary and fails the session.
 """
