@@ -1358,13 +1358,14 @@ class LinkWorker(threading.Thread):
     # -- one round
     def _fetch_only(self, consumer: Consumer, keys: set[tuple[str, int]]) -> None:
         """Fetch the assigned partitions in ``keys`` (the source has records for them), pause the rest."""
-        resume = [TopicPartition(t, p) for (t, p) in self._fetch_paused & keys]
-        pause = [TopicPartition(t, p) for (t, p) in set(self._assigned) - keys - self._fetch_paused]
+        idle = set(self._assigned) - keys
+        resume = [TopicPartition(t, p) for (t, p) in self._fetch_paused - idle]
+        pause = [TopicPartition(t, p) for (t, p) in idle - self._fetch_paused]
         if resume:
             consumer.resume(resume)
         if pause:
             consumer.pause(pause)
-        self._fetch_paused = set(self._assigned) - keys
+        self._fetch_paused = idle
 
     def tick(self) -> bool:
         emu, link = self.emu, self.link

@@ -241,6 +241,17 @@ def test_jaas_config_other_mechanism_needs_jaas_option():
     assert "source_sasl_jaas_config" in str(err.value)
 
 
+def test_username_with_a_mechanism_without_jaas_line_changes_nothing():
+    """Bad input through the whole reconcile: the error names the option to use instead, nothing is
+    written, and the password is not in the message."""
+    rest = FakeRest()
+    with pytest.raises(lr.LinkFailure) as err:
+        lr.reconcile(RestBackend(rest), link_params(source_sasl_mechanism="GSSAPI"), False)
+    assert "GSSAPI" in str(err.value) and "source_sasl_jaas_config" in str(err.value)
+    assert PASSWORD not in str(err.value)
+    assert rest.writes == []
+
+
 def test_create_when_absent():
     rest = FakeRest()
     result = lr.reconcile(RestBackend(rest), link_params(configs={"consumer.offset.sync.ms": 10000}), check_mode=False)
