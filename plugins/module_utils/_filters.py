@@ -31,6 +31,8 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import InputError, check_filter_name
+
 PATTERN_TYPES = ('LITERAL', 'PREFIXED')
 FILTER_TYPES = ('INCLUDE', 'EXCLUDE')
 
@@ -60,11 +62,15 @@ def _enum(value, allowed, where):
     return text
 
 
-def build_filter_entries(entries, option):
+def build_filter_entries(entries, option, kind=None):
     """Validate filter entries given as YAML and return them in Confluent's JSON spelling.
 
     Enum values are accepted in any case and written upper case, as Confluent stores them.
+    Names follow _validate.check_filter_name for kind 'topic' or 'group' (by default 'group' for an
+    option named consumer_group_filters..., else 'topic').
     """
+    if kind is None:
+        kind = 'group' if option.startswith('consumer_group') else 'topic'
     result = []
     for index, entry in enumerate(entries or []):
         where = '%s[%d]' % (option, index)
@@ -76,6 +82,10 @@ def build_filter_entries(entries, option):
         pattern = _enum(entry.get('pattern_type', 'LITERAL'), PATTERN_TYPES, where + '.pattern_type')
         if name == '*' and pattern != 'LITERAL':
             raise FilterError("%s: name '*' (all) needs pattern_type LITERAL." % where)
+        try:
+            check_filter_name(name, pattern, kind, where + '.name')
+        except InputError as exc:
+            raise FilterError(exc.message)
         result.append({
             'name': name,
             'patternType': pattern,
@@ -115,12 +125,12 @@ def filter_matches(entries, name):
 
 def topic_filter_document(entries, option='topic_filters'):
     """{"topicFilters": [...]} from YAML entries (validated; FilterError names option[index])."""
-    return {'topicFilters': build_filter_entries(entries, option)}
+    return {'topicFilters': build_filter_entries(entries, option, kind='topic')}
 
 
 def group_filter_document(entries, option='consumer_group_filters'):
     """{"groupFilters": [...]} from YAML entries (validated; FilterError names option[index])."""
-    return {'groupFilters': build_filter_entries(entries, option)}
+    return {'groupFilters': build_filter_entries(entries, option, kind='group')}
 
 
 def canonical_json(document):

@@ -82,7 +82,7 @@ def _unescape(text, number):
         if char == 'u':
             digits = text[index + 1:index + 5]
             if len(digits) != 4 or any(c not in '0123456789abcdefABCDEF' for c in digits):
-                raise PropertiesError('line %d: malformed \\uxxxx escape \\u%s.' % (number, digits))
+                raise PropertiesError('line %d: malformed \\uxxxx escape.' % number)
             out.append(chr(int(digits, 16)))
             index += 5
             continue
@@ -102,6 +102,17 @@ def parse_properties(text):
     return result
 
 
+def parse_properties_lines(text):
+    """[(line number, key, value)] of a Java properties text in file order, duplicates kept.
+
+    The line number is that of the line a (possibly continued) entry starts on.
+    """
+    if isinstance(text, bytes):
+        text = decode_properties(text)
+    return [(number, _unescape(key, number), _unescape(value, number))
+            for number, (key, value) in ((n, _split(line)) for n, line in _logical_lines(text))]
+
+
 def decode_properties(data):
     """Text of a properties file's bytes: UTF-8 when it is valid UTF-8, else ISO-8859-1 (what Java reads)."""
     try:
@@ -112,13 +123,18 @@ def decode_properties(data):
 
 def load_properties_file(path):
     """{key: value} of the properties file at path; PropertiesError naming the file when it cannot be read."""
+    return dict((key, value) for dummy, key, value in load_properties_lines(path))
+
+
+def load_properties_lines(path):
+    """[(line number, key, value)] of the properties file at path; PropertiesError naming the file."""
     try:
         with open(path, 'rb') as handle:
             data = handle.read()
     except (IOError, OSError) as exc:
         raise PropertiesError('cannot read %s: %s.' % (path, exc.strerror or exc))
     try:
-        return parse_properties(data)
+        return parse_properties_lines(data)
     except PropertiesError as exc:
         raise PropertiesError('%s: %s' % (path, exc))
 
