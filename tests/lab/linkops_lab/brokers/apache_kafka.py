@@ -127,6 +127,14 @@ def _die_with_parent() -> None:  # preexec_fn: SIGKILL the child when its parent
         pass
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -324,7 +332,7 @@ def fetch(version: str | None = None, *, quiet: bool = True) -> Path:
         if (target / "MANIFEST.json").is_file():       # another process fetched it
             return target
         mvn = os.environ.get("LINKOPS_LAB_MVN") or shutil.which("mvn")
-        if not mvn:
+        if not mvn or not os.access(mvn, os.X_OK):
             raise Unavailable(
                 f"the Apache Kafka {version} jars are not cached in {target} and Maven (`mvn`) is "
                 "not installed to fetch them (install it, e.g. `apt-get install maven`, and let it "
@@ -631,9 +639,13 @@ class ApacheKafkaBroker:
         _private_dir(self.dir)
         _write_private(self.config_file, properties_text(self._server_properties()))
         _write_private(self.dir / "log4j2.properties", _LOG4J2)
+        self._save()
+
+    def _save(self) -> None:
         _write_private(self.dir / "lab-broker.json", json.dumps({
             "cluster": self.cluster, "cluster_id": self.cluster_id, "port": self.port,
-            "controller_port": self.controller_port, "users": self.users}, indent=2) + "\n")
+            "controller_port": self.controller_port, "users": self.users, "pid": self.pid,
+            "java": self.java, "libs": str(self.libs)}, indent=2) + "\n")
 
     def _jvm(self, heap: str, main: str, *args: str) -> list[str]:
         opts = [f"-Xmx{heap}", "-Xss1m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -668,11 +680,36 @@ class ApacheKafkaBroker:
                 preexec_fn=_die_with_parent if self.die_with_parent else None)
         self.pid = self.popen.pid
         self._spawned_at = time.monotonic()
+        self._save()
 
     def alive(self) -> bool:
         if self.popen is not None:
             return self.popen.poll() is None
-        return pid_alive(self.pid)
+        return pid_alive(self.pid) and str(self.config_file) in _cmdline(self.pid)
+
+    @classmethod
+    def attach(cls, cluster: str, workdir: str | os.PathLike) -> "ApacheKafkaBroker":
+        """The broker of ``cluster`` that an earlier ``start`` left in ``workdir``
+        (e.g. from ``labctl up`` in another process): stop(), alive(), settings."""
+        workdir = Path(workdir).resolve()
+        path = workdir / f"{cluster}-kafka" / "lab-broker.json"
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ApacheKafkaError(f"no Apache Kafka broker of {cluster} in {workdir}: {exc}") from None
+        java = saved.get("java") or find_java()
+        libs = Path(saved["libs"]) if saved.get("libs") else libs_dir()
+        b = cls(cluster, workdir, port=saved["port"], controller_port=saved["controller_port"],
+                cluster_id=saved["cluster_id"], users=saved["users"], libs=libs, java=java,
+                die_with_parent=False)
+        b.pid = saved.get("pid")
+        return b
+
+    def tool_command(self, main: str, *args: str, heap: str = "256m") -> list[str]:
+        """A java command line that runs an Apache Kafka tool class from the same
+        jars, e.g. ``tool_command("org.apache.kafka.tools.TopicCommand",
+        "--bootstrap-server", b.bootstrap, "--command-config", path, "--list")``."""
+        return self._jvm(heap, main, *args)
 
     def _admin(self, user: str = SUPER_USER, **extra: Any):
         from confluent_kafka.admin import AdminClient
@@ -725,12 +762,14 @@ class ApacheKafkaBroker:
                                        f"failed: {exc}") from None
         self.timings["acls_s"] = round(time.monotonic() - t0, 2)
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM the broker's process group, wait, SIGKILL if needed; idempotent."""
-        if self.pid is None:
-            return
+    def stop(self, timeout: float = 20.0, *, graceful: bool = True) -> None:
+        """SIGTERM the broker's process group, wait, SIGKILL if needed; idempotent.
+        ``graceful=False``: SIGKILL at once (a crash; Kafka recovers its log at start)."""
+        if self.pid is None or not self.alive():
+            return      # never started, or already gone (and reaped: its pid may be reused)
         t0 = time.monotonic()
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        steps = ((signal.SIGTERM, timeout),) if graceful else ()
+        for sig, wait in steps + ((signal.SIGKILL, 10.0),):
             if not self.alive():
                 break
             try:
@@ -755,7 +794,7 @@ class ApacheKafkaBroker:
 
     def kill(self) -> None:
         """SIGKILL (a crash, for fault tests); data is kept."""
-        self.stop(timeout=0)
+        self.stop(graceful=False)
 
     def restart(self, ready_timeout: float = 90.0) -> None:
         """Start the stopped broker again: same ports, data, users, cluster id."""
