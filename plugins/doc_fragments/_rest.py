@@ -33,6 +33,7 @@ options:
         C(http://HOST:8082); Confluent Cloud at C(https://pkc-....confluent.cloud:443/kafka).
       - If not set, the value of the E(KAFKA_REST_URL) environment variable is used.
       - Required with O(api=rest); not used with O(api=cli).
+      - Must be an C(http://) or C(https://) URL with a host and no query; anything else fails before any request.
     type: str
   cluster_id:
     description:
@@ -41,6 +42,7 @@ options:
       - With O(api=cli) it is the ID of the cluster at O(bootstrap_server); when omitted it is read from
         the C(local cluster ID) that C(kafka-cluster-links) prints, which needs at least one link on it.
       - If not set, the value of the E(KAFKA_CLUSTER_ID) environment variable is used.
+      - ASCII letters, digits, C(-) and C(_) only (it is a segment of every request path).
     type: str
   rest_username:
     description:
@@ -60,14 +62,16 @@ options:
   client_cert:
     description:
       - PEM client certificate for mutual TLS. Use together with O(client_key).
+      - Must be a readable file on the managed host; a missing file fails naming this option and the path.
     type: path
   client_key:
     description:
-      - PEM private key of O(client_cert).
+      - PEM private key of O(client_cert). Must be a readable file on the managed host.
     type: path
   ca_path:
     description:
       - PEM file of the CA certificates that sign the REST endpoint's certificate.
+      - Must be a readable file on the managed host; a missing file fails naming this option and the path.
     type: path
   validate_certs:
     description:
@@ -76,19 +80,42 @@ options:
     default: true
   request_timeout:
     description:
-      - Seconds to wait for one HTTP response.
+      - Seconds to wait for one HTTP response; more than 0.
     type: float
     default: 30
-  request_retries:
+  retries:
     description:
-      - How many times a read (GET) is tried again after HTTP 429 or 5xx or a connection error,
-        with exponential backoff starting at one second. Writes are never retried.
+      - How many times one call is tried again, with exponential backoff (about 1, 2, 4, 8, ... seconds,
+        with random jitter, each wait at most O(retry_max_delay)) and never sooner than the server's
+        C(Retry-After) header (seconds or an HTTP date). Retries stop at the task's C(wait_timeout) when the
+        module has one.
+      - A read (GET) is tried again after HTTP 429, HTTP 5xx or a connection error.
+      - A write (create, alter, delete, a batch action) is tried again only when the server did not act
+        on it - HTTP 429, HTTP 503, or a connection that could not be opened.
+      - A write whose answer is lost after it was sent (the connection dropped or timed out, or a gateway
+        answered 502 or 504) is not simply repeated - the module reads the object again and carries on from
+        what it finds - a create that landed counts as done, a promote that landed is waited for, and a
+        write that did not land is sent again once.
+      - With O(api=cli) the same applies to the commands of the CP tools - a command refused by throttling or an
+        unavailable server is run again, and after a command that timed out or lost its connection the
+        module describes the object before it goes on.
+      - Each retry is counted in the result (RV(rest_retries) or RV(cli_retries)) and, at C(-vvv), listed in
+        RV(rest_retry_log) or RV(cli_retry_log).
     type: int
-    default: 3
+    default: 6
+    aliases: [request_retries]
+  retry_max_delay:
+    description:
+      - The longest wait, in seconds, before one retry (see O(retries)).
+      - When the server asks in C(Retry-After) for a longer wait, the call is not tried again and the task
+        fails with the server's answer.
+    type: float
+    default: 30
   bootstrap_server:
     description:
       - With O(api=cli), the bootstrap servers of the cluster that holds the link (normally the
         destination), passed to every CP tool as C(--bootstrap-server). Required with O(api=cli).
+      - C(host:port[,host:port...]); an IPv6 address as C([address]:port).
       - If not set, the value of the E(KAFKA_BOOTSTRAP_SERVER) environment variable is used.
     type: str
   command_config:

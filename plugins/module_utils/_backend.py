@@ -33,6 +33,19 @@ class Backend:
         """REST requests sent or CLI commands run so far."""
         raise NotImplementedError
 
+    #: the RetryPolicy (_retry.py) that counts the calls made again; None when the backend has none
+    retry_policy = None
+
+    def note_resend(self, what):
+        """Count a write sent again after its answer was lost (it had not landed); logged for -vvv."""
+        if self.retry_policy is not None:
+            self.retry_policy.record('%s: the answer was lost and the write had not landed; sent again' % what)
+
+    def note(self, line):
+        """Log a decision for -vvv (e.g. a write that landed although its answer was lost)."""
+        if self.retry_policy is not None:
+            self.retry_policy.note(line)
+
     def get_link(self, name, include_tasks=False):
         """The link (KafkaLinkData shape), or None when it does not exist."""
         raise NotImplementedError
@@ -135,6 +148,10 @@ class RestBackend(Backend):
     @property
     def call_count(self):
         return self.client.request_count
+
+    @property
+    def retry_policy(self):
+        return getattr(self.client, 'retry', None)
 
     def get_link(self, name, include_tasks=False):
         return _links.get_link(self.client, name, include_tasks=include_tasks)

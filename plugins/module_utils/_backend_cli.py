@@ -30,6 +30,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend i
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._properties import to_java_properties
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_configs import is_sensitive
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import RetryPolicy
 
 CLUSTER_LINKS = 'kafka-cluster-links'
 MIRRORS = 'kafka-mirrors'
@@ -84,8 +85,30 @@ _CONFIG_LINE = re.compile(r'^\s+(?P<name>[^=\s]+)=(?P<value>.*?) sensitive=(?P<s
                           r'(?: synonyms=\{(?P<synonyms>.*)\})?\s*$')
 _TOPIC_IN_LINE = re.compile(r"\b[Tt]opics?:?\s+'?([A-Za-z0-9._-]+)")
 _TRUNCATED = re.compile(r'(-?\d+) messages? will be truncated')
+# Failures after which a command is run again: the server did not act (throttled, unavailable, not reached).
+_NOT_ACTED = re.compile(r'ThrottlingQuotaExceeded|Too Many Requests|\bHTTP 429\b|\bHTTP 503\b|Service Unavailable|'
+                        r'Connection refused', re.I)
+# Failures where the command's request may have reached the server: a read is run again, a write is
+# described first (AnswerLost).
+_DROPPED = re.compile(r'Remote end closed|Connection reset|RemoteDisconnected|DisconnectException|NetworkException|'
+                      r'Broken pipe', re.I)
+# A timeout: a read is not run again (an unreachable cluster times out every time); a write is described first.
+_TIMED_OUT = re.compile(r'TimeoutException|timed out', re.I)
+# Commands that only read.
+_READS = ('--describe', '--list')
 _UNKNOWN_OPTION = re.compile(r"describe\W* is not a recognized option", re.I)
 _LEGAL_TOPIC = re.compile(r'^[A-Za-z0-9._-]+$')
+
+
+def failure_kind(message):
+    """'not_acted', 'dropped', 'timed_out' or None (any other failure) for a tool's error line."""
+    if _NOT_ACTED.search(message or ''):
+        return 'not_acted'
+    if _DROPPED.search(message or ''):
+        return 'dropped'
+    if _TIMED_OUT.search(message or ''):
+        return 'timed_out'
+    return None
 
 
 class CliError(ApiError):
@@ -98,6 +121,12 @@ class CliError(ApiError):
         super(CliError, self).__init__(message, status=status, error_code=error_code, command=command, rc=rc)
         self.command = command
         self.rc = rc
+
+
+class CliAnswerLost(CliError):
+    """A write command that timed out or lost its connection: whether the server acted is not known."""
+
+    outcome_unknown = True
 
 
 def infer_status(message):
@@ -420,6 +449,7 @@ class CliBackend(Backend):
         self._warned = set()
         self._secrets = set()
         self._no_describe = False
+        self.retry_policy = RetryPolicy()
 
     @classmethod
     def from_module(cls, module, bootstrap_server, command_config=None, cli_path=None, timeout=None,
@@ -599,7 +629,8 @@ class CliBackend(Backend):
         if rest_action in ACTIONS_WITH_LINK:
             args += ['--link', link_name]
         what = 'kafka-mirrors %s' % flag
-        rc, out, err = self._execute(MIRRORS, args, what)
+        rc, out, err = self._attempts(MIRRORS, args, what,
+                                      answered=lambda o, e: any(parse_batch(o + '\n' + e, names)))
         done, failed = parse_batch(out + '\n' + err, names)
         if rc != 0 and not done and not failed:
             raise self._error(what, rc, out, err)
@@ -644,10 +675,41 @@ class CliBackend(Backend):
         return argv
 
     def _command(self, tool, args, what, files=()):
-        rc, out, err = self._execute(tool, args, what, files)
+        rc, out, err = self._attempts(tool, args, what, files)
         if rc != 0:
             raise self._error(what, rc, out, err)
         return out
+
+    def _attempts(self, tool, args, what, files=(), answered=None):
+        """Run a command, and again while it fails in a way a retry can fix; the last (rc, out, err).
+
+        answered(out, err): the output holds an answer although the exit code is not 0 (per-topic results).
+        A write that timed out or lost its connection raises CliAnswerLost: the caller describes the object.
+        """
+        write = not any(flag in what for flag in _READS)
+        attempt = 0
+        while True:
+            try:
+                rc, out, err = self._execute(tool, args, what, files)
+            except CliError as exc:
+                if exc.status != 504:  # 504: stopped at cli_timeout
+                    raise
+                if write:
+                    raise CliAnswerLost('%s The server may have acted.' % exc.message, status=504, command=what,
+                                        rc=exc.rc)
+                raise
+            if rc == 0 or (answered is not None and answered(out, err)):
+                return rc, out, err
+            message = self._redact(error_line(out, err))
+            kind = failure_kind(message)
+            if write and kind in ('dropped', 'timed_out'):
+                raise CliAnswerLost('%s failed (exit code %s): %s; the server may have acted.' % (what, rc, message),
+                                    status=infer_status(message), command=what, rc=rc)
+            if kind == 'not_acted' or (kind == 'dropped' and not write):
+                if self.retry_policy.wait(attempt, what, message[:200]) is None:
+                    attempt += 1
+                    continue
+            return rc, out, err
 
     def _execute(self, tool, args, what, files=()):
         written = []

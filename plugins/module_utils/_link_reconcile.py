@@ -21,6 +21,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_pr
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError, TaskFailure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._properties import (
     PropertiesError, load_properties_file)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import outcome_unknown
 
 # The flat options kept from the first version: the remote (source) cluster of a DESTINATION link.
 # option -> the link config it sets
@@ -298,6 +299,45 @@ def _describe(link, configs, identity):
     return view
 
 
+def already_exists(exc):
+    """True when a create was refused because the object exists (HTTP 409, or 400 '... already exists')."""
+    return exc.status == 409 or 'already exists' in (exc.message or '').lower()
+
+
+def create_after_lost_answer(backend, name, cluster_ids, configs, lost):
+    """A create whose answer was lost (lost: the AnswerLost): the link is read again; when it is there
+    the create landed, when not it is sent once more. Returns 'landed' or 'sent again'; raises ApiError."""
+    if backend.get_link(name) is not None:
+        backend.note('create link %s: %s; the link exists, so the create landed' % (name, lost.message))
+        return 'landed'
+    backend.note_resend('create link %s' % name)
+    try:
+        backend.create_link(name, cluster_ids, configs)
+    except ApiError as exc:
+        if already_exists(exc):  # it landed after all (a read can lag behind a create)
+            backend.note('create link %s sent again: %s; the first create landed' % (name, exc.message))
+            return 'landed'
+        if outcome_unknown(exc) and backend.get_link(name) is not None:
+            return 'sent again'
+        raise
+    return 'sent again'
+
+
+def delete_after_lost_answer(backend, name, force, lost):
+    """A delete whose answer was lost: done when the link is gone, else sent once more (404 then: done)."""
+    if backend.get_link(name) is None:
+        backend.note('delete link %s: %s; the link is gone, so the delete landed' % (name, lost.message))
+        return 'landed'
+    backend.note_resend('delete link %s' % name)
+    try:
+        backend.delete_link(name, force=force)
+    except ApiError as exc:
+        if exc.status == 404 or (outcome_unknown(exc) and backend.get_link(name) is None):
+            return 'landed'
+        raise
+    return 'sent again'
+
+
 def _validate_kwargs(validate_only):
     # Backends take validate_only; it is passed only when asked for.
     return {'validate_only': True} if validate_only else {}
@@ -308,7 +348,12 @@ def _delete(backend, params, link, current, identity, check_mode, validate_only)
     result = {'changed': link is not None, 'link': {}, 'before': link_view(link, current, identity), 'after': {}}
     if link is not None and not check_mode:
         try:
-            backend.delete_link(name, force=params.get('force', False), **_validate_kwargs(validate_only))
+            try:
+                backend.delete_link(name, force=params.get('force', False), **_validate_kwargs(validate_only))
+            except ApiError as exc:
+                if validate_only or not outcome_unknown(exc):
+                    raise
+                delete_after_lost_answer(backend, name, params.get('force', False), exc)
         except ApiError as exc:
             hint = '' if params.get('force') else ' If the link still has mirrors, promote them first or set force=true.'
             raise LinkFailure('Deleting link %s failed: %s.%s' % (name, exc.message.rstrip('.'), hint))
@@ -333,7 +378,12 @@ def _create(backend, spec, params, check_mode, validate_only):
         result['link'] = _describe(after_link, wanted, identity)
         return result
     try:
-        backend.create_link(name, spec.cluster_ids(), wanted, validate_only=validate_only)
+        try:
+            backend.create_link(name, spec.cluster_ids(), wanted, validate_only=validate_only)
+        except ApiError as exc:
+            if validate_only or not outcome_unknown(exc):
+                raise
+            create_after_lost_answer(backend, name, spec.cluster_ids(), wanted, exc)
     except ApiError as exc:
         raise LinkFailure('%s link %s failed: %s' % ('Validating' if validate_only else 'Creating', name, exc.message))
     if validate_only:
@@ -350,6 +400,27 @@ def _create(backend, spec, params, check_mode, validate_only):
     entries = backend.get_link_configs(name)
     result['link'] = _describe(created, lc.dynamic_configs(entries), lm.identity_of(created, entries))
     return result
+
+
+def _alter_after_lost_answer(backend, spec, params, lost):
+    """An alter whose answer was lost: the configs are read again and what still differs is sent once more.
+
+    Secrets cannot be read back, so an alter that sets one is sent again in any case (setting the
+    same value twice is harmless: configs:alter sets values, it does not add to them).
+    """
+    name = params['name']
+    entries = backend.get_link_configs(name)
+    current = lc.dynamic_configs(entries)
+    changes = lc.config_changes(spec.configs, current, params.get('update_password', 'on_create'),
+                                lc.effective_configs(entries))
+    resets = lc.purge_names(spec.configs, current, PURGE_KEEP) if params.get('purge_configs') else []
+    if not changes and not resets:
+        backend.note('alter configs of link %s: %s; the configs are as wanted, so the alter landed'
+                     % (name, lost.message))
+        return 'landed'
+    backend.note_resend('alter configs %s of link %s' % (', '.join(sorted(changes) + sorted(resets)), name))
+    backend.alter_link_configs(name, changes, resets)
+    return 'sent again'
 
 
 def reconcile(backend, params, check_mode, spec=None):
@@ -401,7 +472,12 @@ def _alter(backend, spec, params, link, entries, current, identity, check_mode, 
               'configs_set': sorted(changes), 'configs_reset': resets}
     if (changes or resets) and not check_mode:
         try:
-            backend.alter_link_configs(name, changes, resets, **_validate_kwargs(validate_only))
+            try:
+                backend.alter_link_configs(name, changes, resets, **_validate_kwargs(validate_only))
+            except ApiError as exc:
+                if validate_only or not outcome_unknown(exc):
+                    raise
+                _alter_after_lost_answer(backend, spec, params, exc)
         except ApiError as exc:
             raise LinkFailure('%s configs %s of link %s failed: %s'
                               % ('Validating' if validate_only else 'Changing',

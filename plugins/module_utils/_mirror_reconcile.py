@@ -17,6 +17,7 @@ import time
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirror_states as st
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirrors as m
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError, TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import outcome_unknown
 
 # How many topics a one-line message names before it says "and N more" (the rows list them all).
 MAX_NAMED = 20
@@ -34,6 +35,27 @@ class MirrorFailure(TaskFailure):
         super(MirrorFailure, self).__init__(message, topics=topics or [], changed=changed)
         self.topics = topics or []
         self.changed = changed
+
+
+# What to do with a topic of a batch action whose answer was lost, after reading its status again.
+LANDED = 'landed'    # in the wanted state or on its way there: the action landed (or is no longer needed)
+RESEND = 'resend'    # still where the action starts from: it did not land, send it again once
+REFUSED = 'refused'  # somewhere the wanted state cannot be reached from: report it
+
+
+def after_lost_answer(status, state):
+    """LANDED, RESEND or REFUSED for a topic now in status whose action towards state lost its answer."""
+    kind = st.decide(status, state)[0]
+    if kind in (st.OK, st.WAIT):
+        return LANDED
+    if kind == st.ACT:
+        return RESEND
+    return REFUSED
+
+
+def _created(exc):
+    """True when a create was refused because the topic exists (400 '... already exists', 409)."""
+    return exc.status == 409 or 'already exists' in (exc.message or '').lower()
 
 
 class TopicSpec:
@@ -129,6 +151,7 @@ class MirrorReconciler:
         self.known = {}  # the last read of every mirror seen, also of those gone since (deleted)
         self.link_missing = False
         self._link_facts = None
+        self.state = None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -378,6 +401,7 @@ class MirrorReconciler:
         (with the rows so far) when the request is impossible, an action fails or a wait times out.
         """
         creating_states = ('present', 'active')
+        self.state = state
         self.refresh(missing_link_ok=check_mode and state in creating_states or state == 'absent')
         self.resolve_names(specs)
         names = [s.name for s in specs]
@@ -450,13 +474,18 @@ class MirrorReconciler:
 
     def _create(self, actions, creating):
         """One create call per missing mirror (there is no batch create); True when any was created."""
-        errors = {}
+        errors, lost = {}, {}
         for spec in creating:
             try:
                 self.backend.create_mirror(self.link, spec.name, spec.source, spec.configs or None)
             except ApiError as exc:
-                errors[spec.name] = exc.message
+                if outcome_unknown(exc):
+                    lost[spec.name] = exc
+                else:
+                    errors[spec.name] = exc.message
         self.refresh()
+        if lost:
+            self._create_after_lost_answers([s for s in creating if s.name in lost], lost, errors)
         for name in list(errors):
             if name in self.mirrors:  # created in the meantime (auto-create): the topic is as wanted
                 del errors[name]
@@ -469,12 +498,42 @@ class MirrorReconciler:
                 '%s: %s' % (n, e) for n, e in sorted(errors.items())), changed=created)
         return created
 
+    def _create_after_lost_answers(self, specs, lost, errors):
+        """Creates whose answer was lost: a mirror that is listed now landed; the others are sent once more."""
+        again = []
+        for spec in specs:
+            if spec.name in self.mirrors:
+                self.backend.note('create mirror %s of link %s: %s; the mirror exists, so the create landed'
+                                  % (spec.name, self.link, lost[spec.name].message))
+            else:
+                again.append(spec)
+        for spec in again:
+            self.backend.note_resend('create mirror %s of link %s' % (spec.name, self.link))
+            try:
+                self.backend.create_mirror(self.link, spec.name, spec.source, spec.configs or None)
+            except ApiError as exc:
+                if not (_created(exc) or outcome_unknown(exc)):
+                    errors[spec.name] = exc.message
+        if again:
+            self.refresh()
+            for spec in again:
+                if spec.name not in self.mirrors and spec.name not in errors:
+                    errors[spec.name] = ('the create was sent twice and lost its answer (%s); the mirror is not '
+                                         'listed' % lost[spec.name].message)
+
     def _delete(self, actions, deleting):
         """Delete the topics (one call each); a topic already gone counts as deleted."""
         errors = {}
         for name in deleting:
             try:
-                self.backend.delete_topic(name)
+                try:
+                    self.backend.delete_topic(name)
+                except ApiError as exc:
+                    if not outcome_unknown(exc):
+                        raise
+                    # deleting a topic again is harmless: 404 says the first delete landed
+                    self.backend.note_resend('delete topic %s (%s)' % (name, exc.message))
+                    self.backend.delete_topic(name)
             except ApiError as exc:
                 if exc.status != 404:
                     errors[name] = exc.message
@@ -485,6 +544,47 @@ class MirrorReconciler:
             raise MirrorFailure('Deleting mirror topics failed: %s' % '; '.join(
                 '%s: %s' % (n, e) for n, e in sorted(errors.items())), changed=len(errors) < len(deleting))
 
+    def _batch_after_lost_answer(self, action, batch, lost):
+        """A batch action whose answer was lost: read the mirrors; (succeeded, failed) as the action would answer.
+
+        A topic in the wanted state or on its way there (a promote that landed: PENDING_STOPPED or STOPPED)
+        succeeded; one still where the action starts from is sent again, once, in one request; one
+        that went elsewhere failed.
+        """
+        self.refresh()
+        succeeded, failed, again = {}, {}, []
+        for name in batch:
+            decision = after_lost_answer(self.status(name), self.state)
+            if decision == LANDED:
+                succeeded[name] = m.action_details(None)
+            elif decision == RESEND:
+                again.append(name)
+            else:
+                failed[name] = ('the %s request lost its answer (%s) and the topic is now %s'
+                                % (action, lost.message, self.status(name) or 'not a mirror'))
+        if succeeded:
+            self.backend.note('%s of %s on link %s: %s; it landed'
+                              % (action, _named(sorted(succeeded)), self.link, lost.message))
+        if not again:
+            return succeeded, failed
+        self.backend.note_resend('%s of %s on link %s' % (action, _named(again), self.link))
+        try:
+            done, refused = self.backend.alter_mirrors(self.link, action, again)
+        except ApiError as exc:
+            if not outcome_unknown(exc):
+                raise
+            done, refused = {}, dict((n, exc.message) for n in again)
+        succeeded.update(done)
+        if refused:
+            # a refusal may only say the first request landed after all (e.g. already stopping)
+            self.refresh()
+            for name, error in refused.items():
+                if after_lost_answer(self.status(name), self.state) == LANDED:
+                    succeeded[name] = m.action_details(None)
+                else:
+                    failed[name] = error
+        return succeeded, failed
+
     def _batch(self, actions, extra, action, names):
         """One request per batch of at most batch_size topics; stop at the first batch with a failure."""
         if action == 'promote':
@@ -493,7 +593,12 @@ class MirrorReconciler:
         done = []
         for start in range(0, len(names), self.batch_size):
             batch = names[start:start + self.batch_size]
-            succeeded, failed = self.backend.alter_mirrors(self.link, action, batch)
+            try:
+                succeeded, failed = self.backend.alter_mirrors(self.link, action, batch)
+            except ApiError as exc:
+                if not outcome_unknown(exc):
+                    raise
+                succeeded, failed = self._batch_after_lost_answer(action, batch, exc)
             for name, details in succeeded.items():
                 details = details or {}
                 row = extra.setdefault(name, {})

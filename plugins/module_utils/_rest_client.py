@@ -4,6 +4,12 @@
 """A small Kafka REST v3 client: URLs, authentication, retries and error mapping.
 
 It knows nothing about links or mirrors; those live in _links.py and _mirrors.py.
+
+Retries (RetryPolicy, _retry.py): a read (GET, HEAD) is tried again after HTTP 429 or 5xx or a
+connection error; a write only when the server did not act: HTTP 429, HTTP 503, or a connection
+that could not be opened (nothing was sent). A write whose answer is lost after it was sent (the
+connection dropped or timed out, or a gateway answered 502/504) raises AnswerLost: the caller
+re-reads the object to learn whether it landed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -12,16 +18,22 @@ __metaclass__ = type
 
 import json
 import socket
-import time
 
+from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlsplit
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError, open_url
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import (
+    DEFAULT_MAX_DELAY, DEFAULT_RETRIES, AnswerLost, RetryPolicy, parse_retry_after)
 
 # Statuses after which a safe (read-only) request is tried again.
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
+# Statuses after which a write is tried again: the server says it did not act.
+WRITE_RETRY_STATUSES = frozenset([429, 503])
+# Statuses of a gateway that may have passed the write on: whether it landed is not known.
+WRITE_UNKNOWN_STATUSES = frozenset([502, 504])
 SAFE_METHODS = frozenset(['GET', 'HEAD'])
 
 
@@ -74,7 +86,8 @@ class RestClient:
 
     def __init__(self, base_url, cluster_id=None, username=None, password=None, token=None,
                  client_cert=None, client_key=None, ca_path=None, validate_certs=True,
-                 timeout=30, retries=3, retry_backoff=1.0, opener=None, sleep=None):
+                 timeout=30, retries=DEFAULT_RETRIES, retry_backoff=1.0, retry_max_delay=DEFAULT_MAX_DELAY,
+                 deadline=None, opener=None, sleep=None, clock=None, rand=None, log=None):
         self.base_url = base_url.rstrip('/')
         if self.base_url.endswith('/v3'):
             self.base_url = self.base_url[:-3]
@@ -87,11 +100,15 @@ class RestClient:
         self.ca_path = ca_path
         self.validate_certs = validate_certs
         self.timeout = timeout
-        self.retries = retries
-        self.retry_backoff = retry_backoff
+        self.retry = RetryPolicy(retries=retries, max_delay=retry_max_delay, base=retry_backoff,
+                                 deadline=deadline, sleep=sleep, clock=clock, rand=rand, log=log)
         self._open = opener or open_url
-        self._sleep = sleep or time.sleep
         self.request_count = 0
+
+    @property
+    def retry_count(self):
+        """Requests sent again so far (after 429/503, 5xx or connection errors, or a lost answer)."""
+        return self.retry.count
 
     # -- public ------------------------------------------------------------------------------
 
@@ -130,9 +147,10 @@ class RestClient:
         if self.token:
             headers['Authorization'] = 'Bearer %s' % self.token
 
-        attempts = 1 + (self.retries if method in SAFE_METHODS else 0)
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        safe = method in SAFE_METHODS
+        what = '%s %s' % (method, urlsplit(url).path)
+        attempt = 0
+        while True:
             self.request_count += 1
             try:
                 response = self._open(
@@ -142,23 +160,39 @@ class RestClient:
                     client_cert=self.client_cert, client_key=self.client_key, ca_path=self.ca_path,
                     use_netrc=False, follow_redirects='safe')
                 raw = response.read()
-                return json.loads(raw) if raw and raw.strip() else {}
             except HTTPError as exc:
-                if exc.code in RETRY_STATUSES and not last:
-                    self._sleep(self.retry_backoff * (2 ** attempt))
-                    continue
-                raise self._http_error(method, url, exc)
-            except (URLError, UrlConnectionError, socket.timeout, OSError) as exc:
-                if not last:
-                    self._sleep(self.retry_backoff * (2 ** attempt))
-                    continue
+                retriable = exc.code in (RETRY_STATUSES if safe else WRITE_RETRY_STATUSES)
+                refusal = None
+                if retriable:
+                    retry_after = parse_retry_after(_header(exc, 'Retry-After'))
+                    refusal = self.retry.wait(attempt, what, 'HTTP %s' % exc.code, retry_after)
+                    if refusal is None:
+                        attempt += 1
+                        continue
+                error = self._http_error(method, url, exc)
+                if not safe and exc.code in WRITE_UNKNOWN_STATUSES:
+                    raise AnswerLost(error.message + ' (a gateway answered: the server may have acted)',
+                                     status=exc.code, error_code=error.error_code, url=url, method=method)
+                raise _with_retries(error, attempt, refusal)
+            except (URLError, UrlConnectionError, socket.timeout, OSError, http_client.HTTPException) as exc:
                 reason = getattr(exc, 'reason', None) or exc
-                raise RestError('Cannot reach the REST endpoint %s (rest_url): %s' % (self.base_url, reason),
-                                url=url, method=method)
+                text = 'Cannot reach the REST endpoint %s (rest_url): %s' % (self.base_url, reason)
+                sent = not _not_sent(exc)
+                if not safe and sent:
+                    raise AnswerLost('%s: the connection was lost after the request was sent (%s); the server '
+                                     'may have acted.' % (what, reason), url=url, method=method)
+                refusal = None
+                if not _configuration_problem(exc):
+                    refusal = self.retry.wait(attempt, what, str(reason))
+                    if refusal is None:
+                        attempt += 1
+                        continue
+                raise _with_retries(RestError(text, url=url, method=method), attempt, refusal)
+            try:
+                return json.loads(raw) if raw and raw.strip() else {}
             except ValueError as exc:
                 raise RestError('%s %s returned a body that is not JSON: %s' % (method, url, exc),
                                 url=url, method=method)
-        raise AssertionError('unreachable')  # pragma: no cover
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -179,6 +213,48 @@ class RestClient:
         else:
             text = '%s %s failed: %s' % (method, url, detail)
         return RestError(text, status=exc.code, error_code=error_code, url=url, method=method)
+
+
+def _header(exc, name):
+    headers = getattr(exc, 'headers', None) or getattr(exc, 'hdrs', None)
+    try:
+        return headers.get(name) if headers is not None else None
+    except AttributeError:
+        return None
+
+
+def _not_sent(exc):
+    """True when the request cannot have reached the server: the connection was never opened."""
+    if isinstance(exc, UrlConnectionError):
+        return True
+    if isinstance(exc, URLError):
+        reason = getattr(exc, 'reason', None)
+        return isinstance(reason, (ConnectionRefusedError, socket.gaierror)) or isinstance(reason, str) \
+            or _configuration_problem(exc)
+    return isinstance(exc, ConnectionRefusedError)
+
+
+def _configuration_problem(exc):
+    """A failure no retry can fix: an unknown host name, or a TLS certificate that is refused."""
+    reason = getattr(exc, 'reason', None)
+    if isinstance(reason, socket.gaierror):
+        return True
+    if isinstance(reason, str):
+        return True
+    return type(reason).__name__ in ('SSLCertVerificationError', 'CertificateError', 'SSLError')
+
+
+def _with_retries(error, attempt, refusal):
+    """The error, saying how often the request was tried again and why it was not tried again."""
+    notes = []
+    if attempt:
+        notes.append('after %d %s' % (attempt, 'retry' if attempt == 1 else 'retries'))
+    if refusal and not refusal.startswith('no retries left'):
+        notes.append('not retried: %s' % refusal)
+    if notes:
+        error.message = '%s (%s)' % (error.message.rstrip('.'), '; '.join(notes))
+        error.args = (error.message,)
+    return error
 
 
 def _query_value(value):

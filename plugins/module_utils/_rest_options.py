@@ -19,6 +19,8 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import RestBackend
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend_cli import CliBackend
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import (
+    DEFAULT_MAX_DELAY, DEFAULT_RETRIES, RetryPolicy)
 
 
 API_CHOICES = ['rest', 'cli']
@@ -38,7 +40,8 @@ def rest_argument_spec():
         ca_path=dict(type='path'),
         validate_certs=dict(type='bool', default=True),
         request_timeout=dict(type='float', default=30),
-        request_retries=dict(type='int', default=3),
+        retries=dict(type='int', default=DEFAULT_RETRIES, aliases=['request_retries']),
+        retry_max_delay=dict(type='float', default=DEFAULT_MAX_DELAY),
         bootstrap_server=dict(type='str', fallback=(env_fallback, ['KAFKA_BOOTSTRAP_SERVER'])),
         command_config=dict(type='path', fallback=(env_fallback, ['KAFKA_COMMAND_CONFIG'])),
         cli_path=dict(type='path'),
@@ -70,10 +73,18 @@ backend_module = rest_module
 
 
 def call_counts(backend):
-    """The result key that counts what the backend did: rest_requests (REST) or cli_commands (CLI)."""
+    """The result keys that count what the backend did: rest_requests and rest_retries (REST) or
+    cli_commands and cli_retries (CLI); at -vvv also rest_retry_log / cli_retry_log, one line per retry."""
     if backend is None:
         return {}
-    return {'cli_commands' if backend.name == 'cli' else 'rest_requests': backend.call_count}
+    prefix = 'cli' if backend.name == 'cli' else 'rest'
+    counts = {'cli_commands' if prefix == 'cli' else 'rest_requests': backend.call_count}
+    policy = getattr(backend, 'retry_policy', None)
+    if policy is not None:
+        counts[prefix + '_retries'] = policy.count
+        if policy.verbose and policy.lines:
+            counts[prefix + '_retry_log'] = list(policy.lines)
+    return counts
 
 
 def fail(module, backend, failure):
@@ -83,16 +94,31 @@ def fail(module, backend, failure):
     module.fail_json(msg=failure.message, **result)
 
 
+def retry_policy(module):
+    """The RetryPolicy of the options retries and retry_max_delay, ending at the module's wait_timeout (if any)."""
+    p = module.params
+    if p['retries'] < 0:
+        module.fail_json(msg='retries must be 0 or more, got %s.' % p['retries'])
+    if p['retry_max_delay'] <= 0:
+        module.fail_json(msg='retry_max_delay must be more than 0 seconds, got %s.' % p['retry_max_delay'])
+    verbose = getattr(module, '_verbosity', 0) >= 3
+    policy = RetryPolicy(retries=p['retries'], max_delay=p['retry_max_delay'], log=module.log if verbose else None)
+    if p.get('wait_timeout'):
+        policy.deadline = policy.now() + p['wait_timeout']
+    policy.verbose = verbose
+    return policy
+
+
 def rest_client(module):
     """A RestClient built from the module's REST options."""
     p = module.params
-    if p['request_retries'] < 0:
-        module.fail_json(msg='request_retries must be 0 or more, got %s.' % p['request_retries'])
-    return RestClient(
+    client = RestClient(
         p['rest_url'], cluster_id=p['cluster_id'], username=p['rest_username'],
         password=p['rest_password'], token=p['rest_token'], client_cert=p['client_cert'],
         client_key=p['client_key'], ca_path=p['ca_path'], validate_certs=p['validate_certs'],
-        timeout=p['request_timeout'], retries=p['request_retries'])
+        timeout=p['request_timeout'])
+    client.retry = retry_policy(module)
+    return client
 
 
 def cli_backend(module):
@@ -112,9 +138,11 @@ def cli_backend(module):
                              % p['cli_path'])
     if p.get('cli_timeout') is not None and p['cli_timeout'] < 0:
         module.fail_json(msg='cli_timeout must be 0 (no limit) or more seconds, got %s.' % p['cli_timeout'])
-    return CliBackend.from_module(module, p['bootstrap_server'], command_config=p.get('command_config'),
-                                  cli_path=p.get('cli_path'), timeout=p.get('cli_timeout') or None,
-                                  cluster_id=p.get('cluster_id'))
+    backend = CliBackend.from_module(module, p['bootstrap_server'], command_config=p.get('command_config'),
+                                     cli_path=p.get('cli_path'), timeout=p.get('cli_timeout') or None,
+                                     cluster_id=p.get('cluster_id'))
+    backend.retry_policy = retry_policy(module)
+    return backend
 
 
 def connect(module):

@@ -347,6 +347,35 @@ cli_commands:
   returned: when O(api=cli)
   type: int
   sample: 3
+rest_retries:
+  description:
+    - Number of HTTP requests of the task that were sent again (O(api=rest)) - after HTTP 429 or 503 (and, for
+      reads, other 5xx answers and connection errors), and writes sent once more after their answer was lost and
+      a new read showed they had not landed. See O(retries).
+  returned: when O(api=rest)
+  type: int
+  sample: 0
+cli_retries:
+  description:
+    - Number of CP tool commands of the task that were run again (O(api=cli)), counted like RV(rest_retries).
+  returned: when O(api=cli)
+  type: int
+  sample: 0
+rest_retry_log:
+  description:
+    - One line per retry and per write whose answer was lost - the request, what went wrong, the wait, and what
+      a new read found. Only at C(-vvv) (O(api=rest)).
+  returned: at C(-vvv), when a request was retried or an answer was lost
+  type: list
+  elements: str
+  sample: ["POST /kafka/v3/clusters/lkc-1/links/orders/mirrors:promote: HTTP 429; retry 1 of 6 in 2 s (Retry-After: 2 s)"]
+cli_retry_log:
+  description:
+    - Like RV(rest_retry_log), for the commands of the CP tools (O(api=cli)).
+  returned: at C(-vvv), when a command was run again or an answer was lost
+  type: list
+  elements: str
+  sample: ["kafka-mirrors --promote: ThrottlingQuotaExceededException; retry 1 of 6 in 1 s"]
 '''
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_reconcile import (

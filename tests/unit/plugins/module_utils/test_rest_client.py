@@ -7,8 +7,11 @@ No network: every request goes to a fake ``opener`` with open_url's signature.
 
 from __future__ import annotations
 
+import email.utils
+import http.client
 import io
 import json
+import random
 import socket
 import urllib.error
 
@@ -16,6 +19,8 @@ import pytest
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import (
     RestClient, RestError, describe_error, path_quote)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import (
+    AnswerLost, backoff_delay, outcome_unknown, parse_retry_after)
 
 
 class FakeResponse:
@@ -26,8 +31,8 @@ class FakeResponse:
         return self._body
 
 
-def http_error(code, body=b"", reason="Error", content_type="application/json"):
-    headers = {"Content-Type": content_type}
+def http_error(code, body=b"", reason="Error", content_type="application/json", headers=None):
+    headers = dict({"Content-Type": content_type}, **(headers or {}))
     return urllib.error.HTTPError("http://fake", code, reason, headers, io.BytesIO(body))
 
 
@@ -76,6 +81,7 @@ class SleepRecorder:
 
 def make_client(opener, base="https://h:8090/kafka", **kwargs):
     kwargs.setdefault("cluster_id", "lkc-1")
+    kwargs.setdefault("rand", lambda: 1.0)  # no jitter: each wait is the top of its range
     sleep = kwargs.pop("sleep", None) or SleepRecorder()
     client = RestClient(base, opener=opener, sleep=sleep, **kwargs)
     return client, sleep
@@ -323,14 +329,144 @@ def test_get_not_retried_on_client_errors(status):
     lambda: http_error(429, b"<html><body>Too many</body></html>", "Too Many Requests", "text/html"),
     lambda: urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")),
 ], ids=["503", "429-html", "refused"])
-def test_writes_are_never_retried(method, failure):
+def test_writes_are_retried_when_the_server_did_not_act(method, failure):
     opener = FakeOpener(failure(), b"{}")
     client, sleep = make_client(opener, retries=5)
-    with pytest.raises(RestError):
-        client.cluster(method, "/links", body={"x": 1})
+    assert client.cluster(method, "/links", body={"x": 1}) == {}
+    assert len(opener.calls) == 2
+    assert sleep.delays == [1.0]
+    assert client.request_count == 2
+    assert client.retry_count == 1
+
+
+@pytest.mark.parametrize("status", [500, 400, 409])
+def test_writes_are_not_retried_after_other_errors(status):
+    opener = FakeOpener(http_error(status), b"{}")
+    client, sleep = make_client(opener, retries=5)
+    with pytest.raises(RestError) as err:
+        client.cluster("POST", "/links", body={"x": 1})
+    assert not outcome_unknown(err.value)
     assert len(opener.calls) == 1
     assert sleep.delays == []
-    assert client.request_count == 1
+    assert client.retry_count == 0
+
+
+@pytest.mark.parametrize("failure", [
+    lambda: http.client.RemoteDisconnected("Remote end closed connection without response"),
+    lambda: socket.timeout("timed out"),
+    lambda: ConnectionResetError(104, "Connection reset by peer"),
+    lambda: urllib.error.URLError(ConnectionResetError(104, "Connection reset by peer")),
+    lambda: http_error(504, b"", "Gateway Timeout"),
+    lambda: http_error(502, b"", "Bad Gateway"),
+], ids=["dropped", "timeout", "reset", "reset-while-sending", "504", "502"])
+def test_a_write_whose_answer_is_lost_is_not_retried_but_reported_as_unknown(failure):
+    opener = FakeOpener(failure(), b"{}")
+    client, sleep = make_client(opener, retries=5)
+    with pytest.raises(AnswerLost) as err:
+        client.cluster("POST", "/links/l1/mirrors:promote", body={"mirror_topic_names": ["t"]})
+    assert outcome_unknown(err.value)
+    assert "may have acted" in err.value.message
+    assert len(opener.calls) == 1
+    assert sleep.delays == []
+
+
+def test_a_write_to_an_unknown_host_is_not_retried():
+    opener = FakeOpener(urllib.error.URLError(socket.gaierror(-2, "Name or service not known")), b"{}")
+    client, sleep = make_client(opener, retries=5)
+    with pytest.raises(RestError) as err:
+        client.cluster("POST", "/links", body={})
+    assert "Name or service not known" in err.value.message
+    assert not outcome_unknown(err.value)
+    assert len(opener.calls) == 1
+
+
+def test_retry_after_seconds_is_honoured_for_writes():
+    opener = FakeOpener(*([http_error(429, b"", "Too Many Requests", headers={"Retry-After": "7"})] * 3 + [b"{}"]))
+    client, sleep = make_client(opener, retries=5, retry_max_delay=30)
+    client.cluster("POST", "/links/l1/mirrors", body={"source_topic_name": "t"})
+    assert len(opener.calls) == 4
+    # the backoff (1, 2, 4) is shorter than what the server asked for each time
+    assert sleep.delays == [7.0, 7.0, 7.0]
+    assert client.retry_count == 3
+
+
+def test_retry_after_shorter_than_backoff_keeps_the_backoff():
+    opener = FakeOpener(http_error(503, headers={"Retry-After": "0"}), http_error(503), b"{}")
+    client, sleep = make_client(opener, retries=5)
+    client.cluster("PUT", "/links/l1/configs:alter", body={"data": []})
+    assert sleep.delays == [1.0, 2.0]
+
+
+def test_retry_after_as_http_date():
+    now = [1_000_000.0]
+    date = email.utils.formatdate(now[0] + 12, usegmt=True)
+    assert parse_retry_after(date, now=now[0]) == 12.0
+    assert parse_retry_after(email.utils.formatdate(now[0] - 50, usegmt=True), now=now[0]) == 0.0
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("5", 5.0), (" 120 ", 120.0), ("0", 0.0), ("1.5", 1.5), (None, None), ("", None), ("soon", None),
+    ("-3", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+])
+def test_parse_retry_after(value, expected):
+    assert parse_retry_after(value, now=2_000_000_000.0) == expected
+
+
+def test_retry_after_longer_than_retry_max_delay_ends_the_retries():
+    opener = FakeOpener(http_error(429, b"", "Too Many Requests", headers={"Retry-After": "120"}), b"{}")
+    client, sleep = make_client(opener, retries=5, retry_max_delay=30)
+    with pytest.raises(RestError) as err:
+        client.cluster("POST", "/links", body={})
+    assert err.value.status == 429
+    assert "retry after 120 seconds, more than retry_max_delay (30)" in err.value.message
+    assert sleep.delays == []
+    assert len(opener.calls) == 1
+
+
+def test_retries_stop_at_the_deadline():
+    clock = [100.0]
+    sleep = SleepRecorder()
+
+    def sleeping(seconds):
+        sleep(seconds)
+        clock[0] += seconds
+
+    opener = FakeOpener(http_error(503))
+    client, dummy = make_client(opener, retries=10, deadline=110.0, clock=lambda: clock[0], sleep=sleeping)
+    with pytest.raises(RestError) as err:
+        client.cluster("POST", "/links/l1/mirrors:promote", body={})
+    # 1 + 2 + 4 = 7 s waited; the next wait (8 s) would end after the deadline
+    assert sleep.delays == [1.0, 2.0, 4.0]
+    assert "after 3 retries" in err.value.message
+    assert "timeout" in err.value.message
+    assert client.retry_count == 3
+
+
+def test_backoff_schedule_has_jitter_and_a_ceiling():
+    assert [backoff_delay(a, 1.0, 30.0, 1.0) for a in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+    assert [backoff_delay(a, 1.0, 30.0, 0.0) for a in range(7)] == [0.5, 1, 2, 4, 8, 15, 15]
+    # a draw between 0 and 1 lands between half the ceiling and the ceiling
+    assert backoff_delay(2, 1.0, 30.0, 0.5) == 3.0
+    rng = random.Random(7)
+    waits = [backoff_delay(3, 1.0, 30.0, rng.random()) for dummy in range(200)]
+    assert all(4.0 <= w < 8.0 for w in waits)
+    assert len(set(round(w, 3) for w in waits)) > 100  # spread out, not one value
+
+
+def test_each_retry_is_counted_and_logged():
+    lines = []
+    opener = FakeOpener(http_error(429, headers={"Retry-After": "2"}), http_error(503), b"{}", http_error(500), b"{}")
+    client, sleep = make_client(opener, retries=5, log=lines.append)
+    client.cluster("POST", "/links/l1/mirrors", body={})
+    client.cluster("GET", "/links")
+    assert client.retry_count == 3
+    assert client.request_count == 5
+    assert lines == [
+        "POST /kafka/v3/clusters/lkc-1/links/l1/mirrors: HTTP 429; retry 1 of 5 in 2 s (Retry-After: 2 s)",
+        "POST /kafka/v3/clusters/lkc-1/links/l1/mirrors: HTTP 503; retry 2 of 5 in 2 s",
+        "GET /kafka/v3/clusters/lkc-1/links: HTTP 500; retry 1 of 5 in 1 s",
+    ]
+    assert client.retry.lines == lines
 
 
 @pytest.mark.parametrize("failure", [
@@ -485,7 +621,7 @@ def test_connection_refused_names_rest_url():
 
 
 def test_connection_error_on_post_names_rest_url_without_retry():
-    opener = FakeOpener(urllib.error.URLError("Name or service not known"))
+    opener = FakeOpener(urllib.error.URLError("Name or service not known"))  # a configuration problem
     client, sleep = make_client(opener, base="https://nohost:8090/kafka")
     with pytest.raises(RestError) as err:
         client.cluster("POST", "/links", body={})
