@@ -135,7 +135,9 @@ def available():
 
 @pytest.fixture(scope="module")
 def pair(available, tmp_path_factory):
-    brokers = ak.start_many(["source", "destination"], tmp_path_factory.mktemp("apache-kafka"))
+    # jit="c1": these tests move little data, and C1 only saves CPU at start
+    brokers = ak.start_many(["source", "destination"], tmp_path_factory.mktemp("apache-kafka"),
+                            jit="c1")
     try:
         yield brokers
     finally:
@@ -349,7 +351,8 @@ def test_killed_parent_takes_its_broker_down(available, tmp_path):
     """A process that started a broker is SIGKILLed: the JVM goes too."""
     parent = subprocess.Popen([sys.executable, str(MODULE_PATH), "up", "--workdir", str(tmp_path),
                                "orphan"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, start_new_session=True)
+                              text=True, start_new_session=True,
+                              env={**os.environ, "LINKOPS_LAB_KAFKA_JIT": "c1"})
     try:
         line = parent.stdout.readline()
         assert line, parent.stderr.read()[-2000:]
@@ -375,7 +378,7 @@ def test_a_broker_that_cannot_start_is_a_clear_error_and_no_orphan(available, tm
         before = _java_pids_under(tmp_path)
         with pytest.raises(ak.ApacheKafkaError, match=r"broker of busy exited .* see .*busy-broker"
                                                       r"\.log"):
-            ak.start("busy", tmp_path, port=port, ready_timeout=60)
+            ak.start("busy", tmp_path, port=port, ready_timeout=60, jit="c1")
     assert before == [] and _java_pids_under(tmp_path) == []
 
 
