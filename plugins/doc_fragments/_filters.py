@@ -27,7 +27,11 @@ options:
     elements: dict
     suboptions:
       name:
-        description: Topic name, name prefix, or V(*) with O(topic_filters[].pattern_type=LITERAL) for all topics.
+        description:
+          - Topic name, name prefix, or V(*) with O(topic_filters[].pattern_type=LITERAL) for all topics.
+          - Kafka's topic name rules - ASCII letters, digits, C(.), C(_) and C(-), at most 249 characters, not
+            V(.) or V(..) (a V(PREFIXED) name may be either). V(*) only as the whole name with V(LITERAL);
+            there are no wildcards inside a name (use V(PREFIXED)).
         type: str
         required: true
       pattern_type:
@@ -51,7 +55,10 @@ options:
     elements: dict
     suboptions:
       name:
-        description: Group name, name prefix, or V(*) with O(consumer_group_filters[].pattern_type=LITERAL) for all groups.
+        description:
+          - Group name, name prefix, or V(*) with O(consumer_group_filters[].pattern_type=LITERAL) for all groups.
+          - ASCII letters, digits and C(.), C(_), C(-), C(:), C(@), C(/), C(+), C(=), at most 249 characters;
+            no blanks, quotes or shell characters. V(*) only as the whole name with V(LITERAL).
         type: str
         required: true
       pattern_type:

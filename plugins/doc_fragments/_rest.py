@@ -33,6 +33,7 @@ options:
         C(http://HOST:8082); Confluent Cloud at C(https://pkc-....confluent.cloud:443/kafka).
       - If not set, the value of the E(KAFKA_REST_URL) environment variable is used.
       - Required with O(api=rest); not used with O(api=cli).
+      - Must be an C(http://) or C(https://) URL with a host and no query; anything else fails before any request.
     type: str
   cluster_id:
     description:
@@ -41,6 +42,7 @@ options:
       - With O(api=cli) it is the ID of the cluster at O(bootstrap_server); when omitted it is read from
         the C(local cluster ID) that C(kafka-cluster-links) prints, which needs at least one link on it.
       - If not set, the value of the E(KAFKA_CLUSTER_ID) environment variable is used.
+      - ASCII letters, digits, C(-) and C(_) only (it is a segment of every request path).
     type: str
   rest_username:
     description:
@@ -60,14 +62,16 @@ options:
   client_cert:
     description:
       - PEM client certificate for mutual TLS. Use together with O(client_key).
+      - Must be a readable file on the managed host; a missing file fails naming this option and the path.
     type: path
   client_key:
     description:
-      - PEM private key of O(client_cert).
+      - PEM private key of O(client_cert). Must be a readable file on the managed host.
     type: path
   ca_path:
     description:
       - PEM file of the CA certificates that sign the REST endpoint's certificate.
+      - Must be a readable file on the managed host; a missing file fails naming this option and the path.
     type: path
   validate_certs:
     description:
@@ -76,7 +80,7 @@ options:
     default: true
   request_timeout:
     description:
-      - Seconds to wait for one HTTP response.
+      - Seconds to wait for one HTTP response; more than 0.
     type: float
     default: 30
   retries:
@@ -111,6 +115,7 @@ options:
     description:
       - With O(api=cli), the bootstrap servers of the cluster that holds the link (normally the
         destination), passed to every CP tool as C(--bootstrap-server). Required with O(api=cli).
+      - C(host:port[,host:port...]); an IPv6 address as C([address]:port).
       - If not set, the value of the E(KAFKA_BOOTSTRAP_SERVER) environment variable is used.
     type: str
   command_config:

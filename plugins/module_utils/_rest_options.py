@@ -19,6 +19,8 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import RestBackend
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend_cli import CliBackend
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import (
+    check_backend_options, validate_module)
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import (
     DEFAULT_MAX_DELAY, DEFAULT_RETRIES, RetryPolicy)
 
@@ -147,6 +149,7 @@ def cli_backend(module):
 
 def connect(module):
     """The backend the module's options describe: api=rest (default) or api=cli."""
+    validate_module(module, check_backend_options)
     p = module.params
     if p.get('api') == 'cli':
         return cli_backend(module)

@@ -55,6 +55,7 @@ options:
     description:
       - Name of the cluster link. The link name is part of its identity and cannot be changed.
       - Both sides of a bidirectional link, and both halves of a source-initiated link, must have the same name.
+      - Kafka's name rules, as Confluent applies them - 1 to 249 ASCII letters, digits, C(.), C(_) and C(-), not V(.) or V(..), and not starting with C(-) (the CP tools would read it as an option).
     type: str
     required: true
     aliases: [link_name]
@@ -109,6 +110,7 @@ options:
         C(consumer.group.prefix.enable=true) in O(configs) also of the synced consumer group names.
       - Fixed at creation. When omitted on an existing link it is not checked.
       - Links with a prefix cannot use the reverse mirror operations.
+      - Topic name characters only (ASCII letters, digits, C(.), C(_), C(-)).
     type: str
   remote:
     description:
@@ -125,6 +127,8 @@ options:
         description:
           - Bootstrap servers of the remote cluster (link config C(bootstrap.servers)). Required to create an
             OUTBOUND link, unless given in O(configs) or O(properties_file).
+          - C(host:port[,host:port...]); an IPv6 address as C([address]:port). The same rule applies to
+            C(bootstrap.servers) in O(configs) and in O(properties_file).
         type: str
       security_protocol:
         description: Link config C(security.protocol).
@@ -248,6 +252,7 @@ options:
   source_bootstrap_servers:
     description:
       - The same as O(remote.bootstrap_servers), for V(DESTINATION) links only (the name of the first versions).
+      - C(host:port[,host:port...]); an IPv6 address as C([address]:port).
     type: str
   source_security_protocol:
     description:
@@ -279,6 +284,10 @@ options:
       - Read as Java reads it (comments, C(key=value) or C(key:value), backslash escapes, continued lines);
         its keys count as if given in O(configs). A key that another option also sets to a different value fails the task.
       - Values of secret keys (passwords, JAAS lines, PEM keys) are never shown.
+      - Only link configs and Kafka client settings may appear in it (C(bootstrap.servers), C(security.protocol),
+        C(client.id), C(sasl.*), C(ssl.*), the link configs Confluent documents, and their C(local.*) forms).
+        Any other key fails the task before any request, naming the line numbers but never the file's content;
+        give other configs in O(configs).
     type: path
     aliases: [source_properties_file]
   configs:
@@ -587,6 +596,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_mode
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._links import tasks_in_error
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_cluster_link, validate_module
 
 
 def main():
@@ -625,6 +635,7 @@ def main():
         if is_sensitive(key) and value:
             module.no_log_values.add(str(value))
 
+    validate_module(module, check_cluster_link)
     spec = None
     if module.params['state'] == 'present':
         # Everything the options describe is checked before any call.

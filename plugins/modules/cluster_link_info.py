@@ -30,6 +30,8 @@ options:
     description:
       - Only report these links. Names that are not links of the cluster appear in RV(missing).
       - All links of the cluster when omitted.
+      - Each a link name by Kafka's name rules (see O(linkops.cluster_linking.cluster_link#module:name)); a mapping
+        or a list given as a name fails the task.
     type: list
     elements: str
     aliases: [link_names]
@@ -265,6 +267,7 @@ cli_retry_log:
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_info import read_links
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import call_counts, connect, fail, rest_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_cluster_link_info, validate_module
 
 
 def main():
@@ -274,6 +277,7 @@ def main():
         include_mirrors=dict(type='bool', default=True),
         include_default_configs=dict(type='bool', default=False),
     ))
+    validate_module(module, check_cluster_link_info)
     backend = connect(module)
     p = module.params
     if p['include_default_configs'] and backend.name == 'cli':

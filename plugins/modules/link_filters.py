@@ -102,8 +102,8 @@ options:
     type: path
   source_bootstrap_servers:
     description:
-      - Bootstrap servers of the source cluster, as C(host:port[,host:port...]). When given, the module previews
-        what the filters select there; see RV(preview).
+      - Bootstrap servers of the source cluster, as C(host:port[,host:port...]) (an IPv6 address as
+        C([address]:port)). When given, the module previews what the filters select there; see RV(preview).
     type: str
   source_client_config:
     description:
@@ -117,7 +117,7 @@ options:
     default: {}
   timeout:
     description:
-      - Timeout in seconds for each preview request to the source cluster.
+      - Timeout in seconds for each preview request to the source cluster; more than 0.
     type: int
     default: 30
 notes:
@@ -380,6 +380,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_cli
 )
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration_checks import ClusterError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._filter_preview import SourcePreview, preview
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_link_filters, validate_module
 
 # option -> (filter kind, document builder, standard file name in dest)
 DOCUMENTS = (
@@ -491,8 +492,7 @@ def main():
 
     if params['source_client_config'] and not params['source_bootstrap_servers']:
         module.fail_json(msg='source_client_config needs source_bootstrap_servers.')
-    if params['timeout'] <= 0:
-        module.fail_json(msg='timeout must be a positive number of seconds, got %d.' % params['timeout'])
+    validate_module(module, check_link_filters)
 
     result = dict(changed=False, documents=documents, link_configs=link_configs, files={})
 

@@ -34,7 +34,9 @@ attributes:
     support: full
 options:
   dest:
-    description: Directory to write the files into; created when missing.
+    description:
+      - Directory to write the files into; created when missing.
+      - When it is a file, or cannot be created or written, the task fails naming it and writes nothing.
     type: path
     required: true
   title:
@@ -42,7 +44,11 @@ options:
     type: str
     required: true
   checks:
-    description: Check rows with keys C(name), C(ok), C(detail) and C(skipped).
+    description:
+      - Check rows with keys C(name), C(ok), C(detail) and C(skipped), as
+        RV(linkops.cluster_linking.migration_verify#module:checks) returns them.
+      - C(name) is a non-empty string, C(ok) is required and C(ok) and C(skipped) are booleans, C(detail) is a
+        text; another key fails the task.
     type: list
     elements: dict
     default: []
@@ -50,6 +56,9 @@ options:
     description:
       - One row per topic cut over, with keys C(topic), C(action) (promoted or failed_over), C(max_lag) (lag at
         cutover), C(time) (readable time) and C(epoch) (seconds since the epoch, marks the cutover in the chart).
+      - C(topic) is a topic name, C(action) one of V(promoted), V(failed_over), V(reversed), V(reversed_paused),
+        V(restored); C(max_lag) a whole number, 0 or more, or null; C(epoch) a number, 0 or more. Other keys are
+        kept in C(report.json).
     type: list
     elements: dict
     default: []
@@ -57,6 +66,7 @@ options:
     description:
       - Lag samples in time order, with keys C(time) (seconds since the epoch), C(max_lag), C(total_lag) and
         C(phase) (for example V(sync_wait) or V(cutover)).
+      - C(time) is required; C(max_lag) and C(total_lag), when given, are whole numbers, 0 or more.
     type: list
     elements: dict
     default: []
@@ -65,7 +75,9 @@ options:
     type: dict
     default: {}
   generated_at:
-    description: A time to print in the report. Left out when not given, so the same data gives the same files.
+    description:
+      - A time to print in the report. Left out when not given, so the same data gives the same files.
+      - An ISO 8601 date or time, for example V(2026-12-07T03:00:00Z).
     type: str
   formats:
     description: Which files to write.
@@ -135,6 +147,8 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._report import (
     FILE_NAMES, RENDERERS, summarize)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import (
+    check_migration_report, validate_module)
 
 
 def _current(path):
@@ -162,17 +176,23 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    for i, sample in enumerate(p['lag_samples']):
-        try:
-            float(sample.get('time'))
-        except (TypeError, ValueError):
-            module.fail_json(msg='lag_samples[%d].time must be seconds since the epoch, got %r.'
-                                 % (i, sample.get('time')))
+    validate_module(module, check_migration_report)
     data = dict(title=p['title'], checks=p['checks'], cutover=p['cutover'], lag_samples=p['lag_samples'],
                 details=p['details'], generated_at=p['generated_at'])
     dest = p['dest']
-    if os.path.exists(dest) and not os.path.isdir(dest):
-        module.fail_json(msg='dest %s exists and is not a directory; give a directory for the report files.' % dest)
+    try:
+        changed, paths, written = _write(module, dest, data)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='dest: cannot write the report into %s: %s; give a directory the module can write.'
+                             % (dest, exc.strerror or exc))
+    summary = summarize(data)
+    module.exit_json(changed=changed, paths=paths, written=written, summary=summary,
+                     failed_checks=summary['failed_checks'])
+
+
+def _write(module, dest, data):
+    """Write the formats that changed: (changed, paths, written)."""
+    p = module.params
     changed = False
     if not os.path.isdir(dest):
         changed = True
@@ -194,9 +214,7 @@ def main():
         if not module.check_mode and os.path.exists(path):
             file_args = module.load_file_common_arguments(p, path=path)
             changed = module.set_fs_attributes_if_different(file_args, changed)
-    summary = summarize(data)
-    module.exit_json(changed=changed, paths=paths, written=written, summary=summary,
-                     failed_checks=summary['failed_checks'])
+    return changed, paths, written
 
 
 if __name__ == '__main__':

@@ -52,7 +52,8 @@ attributes:
 options:
   source_bootstrap_servers:
     description:
-      - Bootstrap servers of the source cluster, as C(host:port[,host:port...]).
+      - Bootstrap servers of the source cluster, as C(host:port[,host:port...]) (an IPv6 address as
+        C([address]:port)); anything else fails before any connection.
     type: str
     required: true
   source_client_config:
@@ -67,7 +68,8 @@ options:
     default: {}
   destination_bootstrap_servers:
     description:
-      - Bootstrap servers of the destination cluster, as C(host:port[,host:port...]).
+      - Bootstrap servers of the destination cluster, as C(host:port[,host:port...]), like
+        O(source_bootstrap_servers).
     type: str
     required: true
   destination_client_config:
@@ -499,6 +501,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration
     verify_migration,
 )
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_migration_verify, validate_module
 
 SIDES = ("source", "destination")
 
@@ -560,8 +563,7 @@ def main():
 
     if not HAS_CONFLUENT_KAFKA:
         module.fail_json(msg=missing_required_lib("confluent-kafka"), exception=CONFLUENT_KAFKA_IMPORT_ERROR)
-    if params["timeout"] <= 0:
-        module.fail_json(msg="timeout must be a positive number of seconds, got %d" % params["timeout"])
+    validate_module(module, check_migration_verify)
     if not params["topics"]:
         module.fail_json(msg="topics must name at least one topic")
     try:

@@ -65,6 +65,7 @@ options:
   link_name:
     description:
       - The cluster link the mirror topics belong to.
+      - A link name by Kafka's name rules (see O(linkops.cluster_linking.cluster_link#module:name)).
     type: str
     required: true
   topics:
@@ -384,22 +385,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirror_st
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
     call_counts, connect, fail, rest_module)
-
-
-def check_numbers(module):
-    """One-line errors for option values that cannot work."""
-    p = module.params
-    problems = []
-    if p['batch_size'] < 1:
-        problems.append('batch_size must be 1 or more (topics per batch request), got %s' % p['batch_size'])
-    if p['max_lag'] < 0:
-        problems.append('max_lag must be 0 or more records, got %s' % p['max_lag'])
-    if p['wait_timeout'] < 0:
-        problems.append('wait_timeout must be 0 or more seconds, got %s' % p['wait_timeout'])
-    if p['wait_interval'] <= 0:
-        problems.append('wait_interval must be more than 0 seconds, got %s' % p['wait_interval'])
-    if problems:
-        module.fail_json(msg='; '.join(problems) + '.')
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_mirror_topic, validate_module
 
 
 def main():
@@ -415,7 +401,7 @@ def main():
         wait_interval=dict(type='float', default=2),
     ))
     p = module.params
-    check_numbers(module)
+    validate_module(module, check_mirror_topic)
     backend = connect(module)
     reconciler = MirrorReconciler(backend, p['link_name'], wait=p['wait'], wait_timeout=p['wait_timeout'],
                                   wait_interval=p['wait_interval'], max_lag=p['max_lag'],

@@ -26,19 +26,22 @@ options:
   link_name:
     description:
       - The cluster link whose mirrors are read.
+      - A link name by Kafka's name rules (see O(linkops.cluster_linking.cluster_link#module:name)).
     type: str
     required: true
   topics:
     description:
       - Only report these mirror topics. Listed topics that are not mirrors of the link appear in RV(missing).
       - All mirrors of the link when omitted.
+      - Each a topic name by Kafka's rules (ASCII letters, digits, C(.), C(_), C(-), at most 249 characters).
     type: list
     elements: str
   status:
     description:
       - Only report mirrors in one of these statuses, for example V(ACTIVE), V(PAUSED), V(LINK_PAUSED),
         V(SOURCE_UNAVAILABLE), V(FAILED), V(LINK_FAILED), V(PENDING_MIRROR), V(PENDING_STOPPED), V(STOPPED),
-        V(PENDING_SYNCHRONIZE), V(PENDING_SETUP_FOR_RESTORE), V(PENDING_RESTORE). Case does not matter.
+        V(PENDING_SYNCHRONIZE), V(PENDING_SETUP_FOR_RESTORE), V(PENDING_RESTORE). Case does not matter;
+        any other value fails the task.
       - The filter is applied to the one list of the link's mirrors, so it costs no extra request.
         RV(status_counts), RV(states) and RV(missing) still cover every mirror asked for.
     type: list
@@ -55,15 +58,15 @@ options:
     type: str
     choices: [caught_up, stopped]
   max_lag:
-    description: With O(wait_for=caught_up), the largest partition lag that counts as caught up.
+    description: With O(wait_for=caught_up), the largest partition lag that counts as caught up; 0 or more.
     type: int
     default: 0
   wait_timeout:
-    description: With O(wait_for), how many seconds to wait at most.
+    description: With O(wait_for), how many seconds to wait at most; 0 or more.
     type: int
     default: 300
   wait_interval:
-    description: With O(wait_for), seconds between reads.
+    description: With O(wait_for), seconds between reads; more than 0.
     type: float
     default: 2
 notes:
@@ -279,6 +282,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors i
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import TaskFailure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_options import (
     call_counts, connect, fail, rest_module)
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_mirror_topic_info, validate_module
 
 
 def _waiting(result, wait_for, max_lag):
@@ -306,8 +310,7 @@ def main():
         wait_interval=dict(type='float', default=2),
     ))
     p = module.params
-    if p['wait_for'] and (p['wait_interval'] <= 0 or p['wait_timeout'] < 0):
-        module.fail_json(msg='wait_interval must be more than 0 and wait_timeout 0 or more seconds.')
+    validate_module(module, check_mirror_topic_info)
     backend = connect(module)
     reader = MirrorReconciler(backend, p['link_name'])
     samples = []
