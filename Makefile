@@ -8,7 +8,7 @@ COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test unit integration molecule sanity lint bench lab-up lab-down lab-status clean
+.PHONY: venv demo test unit integration molecule sanity lint bench soak lab-up lab-down lab-status clean
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -69,6 +69,10 @@ lint: venv
 ## bench: REST requests and wall time of mirror_topic on a link with many mirrors (BENCH_MIRRORS=200)
 bench: venv
 	$(VPY) tests/bench/bench_mirror_topic.py --mirrors $${BENCH_MIRRORS:-200}
+
+## soak: migrate.yml SOAK_RUNS (20) times per REST fault mode (503/429/drops; answers lost after the write); how many converge on their first run
+soak: venv
+	$(VPY) tests/bench/bench_write_faults.py --runs $${SOAK_RUNS:-20}
 
 clean:
 	-$(VPY) tests/lab/labctl.py down
