@@ -331,6 +331,22 @@ def test_java_client_properties_work_with_the_apache_tools(pair, tmp_path):
     assert "tools-topic" in topics.stdout.split()
 
 
+def test_a_crashed_broker_restarts_with_its_data(pair):
+    """Fault tests stop and start a broker: SIGKILL, then start it again with
+    keep_data (what a new process would do from lab-broker.json)."""
+    src = pair["source"]
+    old = (src.port, src.cluster_id, dict(src.users), src.pid)
+    with pytest.raises(ak.ApacheKafkaError, match="still running"):
+        ak.start("source", src.workdir, keep_data=True, jit="c1")
+    src.kill()
+    assert not src.alive() and not ak.pid_alive(old[3])
+    again = ak.start("source", src.workdir, keep_data=True, jit="c1")
+    pair["source"] = again                      # the fixture stops this one
+    assert (again.port, again.cluster_id, again.users) == old[:3] and again.pid != old[3]
+    link = again.client_config("link", "SCRAM-SHA-512")   # SCRAM users and ACLs survive
+    assert _read(link, "orders", 2) == ["1", "2"]
+
+
 def test_stop_leaves_no_process(pair):
     pids = {name: b.pid for name, b in pair.items()}
     for b in pair.values():

@@ -409,12 +409,15 @@ def ensure_cds(libs: Path, java: str) -> Path | None:
     failed = jsa.with_suffix(".failed")
     if jsa.is_file():
         return jsa
-    if failed.exists():
+    def recently_failed() -> bool:      # retried after a day (it may have been the load)
+        return failed.exists() and time.time() - failed.stat().st_mtime < 86400
+
+    if recently_failed():
         return None
     with _FileLock(libs.parent / "cds.lock"):
         if jsa.is_file():
             return jsa
-        if failed.exists():
+        if recently_failed():
             return None
         tmp_jsa = jsa.with_name(f".{jsa.name}.{os.getpid()}.tmp")
         t0 = time.monotonic()
@@ -628,6 +631,10 @@ class ApacheKafkaBroker:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # a restarted node waits for the session of its previous incarnation to expire
+            # before it is caught up (default 9 s)
+            "broker.session.timeout.ms": "4000",
+            "broker.heartbeat.interval.ms": "500",
             "auto.create.topics.enable": "false",
             # small machine
             "num.network.threads": "2",
@@ -865,7 +872,8 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
     about 3 CPU-s less per broker start, much slower under load (for test labs).
     ``link_acls``: grant ``User:link`` the LINK_ACLS (every cluster can be a
     link's source: reverse links, failback).  ``users``: extra SASL users
-    (name -> password; PLAIN and SCRAM-SHA-512).
+    (name -> password; PLAIN and SCRAM-SHA-512; with ``keep_data`` a user new
+    to the data directory gets PLAIN only: SCRAM users are made at format time).
     On any failure every broker started here is stopped before the error is raised."""
     clusters = list(clusters)
     if len(set(clusters)) != len(clusters) or not clusters:
@@ -882,6 +890,9 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise ValueError(f"bad cluster name {name!r}")
         bdir = workdir / f"{name}-kafka"
+        if (bdir / "lab-broker.json").is_file() and ApacheKafkaBroker.attach(name, workdir).alive():
+            raise ApacheKafkaError(f"the Apache Kafka broker of {name} in {workdir} is still "
+                                   "running: stop it first")
         saved = {}
         if keep_data and (bdir / "lab-broker.json").is_file():
             saved = json.loads((bdir / "lab-broker.json").read_text())
@@ -908,6 +919,8 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
         fmts = {}
         for name, b in brokers.items():
             (b.dir / "logs").mkdir(exist_ok=True)
+            if (b.data_dir / "meta.properties").is_file():
+                continue                        # keep_data: formatted already
             fmts[name] = subprocess.Popen(b._format_cmd(), stdin=subprocess.DEVNULL,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                           cwd=b.dir, start_new_session=True,
@@ -928,15 +941,11 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
         deadline = time.monotonic() + ready_timeout
         for b in brokers.values():
             b._wait_ready(deadline)
-        if link_acls and not saved:
-            for b in brokers.values():
-                b._apply_link_acls()
-        elif link_acls:
-            for b in brokers.values():
-                if not (b.dir / "acls.done").exists():
-                    b._apply_link_acls()
         for b in brokers.values():
-            (b.dir / "acls.done").touch()
+            # ACLs live in the cluster metadata: once per data directory
+            if link_acls and not (b.dir / "acls.done").exists():
+                b._apply_link_acls()
+                (b.dir / "acls.done").touch()
             b.timings["total_s"] = round(time.monotonic() - t0, 2)
     except BaseException:
         for b in brokers.values():
@@ -977,6 +986,7 @@ def _selfcheck(workdir: Path) -> dict:
                 if m is not None and not m.error():
                     got.append(m.value().decode())
             c.close()
+            del p, adm                       # closed before the broker stops: no noise
             out[name] = {"cluster_id": b.cluster_id, "bootstrap": b.bootstrap,
                          "consumed": got, "timings": b.timings}
     finally:
