@@ -236,6 +236,8 @@ def _not_sent(exc):
 
 def _configuration_problem(exc):
     """A failure no retry can fix: an unknown host name, or a TLS certificate that is refused."""
+    if type(exc).__name__ == 'SSLValidationError':  # ansible.module_utils.urls: the certificate was refused
+        return True
     reason = getattr(exc, 'reason', None)
     if isinstance(reason, socket.gaierror):
         return True

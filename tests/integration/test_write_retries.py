@@ -15,13 +15,17 @@ times per mode and reports the figures.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from fault_proxy import FaultProxy, side_effects
-from linkops_it import delete_link, mirror, unique_name
+from linkops_it import delete_link, get_link, install_cp_tools, mirror, run_ansible_module, unique_name
 
 S = "source"
 TOPICS_PER_ROUND = 2
@@ -138,5 +142,35 @@ def test_retry_after_longer_than_retry_max_delay_fails_naming_it(lab, run_module
         assert "HTTP 429" in run.msg and "more than retry_max_delay (5)" in run.msg, run.msg
         assert run.result["rest_retries"] == 0
         assert side_effects(proxy.log)["link_creates"] == {}
+    finally:
+        delete_link(lab, link)
+
+
+def test_cli_create_whose_answer_was_lost_is_described_not_repeated(lab, proxy, tmp_path):
+    """api=cli: the lab's kafka-cluster-links reaches the emulator through the proxy, which drops the
+    answer of the create after the emulator made the link. The tool fails with a lost connection; the
+    module describes the link, finds it, and counts the create as done: one create reached the emulator."""
+    problem = install_cp_tools()
+    if problem:
+        pytest.fail(problem)
+    info = json.loads((Path(lab.workdir) / "lab.json").read_text())
+    info["rest_url"] = info["destination_rest_url"] = proxy.url
+    fd = os.open(tmp_path / "lab.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(info, handle)
+    via_proxy = SimpleNamespace(workdir=tmp_path, destination_bootstrap=lab.destination_bootstrap)
+    proxy.set_faults({"script": [{"method": "POST", "status": "drop_after", "count": 1}]})
+    link = unique_name("it-cli-lost")
+    try:
+        run = run_ansible_module(via_proxy, "cluster_link", {
+            "name": link, "source_cluster_id": lab.source_cluster_id,
+            "source_bootstrap_servers": lab.source_bootstrap}, backend="cli", verbose=3)
+        assert run.rc == 0, run.output
+        assert run.result["changed"] is True
+        assert get_link(lab, link)[0] == 200
+        creates = [e for e in proxy.log if e.method == "POST" and e.path.endswith("/links")]
+        assert [(e.fault, e.status < 300) for e in creates] == [("drop_after", True)], creates
+        assert run.result["cli_retries"] == 0
+        assert any("the create landed" in line for line in run.result["cli_retry_log"]), run.result
     finally:
         delete_link(lab, link)

@@ -380,6 +380,17 @@ def test_a_write_to_an_unknown_host_is_not_retried():
     assert len(opener.calls) == 1
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_refused_certificate_is_not_retried(method):
+    from ansible.module_utils.urls import SSLValidationError
+    opener = FakeOpener(SSLValidationError("certificate verify failed"), b"{}")
+    client, sleep = make_client(opener, retries=5)
+    with pytest.raises(RestError) as err:
+        client.cluster(method, "/links", body={} if method == "POST" else None)
+    assert "certificate verify failed" in err.value.message and not outcome_unknown(err.value)
+    assert len(opener.calls) == 1 and sleep.delays == []
+
+
 def test_retry_after_seconds_is_honoured_for_writes():
     opener = FakeOpener(*([http_error(429, b"", "Too Many Requests", headers={"Retry-After": "7"})] * 3 + [b"{}"]))
     client, sleep = make_client(opener, retries=5, retry_max_delay=30)
