@@ -55,7 +55,8 @@ options:
     description:
       - Name of the cluster link. The link name is part of its identity and cannot be changed.
       - Both sides of a bidirectional link, and both halves of a source-initiated link, must have the same name.
-      - Kafka's name rules, as Confluent applies them - 1 to 249 ASCII letters, digits, C(.), C(_) and C(-), not V(.) or V(..), and not starting with C(-) (the CP tools would read it as an option).
+      - Kafka's name rules, as Confluent applies them - 1 to 249 ASCII letters, digits, C(.), C(_) and C(-),
+        not V(.) or V(..), and not starting with C(-) (the CP tools would read it as an option).
     type: str
     required: true
     aliases: [link_name]

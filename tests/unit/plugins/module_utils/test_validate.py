@@ -62,10 +62,10 @@ class RecordingClient:
 
 
 @pytest.mark.parametrize("call", [
-    lambda c, n: _links.get_link_configs(c, n),
+    _links.get_link_configs,
     lambda c, n: _links.alter_link_configs(c, n, {"a": "1"}),
-    lambda c, n: _links.delete_link(c, n),
-    lambda c, n: _mirrors.list_mirrors(c, n),
+    _links.delete_link,
+    _mirrors.list_mirrors,
 ])
 def test_every_link_path_segment_is_url_encoded(call):
     client = RecordingClient()
