@@ -3,7 +3,7 @@
 """Contract checks for the whole test suite (tests/unit, tests/lab, tests/integration).
 
 Every lab emulator started during the session validates each Kafka REST v3 request and response
-against the OpenAPI specs (tests/lab/labcontract.py) and appends the violations to the log named
+against the OpenAPI specs (tests/lab/linkops_lab/contract.py) and appends the violations to the log named
 by ``LAB_CONTRACT_LOG``, which this plugin sets before any lab starts (a fresh temporary file;
 an existing ``LAB_CONTRACT_LOG`` is used as it is).
 
@@ -38,7 +38,7 @@ import pytest
 
 LOG_ENV = "LAB_CONTRACT_LOG"
 REPO = Path(__file__).resolve().parents[1]
-LAB_MODULE = REPO / "tests" / "lab" / "lab.py"
+LAB_MODULE = REPO / "tests" / "lab" / "linkops_lab" / "lab.py"
 MAX_SHOWN = 15
 
 
@@ -195,7 +195,7 @@ def pytest_configure(config):
         owned_dir = tempfile.mkdtemp(prefix="lab-contract-%s" % (worker + "-" if worker else ""))
         path = os.path.join(owned_dir, "contract.jsonl")
         os.environ[LOG_ENV] = path
-    # the parsed specs, cached across sessions (keyed by the spec files and labcontract.py)
+    # the parsed specs, cached across sessions (keyed by the spec files and linkops_lab/contract.py)
     if not os.environ.get("LAB_CONTRACT_SPEC_CACHE") and (REPO / ".gitignore").exists():
         (REPO / ".cache").mkdir(exist_ok=True)
         os.environ["LAB_CONTRACT_SPEC_CACHE"] = str(REPO / ".cache" / "lab-contract-specs.json")
@@ -204,9 +204,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_finish(session):
-    """Note which labs start off the main thread: wrap Lab.start of tests/lab/lab.py if a collected
+    """Note which labs start off the main thread: wrap Lab.start of linkops_lab.lab if a collected
     test module imported it (no import otherwise: unit-only runs stay light)."""
-    mod = sys.modules.get("lab")
+    mod = sys.modules.get("linkops_lab.lab")
     if mod is None or Path(getattr(mod, "__file__", "") or "").resolve() != LAB_MODULE:
         return
     lab_cls = getattr(mod, "Lab", None)

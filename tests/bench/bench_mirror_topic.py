@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))   # linkops_it imports linkops_lab
 
 from linkops_it import (  # noqa: E402
     calls, create_link_via_rest, install_cp_tools, run_ansible_module, start_lab)

@@ -1,6 +1,6 @@
 """A stand-in for Apache Kafka's ``kafka-topics`` against the lab, for the CLI backend tests.
 
-The lab's CP tools (tests/lab/cptools, installed by ``labctl.py install-tools``) have no
+The lab's CP tools (tests/lab/linkops_lab/cptools, installed by ``labctl.py install-tools``) have no
 ``kafka-topics``; the CLI backend needs it for ``--list`` (topics that would clash with new
 mirrors) and ``--delete --topic`` (a mirror topic is removed by deleting its topic). The
 integration harness puts this on PATH only while .venv/bin has no ``kafka-topics``.
@@ -18,11 +18,12 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))   # a script: linkops_lab is not installed
 
-from cptools.common import (  # noqa: E402
-    COMMON_OPTS, CommandError, Opt, OptionParser, RestClient, RestError, UsageError, load_command_config,
-    load_lab, out, require_one_action, run_tool)
+from linkops_lab.cptools.common import (  # noqa: E402
+    COMMON_OPTS, Opt, OptionParser, RestClient, load_command_config, load_lab, out,
+    require_one_action, run_tool)
+from linkops_lab.cptools.errors import CommandError, RestError, UsageError  # noqa: E402
 
 TOOL = "kafka-topics"
 HEADER = "This tool helps to list and delete topics (linkops integration-test stand-in for the lab)."

@@ -26,7 +26,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 import time
 import uuid
@@ -40,10 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 VENV_PYTHON = VENV_BIN / "python"
 LAB_DIR = REPO / "tests" / "lab"
-if str(LAB_DIR) not in sys.path:
-    sys.path.insert(0, str(LAB_DIR))
 
-from lab import Lab  # noqa: E402
+from linkops_lab.lab import Lab  # noqa: E402  (pytest.ini puts tests/lab on the path)
 
 COLLECTION = "linkops.cluster_linking"
 

@@ -1,4 +1,4 @@
-"""The lab's CP tools (tests/lab/cptools): kafka-cluster-links, kafka-mirrors and
+"""The lab's CP tools (tests/lab/linkops_lab/cptools): kafka-cluster-links, kafka-mirrors and
 kafka-configs --cluster-link, installed by ``labctl.py install-tools`` and run
 as real executables against the session lab (real REST, real brokers).
 
@@ -18,15 +18,14 @@ from types import SimpleNamespace
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from linkops_lab.cptools import cluster_links, configs, mirrors
+from linkops_lab.cptools import install as cpinstall
+from linkops_lab.cptools.common import check_client_security
+from linkops_lab.cptools.errors import CommandError, UsageError
+from linkops_lab.cptools.properties import load_properties, parse_config_list, parse_properties
+from labtesting import recent_ts, unique, wait_until
 
-from cptools import cluster_links, configs, mirrors  # noqa: E402
-from cptools import install as cpinstall  # noqa: E402
-from cptools.common import (CommandError, UsageError, check_client_security,  # noqa: E402
-                            load_properties, parse_config_list, parse_properties)
-from labtesting import recent_ts, unique, wait_until  # noqa: E402
+HERE = Path(__file__).resolve().parents[1]   # tests/lab: labctl.py
 
 REPO = HERE.parents[1]
 JAAS = ('org.apache.kafka.common.security.plain.PlainLoginModule required '

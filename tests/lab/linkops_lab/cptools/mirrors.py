@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parents[1]
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from cptools.common import (  # noqa: E402
-    COMMON_OPTS, CommandError, Opt, OptionParser, Parsed, RestClient, RestError, UsageError,
-    check_invalid_with, err, java_list, load_command_config, load_lab, load_properties, out,
-    require_one_action, run_tool)
+from linkops_lab.cptools.common import (
+    COMMON_OPTS, Opt, OptionParser, Parsed, RestClient, check_invalid_with, err, java_list,
+    load_command_config, load_lab, out, require_one_action, run_tool)
+from linkops_lab.cptools.errors import CommandError, RestError, UsageError
+from linkops_lab.cptools.properties import load_properties
 
 TOOL = "kafka-mirrors"
 HEADER = ("This tool creates, lists, describes and changes the state of mirror topics. (linkops "
@@ -140,9 +136,9 @@ def _dest_log_end_offsets(cluster, mirrors: list[dict]) -> dict[tuple[str, int],
     if not tps:
         return {}
     try:
-        import labkafka
-        adm = labkafka.admin(cluster.bootstrap, cluster.client_config, log_level=0)
-        return labkafka.watermarks(adm, tps, timeout=10)
+        from linkops_lab import kafka
+        adm = kafka.admin(cluster.bootstrap, cluster.client_config, log_level=0)
+        return kafka.watermarks(adm, tps, timeout=10)
     except Exception as exc:  # shown as -1, with one warning
         err(f"WARN could not read the log end offsets of the mirror topics from "
             f"{cluster.bootstrap}: {' '.join(str(exc).split())}")

@@ -9,7 +9,7 @@ import time
 import pytest
 from confluent_kafka import TopicPartition
 
-from labkafka import watermarks
+from linkops_lab.kafka import watermarks
 from labtesting import recent_ts, unique, wait_until
 
 

@@ -16,16 +16,12 @@ hidden) followed by the server's message; exit 1.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parents[1]
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from cptools.common import (  # noqa: E402
-    COMMON_OPTS, CommandError, Opt, OptionParser, Parsed, RestClient, RestError, UsageError,
-    check_invalid_with, err, is_secret_key, load_command_config, load_lab, load_properties, out,
-    parse_config_list, require_one_action, run_tool, scrub)
+from linkops_lab.cptools.common import (
+    COMMON_OPTS, Opt, OptionParser, Parsed, RestClient, check_invalid_with, err, is_secret_key,
+    load_command_config, load_lab, out, require_one_action, run_tool, scrub)
+from linkops_lab.cptools.errors import CommandError, RestError, UsageError
+from linkops_lab.cptools.properties import load_properties, parse_config_list
 
 TOOL = "kafka-configs"
 HEADER = ("This tool helps to manipulate and describe entity config for a cluster link. (linkops "

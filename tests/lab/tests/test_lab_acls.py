@@ -1,7 +1,7 @@
 """ACLs in the lab: Kafka REST v3 /acls on both clusters, and the link's ACL sync.
 
 The lab brokers have no authorizer, so the emulator keeps each cluster's ACLs
-(labacls.py); these tests use them the way a migration would: create ACLs on
+(linkops_lab/emulator/acls.py); these tests use them the way a migration would: create ACLs on
 the source, let the link copy them, check them on the destination."""
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ def test_invalid_acl_filters_are_refused(rest, bad, text):
 
 def test_acls_survive_a_lab_restart(tmp_path):
     """ACLs are kept in the emulator state file: ``--keep-data`` brings them back."""
-    from lab import Lab
+    from linkops_lab.lab import Lab
     p = "User:persisted"
     with Lab.start(tmp_path, knobs=FAST) as first:
         for cluster in ("source", "destination"):

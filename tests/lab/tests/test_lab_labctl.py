@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from lab import Lab, pid_alive
+from linkops_lab.lab import Lab, pid_alive
 from labtesting import unique, wait_until
 
-LABCTL = Path(__file__).resolve().parent / "labctl.py"
+LABCTL = Path(__file__).resolve().parents[1] / "labctl.py"
 REPO = LABCTL.parents[2]
 
 

@@ -1,15 +1,13 @@
 """The local Cluster Linking lab as a Python object.
 
-Two Kafka-protocol brokers (noida-db's Kafka service: "source" and
-"destination") plus the Cluster Linking emulator (Kafka REST v3 for each
-cluster on its own port, see emulator.py), each in its own process group, all
-on 127.0.0.1. ``labctl.py`` is the command-line face of this module.
+Two Kafka-protocol brokers ("source" and "destination", of a broker kind in brokers/: today
+noida-db's Kafka service) plus the Cluster Linking emulator (Kafka REST v3 for each
+cluster on its own port, see emulator/), each in its own process group, all
+on 127.0.0.1. ``labctl.py`` (ctl.py) is the command-line face of this module.
 
 Typical use in pytest (a session fixture)::
 
-    import sys, pathlib
-    sys.path.insert(0, str(pathlib.Path(__file__).parents[1] / "lab"))   # tests/lab
-    from lab import Lab
+    from linkops_lab.lab import Lab   # tests/lab on the path (pytest.ini: pythonpath)
 
     @pytest.fixture(scope="session")
     def lab(tmp_path_factory):
@@ -58,13 +56,10 @@ from __future__ import annotations
 
 import atexit
 import base64
-import ctypes
 import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -73,20 +68,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterable
 
+from linkops_lab import brokers, kafka
+from linkops_lab.emulator import faults
+from linkops_lab.errors import LabError
+from linkops_lab.kafka import LabKafkaError
+from linkops_lab.procs import Proc, free_port, pdeathsig_preexec, write_private
+from linkops_lab.procs import pid_alive  # noqa: F401  (part of this module's API: the tests use it)
+
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import labfaults  # noqa: E402
-import labkafka  # noqa: E402
-from labkafka import BASE_CLIENT_CONFIG, LabKafkaError  # noqa: E402
-
-REPO = HERE.parents[1]
-LABCTL = HERE / "labctl.py"
-
-# Logical cluster ids (every noida-db instance reports the same id).
-DEFAULT_SOURCE_CLUSTER_ID = "LABsrcCLUSTERid0000001"
-DEFAULT_DESTINATION_CLUSTER_ID = "LABdstCLUSTERid0000002"
+REPO = HERE.parents[2]
+LABCTL = HERE.parent / "labctl.py"   # the entry point (tests/lab/labctl.py -> linkops_lab.ctl)
 
 KNOB_ENV = {
     "pending_stopped_ms": "LAB_PENDING_STOPPED_MS",
@@ -99,73 +90,6 @@ KNOB_ENV = {
 }
 
 CLUSTERS = ("source", "destination")
-
-
-class LabError(RuntimeError):
-    """The lab could not be started, reached or stopped."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def noida_binary() -> str:
-    """The noida-db server binary itself. The ``noida-db`` console script is a
-    Python wrapper that runs it as a child; starting the binary directly keeps
-    it a direct child of the lab, so PR_SET_PDEATHSIG reaches it."""
-    try:
-        from importlib.resources import files
-        binary = Path(str(files("noida_db").joinpath("noida-db")))
-        if binary.is_file():
-            if not os.access(binary, os.X_OK):
-                os.chmod(binary, 0o755)
-            return str(binary)
-    except (ImportError, OSError):
-        pass
-    cand = Path(sys.executable).parent / "noida-db"
-    if cand.exists():
-        return str(cand)
-    found = shutil.which("noida-db")
-    if not found:
-        raise LabError("noida-db not found: run `make venv` (it is in requirements-dev.txt)")
-    return found
-
-
-def _die_with_parent() -> None:  # preexec_fn: SIGTERM the child when its parent dies
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            state = fh.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (FileNotFoundError, IndexError, ProcessLookupError):
-        return False
-
-
-def pid_cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def _env_json(name: str) -> dict:
@@ -181,55 +105,10 @@ def _env_json(name: str) -> dict:
     return {str(k): str(v) for k, v in val.items()}
 
 
-class _Proc:
-    """A child process the lab started (Popen) or found in lab.json (pid only)."""
-
-    def __init__(self, name: str, pid: int, marker: str, popen: subprocess.Popen | None = None):
-        self.name, self.pid, self.marker, self.popen = name, pid, marker, popen
-
-    def alive(self) -> bool:
-        if self.popen is not None:
-            return self.popen.poll() is None
-        return pid_alive(self.pid) and self.marker in pid_cmdline(self.pid)
-
-    def signal_group(self, sig: int) -> None:
-        try:
-            os.killpg(self.pid, sig)
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            os.kill(self.pid, sig)
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if not self.alive():
-            self._reap()
-            return
-        self.signal_group(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if self.alive():
-            self.signal_group(signal.SIGKILL)
-            deadline = time.monotonic() + 5
-            while self.alive() and time.monotonic() < deadline:
-                time.sleep(0.05)
-        else:
-            # the leader is gone: make sure nothing else of its group survives
-            self.signal_group(signal.SIGKILL)
-        self._reap()
-
-    def _reap(self) -> None:
-        if self.popen is not None:
-            try:
-                self.popen.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
-
-
 class Lab:
     """A running lab; see the module docstring."""
 
-    def __init__(self, workdir: str | os.PathLike, info: dict, procs: list[_Proc], owned: bool):
+    def __init__(self, workdir: str | os.PathLike, info: dict, procs: list[Proc], owned: bool):
         self.workdir = Path(workdir).resolve()
         self.info = info
         self._procs = procs
@@ -267,23 +146,24 @@ class Lab:
             if other is not None and any(p.alive() for p in other._procs):
                 raise LabError(f"a lab is already running in {workdir} (labctl.py down first)")
             existing.unlink()
-        procs: list[_Proc] = []
-        preexec = _die_with_parent if die_with_parent else None
+        procs: list[Proc] = []
+        preexec = pdeathsig_preexec if die_with_parent else None
         try:
             info = cls._start_all(workdir, procs, keep_data, preexec, knobs or {}, ready_timeout)
         except BaseException:
             for p in reversed(procs):
                 p.stop()
             raise
-        _write_private(existing, json.dumps(info, indent=2) + "\n")
+        write_private(existing, json.dumps(info, indent=2) + "\n")
         # with die_with_parent the lab also stops when this interpreter exits normally
         return cls(workdir, info, procs, owned=die_with_parent)
 
     @classmethod
-    def _start_all(cls, workdir: Path, procs: list[_Proc], keep_data: bool, preexec,
+    def _start_all(cls, workdir: Path, procs: list[Proc], keep_data: bool, preexec,
                    knobs: dict, ready_timeout: float) -> dict:
         info: dict[str, Any] = {"workdir": str(workdir), "pids": {}, "logs": {}, "external": {}}
-        base_cfg = dict(BASE_CLIENT_CONFIG)
+        broker = brokers.get()
+        base_cfg = dict(broker.CLIENT_CONFIG)
         clusters: dict[str, dict] = {}
         # --keep-data reuses the ports of the previous run: links keep pointing at them
         ports_file = workdir / "ports.json"
@@ -312,13 +192,8 @@ class Lab:
             port = int(os.environ.get(f"LAB_{up}_PORT") or 0) or old_ports.get(role) or free_port()
             new_ports[role] = port
             log_path = workdir / f"{role}-broker.log"
-            cmd = [noida_binary(), "start", "--data-dir", str(data_dir), "--only", "kafka",
-                   "--kafka-port", str(port), "--host", "127.0.0.1"]
-            with open(log_path, "ab") as logf:
-                popen = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
-                                         stderr=subprocess.STDOUT, cwd=workdir,
-                                         start_new_session=True, preexec_fn=preexec)
-            procs.append(_Proc(f"{role}_broker", popen.pid, str(data_dir), popen))
+            popen = broker.start(data_dir, port, log_path, workdir, preexec)
+            procs.append(Proc(f"{role}_broker", popen.pid, str(data_dir), popen))
             info["pids"][f"{role}_broker"] = popen.pid
             info["logs"][f"{role}_broker"] = str(log_path)
             clusters[role] = {"bootstrap": f"127.0.0.1:{port}", "client_config": extra,
@@ -328,8 +203,9 @@ class Lab:
             c = clusters[role]
             try:
                 ext_timeout = float(os.environ.get("LAB_EXTERNAL_READY_TIMEOUT") or 15)
-                reported = labkafka.wait_ready(c["bootstrap"], c["client_config"],
-                                               timeout=ext_timeout if c["external"] else ready_timeout)
+                waiter = kafka.wait_ready if c["external"] else broker.wait
+                reported = waiter(c["bootstrap"], c["client_config"],
+                                  timeout=ext_timeout if c["external"] else ready_timeout)
             except LabKafkaError as exc:
                 hint = ""
                 if c["external"]:
@@ -338,8 +214,7 @@ class Lab:
                 else:
                     hint = f"; see {info['logs'].get(role + '_broker')}"
                 raise LabError(f"{role} cluster at {c['bootstrap']} is not ready: {exc}{hint}") from None
-            default_id = (reported if c["external"] else
-                          DEFAULT_SOURCE_CLUSTER_ID if role == "source" else DEFAULT_DESTINATION_CLUSTER_ID)
+            default_id = reported if c["external"] else broker.DEFAULT_CLUSTER_IDS[role]
             c["cluster_id"] = os.environ.get(f"LAB_{role.upper()}_CLUSTER_ID") or default_id
             c["reported_cluster_id"] = reported
         if clusters["source"]["cluster_id"] == clusters["destination"]["cluster_id"]:
@@ -353,12 +228,12 @@ class Lab:
         for knob, env in KNOB_ENV.items():
             if os.environ.get(env):
                 knob_values[knob] = int(os.environ[env])
-        if os.environ.get("LAB_FAULTS"):  # REST faults from the start (labfaults.py)
+        if os.environ.get("LAB_FAULTS"):  # REST faults from the start (faults.py)
             knob_values["faults"] = os.environ["LAB_FAULTS"]
         knob_values.update(knobs)
         if "faults" in knob_values:
             try:
-                knob_values["faults"] = labfaults.parse(knob_values["faults"])
+                knob_values["faults"] = faults.parse(knob_values["faults"])
             except ValueError as exc:
                 raise LabError(f"{'knobs' if 'faults' in knobs else 'LAB_FAULTS'}: {exc}") from None
         state_file = workdir / "emulator-state.json"
@@ -386,14 +261,14 @@ class Lab:
             "knobs": knob_values,
         }
         cfg_path = workdir / "emulator-config.json"
-        _write_private(cfg_path, json.dumps(emu_cfg, indent=2))
+        write_private(cfg_path, json.dumps(emu_cfg, indent=2))
         log_path = workdir / "emulator.log"
         with open(log_path, "ab") as logf:
             popen = subprocess.Popen([sys.executable, str(LABCTL), "serve-emulator", "--config",
                                       str(cfg_path)],
                                      stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                                      cwd=workdir, start_new_session=True, preexec_fn=preexec)
-        procs.append(_Proc("emulator", popen.pid, str(cfg_path), popen))
+        procs.append(Proc("emulator", popen.pid, str(cfg_path), popen))
         info["pids"]["emulator"] = popen.pid
         info["logs"]["emulator"] = str(log_path)
         deadline = time.monotonic() + ready_timeout
@@ -407,7 +282,7 @@ class Lab:
         port, source_port = emu_ports["destination"], emu_ports["source"]
         new_ports["emulator"] = port
         new_ports["emulator_source"] = source_port
-        _write_private(ports_file, json.dumps(new_ports))
+        write_private(ports_file, json.dumps(new_ports))
         info.update({
             "rest_url": f"http://127.0.0.1:{port}/kafka",
             "destination_rest_url": f"http://127.0.0.1:{port}/kafka",
@@ -455,7 +330,7 @@ class Lab:
         markers = {"source_broker": str(Path(workdir).resolve() / "source-data"),
                    "destination_broker": str(Path(workdir).resolve() / "destination-data"),
                    "emulator": info.get("emulator_config", "serve-emulator")}
-        procs = [_Proc(name, pid, markers.get(name, ""))
+        procs = [Proc(name, pid, markers.get(name, ""))
                  for name, pid in info.get("pids", {}).items()]
         # stop order: emulator first
         procs.sort(key=lambda p: p.name != "emulator")
@@ -495,10 +370,10 @@ class Lab:
         self._admins.pop(cluster, None)
         if proc is None:
             return False
-        proc.stop(timeout)
+        brokers.get().stop(proc, timeout)
         return True
 
-    def _broker_proc(self, cluster: str) -> "_Proc | None":
+    def _broker_proc(self, cluster: str) -> "Proc | None":
         """The running broker process of ``cluster``: one this object started,
         or the one lab.json names (e.g. started by ``labctl.py start-broker``)."""
         name = f"{cluster}_broker"
@@ -508,7 +383,7 @@ class Lab:
         except (OSError, ValueError):
             pid = None
         if pid and all(p.pid != pid for p in procs):
-            procs.append(_Proc(name, pid, str(self.workdir / f"{cluster}-data")))
+            procs.append(Proc(name, pid, str(self.workdir / f"{cluster}-data")))
         return next((p for p in procs if p.alive()), None)
 
     def start_broker(self, cluster: str, ready_timeout: float = 60.0) -> bool:
@@ -524,19 +399,15 @@ class Lab:
             return False
         port = self.bootstrap(cluster).rsplit(":", 1)[1]
         log_path = self.workdir / f"{cluster}-broker.log"
-        cmd = [noida_binary(), "start", "--data-dir", str(data_dir), "--only", "kafka",
-               "--kafka-port", port, "--host", "127.0.0.1"]
-        with open(log_path, "ab") as logf:
-            popen = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
-                                     stderr=subprocess.STDOUT, cwd=self.workdir,
-                                     start_new_session=True,
-                                     preexec_fn=_die_with_parent if self._owned else None)
+        broker = brokers.get()
+        popen = broker.start(data_dir, port, log_path, self.workdir,
+                             pdeathsig_preexec if self._owned else None)
         self._procs = [p for p in self._procs if p.name != name] + [
-            _Proc(name, popen.pid, str(data_dir), popen)]
+            Proc(name, popen.pid, str(data_dir), popen)]
         self.info.setdefault("pids", {})[name] = popen.pid
-        _write_private(self.workdir / "lab.json", json.dumps(self.info, indent=2) + "\n")
+        write_private(self.workdir / "lab.json", json.dumps(self.info, indent=2) + "\n")
         try:
-            labkafka.wait_ready(self.bootstrap(cluster), self._extra(cluster), timeout=ready_timeout)
+            broker.wait(self.bootstrap(cluster), self._extra(cluster), timeout=ready_timeout)
         except LabKafkaError as exc:
             raise LabError(f"{cluster} broker did not come back on {self.bootstrap(cluster)}: "
                            f"{exc}; see {log_path}") from None
@@ -547,7 +418,7 @@ class Lab:
         out = {}
         for role in CLUSTERS:
             try:
-                labkafka.wait_ready(self.bootstrap(role), self._extra(role), timeout=3)
+                kafka.wait_ready(self.bootstrap(role), self._extra(role), timeout=3)
                 out[role] = "ok"
             except LabKafkaError as exc:
                 out[role] = str(exc)
@@ -633,43 +504,43 @@ class Lab:
 
     def client_conf(self, cluster: str, kind: str = "consumer", **overrides: Any) -> dict:
         """A complete librdkafka config for a client of ``cluster``."""
-        return labkafka.client_conf(self.bootstrap(cluster), self._extra(cluster), kind=kind,
-                                    **overrides)
+        return kafka.client_conf(self.bootstrap(cluster), self._extra(cluster), kind=kind,
+                                 **overrides)
 
     def admin(self, cluster: str):
         if cluster not in self._admins:
-            self._admins[cluster] = labkafka.admin(self.bootstrap(cluster), self._extra(cluster))
+            self._admins[cluster] = kafka.admin(self.bootstrap(cluster), self._extra(cluster))
         return self._admins[cluster]
 
     def create_topic(self, cluster: str, topic: str, partitions: int = 1,
                      config: dict | None = None) -> None:
-        labkafka.create_topic(self.admin(cluster), topic, partitions, config)
+        kafka.create_topic(self.admin(cluster), topic, partitions, config)
 
     def topics(self, cluster: str) -> dict[str, int]:
         """``{topic: partition count}`` (internal topics included)."""
-        return labkafka.topic_partitions(self.admin(cluster))
+        return kafka.topic_partitions(self.admin(cluster))
 
     def produce(self, cluster: str, topic: str, records: Iterable[Any]) -> int:
         """Produce records (dicts ``{value, key?, partition?, headers?, timestamp?}``
         or plain values) and wait for delivery."""
-        return labkafka.produce(self.bootstrap(cluster), topic, records, self._extra(cluster))
+        return kafka.produce(self.bootstrap(cluster), topic, records, self._extra(cluster))
 
     def produce_bench(self, cluster: str, topic: str, count: int, size: int) -> dict:
-        return labkafka.produce_bench(self.bootstrap(cluster), topic, count, size,
-                                      self._extra(cluster))
+        return kafka.produce_bench(self.bootstrap(cluster), topic, count, size,
+                                   self._extra(cluster))
 
     def consume(self, cluster: str, topic: str, *, group: str | None = None, commit: bool = False,
                 max_records: int | None = None, timeout: float = 30.0) -> list[dict]:
         """Records from the beginning (or ``group``'s committed offsets) to the end
         as dicts ``{partition, offset, key, value, timestamp, headers}``."""
-        return labkafka.consume(self.bootstrap(cluster), topic, group=group, commit=commit,
-                                max_records=max_records, extra=self._extra(cluster),
-                                timeout=timeout)
+        return kafka.consume(self.bootstrap(cluster), topic, group=group, commit=commit,
+                             max_records=max_records, extra=self._extra(cluster),
+                             timeout=timeout)
 
     def group_offsets(self, cluster: str, group: str) -> dict[str, dict[int, int]]:
         """Committed offsets ``{topic: {partition: offset}}`` of ``group``."""
-        return labkafka.committed_offsets(self.admin(cluster), group)
+        return kafka.committed_offsets(self.admin(cluster), group)
 
     def end_offsets(self, cluster: str, topic: str) -> dict[int, int]:
         """High watermarks ``{partition: offset}`` of ``topic``."""
-        return labkafka.end_offsets(self.admin(cluster), topic)
+        return kafka.end_offsets(self.admin(cluster), topic)

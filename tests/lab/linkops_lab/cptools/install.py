@@ -2,7 +2,7 @@
 ``kafka-configs`` (``labctl.py install-tools [--bin DIR] [--force]``).
 
 Each is a small Python script whose interpreter is the virtualenv's python and
-which runs ``cptools.<module>.main``. A file of the same name that is not one
+which runs ``linkops_lab.cptools.<module>.main``. A file of the same name that is not one
 of these wrappers (a real Confluent Platform tool, say) is never overwritten
 without ``--force``; re-running the install rewrites the wrappers.
 """
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-LAB_DIR = Path(__file__).resolve().parents[1]
+LAB_DIR = Path(__file__).resolve().parents[2]   # tests/lab: the directory that holds linkops_lab
 MARKER = "linkops-lab-cptools wrapper"
 TOOLS = {"kafka-cluster-links": "cluster_links", "kafka-mirrors": "mirrors",
          "kafka-configs": "configs"}
@@ -40,11 +40,12 @@ def wrapper_text(tool: str, python: str) -> str:
     return (
         f"{head}"
         f"# {tool}: {MARKER}. The linkops lab's emulation of the Confluent Platform tool;\n"
-        f"# it talks to the lab's Kafka REST v3 emulator (tests/lab/cptools, docs/lab.md\n"
+        f"# it talks to the lab's Kafka REST v3 emulator (tests/lab/linkops_lab/cptools, docs/lab.md\n"
         f"# \"CP tools\"). Not Confluent Platform. Written by `labctl.py install-tools`.\n"
+        f"# The lab is not an installed package: the line below says where linkops_lab is.\n"
         f"import sys\n"
         f"sys.path.insert(0, {str(LAB_DIR)!r})\n"
-        f"from cptools.{module} import main\n"
+        f"from linkops_lab.cptools.{module} import main\n"
         f"sys.exit(main(sys.argv[1:]))\n"
     )
 

@@ -66,11 +66,9 @@ from confluent_kafka.admin import (
     OffsetSpec,
 )
 
-import labacls
-import labcontract
-import labfaults
-import labkafka
-from linkconfigs import (
+from linkops_lab import kafka
+from linkops_lab.emulator import acls, contract_hook, faults
+from linkops_lab.emulator.linkconfigs import (
     CONFIG_DEFS,
     ConfigValueError,
     check_value,
@@ -109,7 +107,7 @@ DEFAULT_KNOBS = {
     # others: {"error_code": 50003 or status, "message": ...}) until count is used up
     "inject_errors": [],
     # lab-only REST faults by fraction ({"503": 0.2, "429": 0.1, "drop": 0.05,
-    # "latency_ms": 200, ...}; see labfaults.py); LAB_FAULTS sets it at start
+    # "latency_ms": 200, ...}; see faults.py); LAB_FAULTS sets it at start
     "faults": {},
     # source availability check when a link does not set availability.check.ms /
     # availability.check.consecutive.failure.threshold (Confluent: 60000 ms x 5)
@@ -383,7 +381,7 @@ class Emulator:
         self._admins: dict[str, AdminClient] = {}
         self.dest_admin = self.admin_for(self.dest_bootstrap)
         self.stopping = threading.Event()
-        self.acls = labacls.AclStore(on_change=self.save)  # ACLs of every lab cluster (labacls.py)
+        self.acls = acls.AclStore(on_change=self.save)  # ACLs of every lab cluster (acls.py)
         self._load()
 
     # -- clusters
@@ -492,8 +490,8 @@ class Emulator:
         with self.lock:
             adm = self._admins.get(bootstrap)
             if adm is None:
-                adm = labkafka.admin(bootstrap, self.client_config_for(bootstrap),
-                                     **{"socket.connection.setup.timeout.ms": 3000})
+                adm = kafka.admin(bootstrap, self.client_config_for(bootstrap),
+                                  **{"socket.connection.setup.timeout.ms": 3000})
                 self._admins[bootstrap] = adm
             return adm
 
@@ -591,13 +589,13 @@ class Emulator:
         bootstrap = self.remote_bootstrap(link)
         if src_tps and link.available and bootstrap:
             try:
-                src_wm = labkafka.watermarks(self.admin_for(bootstrap), src_tps, timeout=3)
+                src_wm = kafka.watermarks(self.admin_for(bootstrap), src_tps, timeout=3)
                 source_read = True
             except Exception as exc:  # source unreachable: fall back to the last fetch
                 log.info("source watermarks for link %s unavailable: %s", link.name, exc)
         if dst_tps:
             try:
-                dst_wm = labkafka.watermarks(self.local_admin(link), dst_tps, timeout=5)
+                dst_wm = kafka.watermarks(self.local_admin(link), dst_tps, timeout=5)
             except Exception as exc:
                 log.info("destination watermarks unavailable: %s", exc)
         out = {}
@@ -846,7 +844,7 @@ class Emulator:
             for other in self.local_cluster(link).links.values():
                 if mirror_name in other.mirrors:
                     raise bad_request(f"Topic '{mirror_name}' already exists.")
-        dest_topics = labkafka.topic_partitions(local_admin, timeout=5)
+        dest_topics = kafka.topic_partitions(local_admin, timeout=5)
         if mirror_name in dest_topics:
             raise bad_request(f"Topic '{mirror_name}' already exists.")
         starts = self._start_offsets(bootstrap, source, num_partitions, start_spec)
@@ -864,7 +862,7 @@ class Emulator:
             if err.code() == KafkaError.TOPIC_ALREADY_EXISTS:
                 raise bad_request(f"Topic '{mirror_name}' already exists.") from None
             raise bad_request(err.str()) from None
-        labkafka.wait_for_topic(local_admin, mirror_name, num_partitions, timeout=10)
+        kafka.wait_for_topic(local_admin, mirror_name, num_partitions, timeout=10)
         if any(starts.values()):
             try:
                 self.fill_partitions(self.local_cluster(link), mirror_name, starts)
@@ -892,15 +890,15 @@ class Emulator:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         try:
             if spec in ("earliest", "latest"):
-                offs = labkafka.watermarks(self.admin_for(bootstrap), [(topic, p) for p in range(partitions)],
-                                           spec=spec, timeout=5)
+                offs = kafka.watermarks(self.admin_for(bootstrap), [(topic, p) for p in range(partitions)],
+                                        spec=spec, timeout=5)
                 starts = {p: offs[(topic, p)] for p in range(partitions)}
             else:
                 ts = int(datetime.fromisoformat(spec.replace("Z", "+00:00")).timestamp() * 1000)
                 futs = self.admin_for(bootstrap).list_offsets(
                     {tp: OffsetSpec.for_timestamp(ts) for tp in tps}, request_timeout=5)
-                highs = labkafka.watermarks(self.admin_for(bootstrap),
-                                            [(topic, p) for p in range(partitions)], timeout=5)
+                highs = kafka.watermarks(self.admin_for(bootstrap),
+                                         [(topic, p) for p in range(partitions)], timeout=5)
                 starts = {}
                 for tp, fut in futs.items():
                     off = fut.result().offset
@@ -928,10 +926,10 @@ class Emulator:
         if not want:
             return
         adm = self.admin_for(cluster.bootstrap)
-        producer = Producer(labkafka.client_conf(cluster.bootstrap, cluster.client_config,
-                                                 kind="producer", **{
-                                                     "linger.ms": 20, "batch.size": 1000000,
-                                                     "queue.buffering.max.messages": 2000000}))
+        producer = Producer(kafka.client_conf(cluster.bootstrap, cluster.client_config,
+                                              kind="producer", **{
+                                                  "linger.ms": 20, "batch.size": 1000000,
+                                                  "queue.buffering.max.messages": 2000000}))
         errors: list[str] = []
 
         def on_delivery(err, _msg):
@@ -949,7 +947,7 @@ class Emulator:
                         producer.poll(0.05)
         if producer.flush(60) or errors:
             raise RuntimeError(f"filler records not delivered: {errors[:1]}")
-        highs = labkafka.watermarks(adm, [(topic, p) for p in want], timeout=10)
+        highs = kafka.watermarks(adm, [(topic, p) for p in want], timeout=10)
         bad = {p: highs[(topic, p)] for p in want if highs[(topic, p)] != want[p]}
         if bad:
             raise RuntimeError(f"partitions {bad} did not end at {want} (someone else wrote to them)")
@@ -957,7 +955,7 @@ class Emulator:
                                   request_timeout=10)
         for fut in futs.values():
             fut.result()
-        lows = labkafka.watermarks(adm, [(topic, p) for p in want], spec="earliest", timeout=10)
+        lows = kafka.watermarks(adm, [(topic, p) for p in want], spec="earliest", timeout=10)
         bad = {p: lows[(topic, p)] for p in want if lows[(topic, p)] != want[p]}
         if bad:
             raise RuntimeError(f"log start offsets {bad} are not {want} after DeleteRecords")
@@ -971,7 +969,7 @@ class Emulator:
             if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
                 raise
         deadline = time.monotonic() + timeout
-        while topic in labkafka.topic_partitions(adm, timeout=5):
+        while topic in kafka.topic_partitions(adm, timeout=5):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"topic {topic!r} still listed {timeout}s after deletion")
             time.sleep(0.05)
@@ -1053,7 +1051,7 @@ class Emulator:
         remote_topics: dict[str, int] | None = None
         if peer is not None and mirrors:
             try:
-                remote_topics = labkafka.topic_partitions(self.cluster_admin(peer.cluster_id), timeout=5)
+                remote_topics = kafka.topic_partitions(self.cluster_admin(peer.cluster_id), timeout=5)
             except Exception:
                 remote_topics = None
         results = []
@@ -1113,16 +1111,16 @@ class Emulator:
         local_admin = self.local_admin(link)
         remote_admin = self.cluster_admin(peer.cluster_id)
         try:
-            local_topics = labkafka.topic_partitions(local_admin, timeout=5)
-            remote_topics = labkafka.topic_partitions(remote_admin, timeout=5)
+            local_topics = kafka.topic_partitions(local_admin, timeout=5)
+            remote_topics = kafka.topic_partitions(remote_admin, timeout=5)
         except KafkaException as exc:
             raise ApiError(500, 50003, f"Cannot read the clusters of link '{link.name}': "
                                        f"{exc.args[0].str()}") from None
         present = [n for n in targets if n in local_topics]
         try:
-            local_ends = labkafka.watermarks(
+            local_ends = kafka.watermarks(
                 local_admin, [(n, p) for n in present for p in range(local_topics[n])], timeout=5)
-            remote_ends = labkafka.watermarks(
+            remote_ends = kafka.watermarks(
                 remote_admin, [(n, p) for n in present if n in remote_topics
                                for p in range(remote_topics[n])], timeout=5)
         except KafkaException as exc:
@@ -1337,7 +1335,7 @@ class LinkWorker(threading.Thread):
         self._fetch_paused = set()
         self._src_bootstrap = bootstrap
         src_extra = self.emu.client_config_for(bootstrap)
-        self._consumer = Consumer(labkafka.client_conf(bootstrap, src_extra, kind="consumer", **{
+        self._consumer = Consumer(kafka.client_conf(bootstrap, src_extra, kind="consumer", **{
             "group.id": f"_confluent-cluster-link-lab-{self.link.name}",
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
@@ -1346,7 +1344,7 @@ class LinkWorker(threading.Thread):
             "fetch.wait.max.ms": 50,
             "enable.partition.eof": False,
         }))
-        self._producer = Producer(labkafka.client_conf(
+        self._producer = Producer(kafka.client_conf(
             self.local.bootstrap, self.local.client_config, kind="producer", **{
                 "enable.idempotence": True,
                 "linger.ms": 5,
@@ -1425,7 +1423,7 @@ class LinkWorker(threading.Thread):
             if not link.paused:
                 self._sync_topic_configs(bootstrap)
             self._next_config_sync = time.monotonic() + max(interval, 200) / 1000
-        labacls.maybe_sync(self)  # AclSync every acl.sync.ms
+        acls.maybe_sync(self)  # AclSync every acl.sync.ms
         if link.available and time.monotonic() >= self._next_auto_create:
             self._auto_create()
             self._next_auto_create = time.monotonic() + emu.knobs["auto_create_interval_ms"] / 1000
@@ -1434,19 +1432,19 @@ class LinkWorker(threading.Thread):
     def _refresh_metadata(self, bootstrap: str) -> None:
         emu, link = self.emu, self.link
         try:
-            self._src_topics = labkafka.topic_partitions(emu.admin_for(bootstrap), timeout=2)
+            self._src_topics = kafka.topic_partitions(emu.admin_for(bootstrap), timeout=2)
             ok, err = True, None
         except Exception as exc:
             ok, err = False, str(exc)
-        with emu.lock:  # availability.check.* link configs (labfaults.py)
-            labfaults.record_source_check(self, ok, err, bootstrap)
+        with emu.lock:  # availability.check.* link configs (faults.py)
+            faults.record_source_check(self, ok, err, bootstrap)
         if not ok:
             return
         if link.mode == "SOURCE":
             return
         # mirrored topics deleted on the destination disappear; partition changes follow the source
         try:
-            dest_topics = labkafka.topic_partitions(self.local_admin, timeout=3)
+            dest_topics = kafka.topic_partitions(self.local_admin, timeout=3)
         except Exception:
             return
         changed = False
@@ -1477,7 +1475,7 @@ class LinkWorker(threading.Thread):
                         futs = self.local_admin.create_partitions(
                             [NewPartitions(m.name, src_parts)], request_timeout=10)
                         list(futs.values())[0].result()
-                        labkafka.wait_for_topic(self.local_admin, m.name, src_parts, timeout=10)
+                        kafka.wait_for_topic(self.local_admin, m.name, src_parts, timeout=10)
                         for p in range(m.num_partitions, src_parts):
                             m.expected[p] = 0
                         log.info("link %s: mirror %s grew to %d partitions", link.name, m.name,
@@ -1530,14 +1528,14 @@ class LinkWorker(threading.Thread):
         if bootstrap is None or not link.available:
             raise RuntimeError("the remote cluster is not reachable")
         parts = range(m.num_partitions)
-        ends = labkafka.watermarks(adm, [(m.name, p) for p in parts], timeout=5)
+        ends = kafka.watermarks(adm, [(m.name, p) for p in parts], timeout=5)
         cut = {p: m.truncate_to.get(p, 0) for p in parts}
         if any(ends[(m.name, p)] > cut[p] for p in parts):
             configs = emu.topic_configs(self.local.bootstrap, m.name)
             groups = {}
             try:
                 for g in adm.list_consumer_groups(request_timeout=5).result().valid:
-                    offs = labkafka.committed_offsets(adm, g.group_id, timeout=5).get(m.name)
+                    offs = kafka.committed_offsets(adm, g.group_id, timeout=5).get(m.name)
                     if offs:
                         groups[g.group_id] = offs
             except Exception as exc:
@@ -1548,9 +1546,9 @@ class LinkWorker(threading.Thread):
             futs = adm.create_topics([NewTopic(m.name, m.num_partitions, 1, config=configs)],
                                      operation_timeout=10, request_timeout=10)
             futs[m.name].result()
-            labkafka.wait_for_topic(adm, m.name, m.num_partitions, timeout=10)
-            lows = labkafka.watermarks(emu.admin_for(bootstrap),
-                                       [(m.source_topic, p) for p in parts], spec="earliest", timeout=5)
+            kafka.wait_for_topic(adm, m.name, m.num_partitions, timeout=10)
+            lows = kafka.watermarks(emu.admin_for(bootstrap),
+                                    [(m.source_topic, p) for p in parts], spec="earliest", timeout=5)
             starts = {p: lows[(m.source_topic, p)] for p in parts}
             emu.fill_partitions(self.local, m.name, starts)
             expected = starts
@@ -1591,10 +1589,10 @@ class LinkWorker(threading.Thread):
                 continue
             parts = range(m.num_partitions)
             try:
-                local_ends = labkafka.watermarks(self.local_admin, [(m.name, p) for p in parts],
-                                                 timeout=5)
-                remote_ends = labkafka.watermarks(emu.admin_for(bootstrap),
-                                                  [(m.source_topic, p) for p in parts], timeout=5)
+                local_ends = kafka.watermarks(self.local_admin, [(m.name, p) for p in parts],
+                                              timeout=5)
+                remote_ends = kafka.watermarks(emu.admin_for(bootstrap),
+                                               [(m.source_topic, p) for p in parts], timeout=5)
             except Exception as exc:
                 log.info("link %s: synchronize check of %s failed: %s", link.name, m.name, exc)
                 continue
@@ -1638,8 +1636,8 @@ class LinkWorker(threading.Thread):
                 if link.flag("consumer.offset.sync.enable") and remote:
                     self._sync_offsets(remote, only_topics={m.name})
             try:
-                ends = labkafka.watermarks(self.local_admin,
-                                           [(m.name, p) for p in range(m.num_partitions)], timeout=5)
+                ends = kafka.watermarks(self.local_admin,
+                                        [(m.name, p) for p in range(m.num_partitions)], timeout=5)
                 stop_offsets = {p: ends[(m.name, p)] for p in range(m.num_partitions)}
             except Exception:
                 stop_offsets = None
@@ -1668,9 +1666,9 @@ class LinkWorker(threading.Thread):
         for m in mirrors:
             for p in range(m.num_partitions):
                 by_source[(m.source_topic, p)] = m
-        src_wm = labkafka.watermarks(src_admin, by_source.keys(), timeout=5)
-        dst_wm = labkafka.watermarks(self.local_admin, [(m.name, p) for (_, p), m in by_source.items()],
-                                     timeout=5)
+        src_wm = kafka.watermarks(src_admin, by_source.keys(), timeout=5)
+        dst_wm = kafka.watermarks(self.local_admin, [(m.name, p) for (_, p), m in by_source.items()],
+                                  timeout=5)
         want: dict[tuple[str, int], int] = {}
         failed = False
         skip = set()
@@ -1776,14 +1774,14 @@ class LinkWorker(threading.Thread):
         stalled = [k for k in pending if k not in touched and k in assigned]
         if stalled:
             try:
-                lows = labkafka.watermarks(self.emu.admin_for(self._src_bootstrap), stalled, spec="earliest")
+                lows = kafka.watermarks(self.emu.admin_for(self._src_bootstrap), stalled, spec="earliest")
             except Exception:
                 lows = {}
             gaps.extend((by_source[k], k[1], assigned[k], lows[k]) for k in stalled
                         if lows.get(k, -1) > assigned[k])
         # verify what landed
         check = {(by_source[k].name, k[1]): k for k in touched}
-        after = labkafka.watermarks(self.local_admin, check.keys(), timeout=5) if check else {}
+        after = kafka.watermarks(self.local_admin, check.keys(), timeout=5) if check else {}
         with emu.lock:
             for (mt, p), k in check.items():
                 m = by_source[k]
@@ -1805,8 +1803,8 @@ class LinkWorker(threading.Thread):
                 if m.status == "FAILED":
                     continue
                 try:
-                    low = labkafka.watermarks(self.emu.admin_for(self._src_bootstrap),
-                                              [(m.source_topic, p)], spec="earliest")
+                    low = kafka.watermarks(self.emu.admin_for(self._src_bootstrap),
+                                           [(m.source_topic, p)], spec="earliest")
                     low = low[(m.source_topic, p)]
                 except Exception:
                     low = off if nxt == starts[(m.source_topic, p)] else -1
@@ -1861,7 +1859,7 @@ class LinkWorker(threading.Thread):
         wanted: dict[str, dict[tuple[str, int], int]] = {}
         for g in groups:
             try:
-                committed = labkafka.committed_offsets(src_admin, g, timeout=5)
+                committed = kafka.committed_offsets(src_admin, g, timeout=5)
             except Exception as exc:
                 errors.append({"error_code": "INTERNAL_ERROR",
                                "error_message": f"Reading offsets of group '{g}' failed: {exc}"})
@@ -1880,8 +1878,8 @@ class LinkWorker(threading.Thread):
             link.task_errors["ConsumerOffsetSync"] = errors
             return
         dest = self.local_admin
-        dst_hw = labkafka.watermarks(dest, {tp for offs in wanted.values() for tp in offs},
-                                     timeout=5)
+        dst_hw = kafka.watermarks(dest, {tp for offs in wanted.values() for tp in offs},
+                                  timeout=5)
         try:
             futs = dest.describe_consumer_groups(list(wanted), request_timeout=5)
             active = set()
@@ -1900,7 +1898,7 @@ class LinkWorker(threading.Thread):
                                                 "destination; its offsets are not synced."})
                 continue
             try:
-                current = labkafka.committed_offsets(dest, g, timeout=5)
+                current = kafka.committed_offsets(dest, g, timeout=5)
             except Exception:
                 current = {}
             tps = []
@@ -1994,7 +1992,7 @@ class LinkWorker(threading.Thread):
         errors = []
         if candidates:
             try:
-                dest_topics = labkafka.topic_partitions(self.local_admin, timeout=3)
+                dest_topics = kafka.topic_partitions(self.local_admin, timeout=3)
             except Exception:
                 return
             for t in candidates:
@@ -2040,7 +2038,7 @@ class Api:
             (rf"/clusters/{c}/links/{l}/mirrors:(?P<action>[a-z-]+)", {"POST": self.mirror_action}),
             (rf"/clusters/{c}/links/{l}/mirrors/(?P<topic>[^/]+)", {"GET": self.get_mirror}),
         ]
-        self.routes += labacls.routes(self)  # /clusters/{cid}/acls[:batch] for every lab cluster
+        self.routes += acls.routes(self)  # /clusters/{cid}/acls[:batch] for every lab cluster
         self.routes = [(re.compile("^" + rx + "$"), methods) for rx, methods in self.routes]
 
     # -- rendering helpers
@@ -2131,7 +2129,7 @@ class Api:
             return {"task_name": name, "state": "IN_ERROR" if errors else "ACTIVE",
                     "errors": errors}
 
-        tasks.append(labacls.render_task(link, link_state))
+        tasks.append(acls.render_task(link, link_state))
         tasks.append(task("AutoCreateMirror", link.flag("auto.create.mirror.topics.enable"),
                           "auto.create.mirror.topics.filters",
                           list(link.task_errors.get("AutoCreateMirror", []))))
@@ -2393,14 +2391,14 @@ class Api:
             unknown = set(body) - set(DEFAULT_KNOBS)
             if unknown:
                 raise bad_request(f"Unknown knob(s): {sorted(unknown)}")
-            faults = body.get("inject_errors")
-            if faults is not None and (not isinstance(faults, list) or not all(
-                    isinstance(f, dict) and "status" in f for f in faults)):
+            injections = body.get("inject_errors")
+            if injections is not None and (not isinstance(injections, list) or not all(
+                    isinstance(f, dict) and "status" in f for f in injections)):
                 raise bad_request("inject_errors must be a list of {status, count?, method?, "
                                   "path_contains?} objects.")
             if "faults" in body:
                 try:
-                    body["faults"] = labfaults.parse(body["faults"])
+                    body["faults"] = faults.parse(body["faults"])
                 except ValueError as exc:
                     raise bad_request(str(exc)) from None
             with self.emu.lock:
@@ -2535,7 +2533,7 @@ def make_handler(api: Api, username: str, password: str):
             self.wfile.write(data)
 
         def _handle(self, method: str) -> None:
-            if labfaults.intercept(self, method, api.emu.knobs):  # the faults knob (labfaults.py)
+            if faults.intercept(self, method, api.emu.knobs):  # the faults knob (faults.py)
                 return
             req = Request(self, method)
             try:
@@ -2554,7 +2552,7 @@ def make_handler(api: Api, username: str, password: str):
             except Exception:
                 pass
             log.info("%s %s -> %s", method, self.path, status)
-            labcontract.observe(self, req, status, body)  # OpenAPI checks when LAB_CONTRACT_LOG is set
+            contract_hook.observe(self, req, status, body)  # OpenAPI checks when LAB_CONTRACT_LOG is set
             self._send(status, body)
 
         def do_GET(self):

@@ -2,7 +2,7 @@
 
 ``SpecChecker.load()`` returns a checker whose specs load on first use (the
 Confluent Cloud spec, and the Confluent Platform spec for the operations only
-it has, with the adjustments documented in labcontract.py and docs/lab.md);
+it has, with the adjustments documented in linkops_lab/contract.py and docs/lab.md);
 ``check(method, path, status, body, query)`` maps a lab request (``/v3/...``
 or ``/kafka/v3/...``) onto its operation and validates the response, raising
 ``AssertionError`` with the validation errors. ``validated`` counts the
@@ -10,7 +10,7 @@ responses checked.
 
 The emulator itself checks every request and response when
 ``LAB_CONTRACT_LOG`` is set (tests/conftest.py does that for every pytest
-session; see labcontract.py); this in-process check additionally fails at the
+session; see linkops_lab/contract.py); this in-process check additionally fails at the
 call site, with the test's own traceback.
 """
 
@@ -20,7 +20,7 @@ import os
 import threading
 from pathlib import Path
 
-import labcontract
+from linkops_lab import contract as labcontract
 
 
 def spec_cache_path() -> Path | None:

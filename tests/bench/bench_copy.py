@@ -1,7 +1,7 @@
 """Benchmark: how fast does the emulator copy records? (reported, not asserted)
 
-    .venv/bin/python tests/lab/bench_copy.py [--records 100000] [--size 1024] [--partitions 6]
-                                             [--runs 1] [--dir DIR]   # --dir: attach to a running lab
+    .venv/bin/python tests/bench/bench_copy.py [--records 100000] [--size 1024] [--partitions 6]
+                                               [--runs 1] [--dir DIR]   # --dir: attach to a running lab
 
 Each run produces the records to a fresh source topic first, creates a link,
 then ``POST mirrors`` and polls until the mirror is ACTIVE with lag 0 on every
@@ -40,10 +40,10 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))   # a script: linkops_lab is not installed
 
-from lab import Lab  # noqa: E402
-from labkafka import watermarks  # noqa: E402
+from linkops_lab.kafka import watermarks  # noqa: E402
+from linkops_lab.lab import Lab  # noqa: E402
 
 
 def _rate_between(samples: list[tuple[float, int]], total: int, lo: float = 0.1, hi: float = 0.9):

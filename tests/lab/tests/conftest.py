@@ -1,4 +1,4 @@
-"""Fixtures for the lab's own tests (tests/lab/test_lab_*.py).
+"""Fixtures for the lab's own tests (tests/lab/tests/test_lab_*.py).
 
 ``lab``: one lab per session (``Lab.start`` in a temp dir with short
 timings; set ``LAB_TEST_ATTACH=<dir>`` to use a lab started by ``labctl.py
@@ -9,18 +9,12 @@ helper that validates every authenticated response against the spec.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from lab import Lab  # noqa: E402
-from spec_check import SpecChecker  # noqa: E402
-from labtesting import Rest  # noqa: E402
+from linkops_lab.lab import Lab
+from spec_check import SpecChecker
+from labtesting import Rest
 
 TEST_KNOBS = {"pending_stopped_ms": 300, "pending_mirror_ms": 100, "auto_create_interval_ms": 300,
               "copy_interval_ms": 50}

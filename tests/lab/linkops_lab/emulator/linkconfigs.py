@@ -114,7 +114,7 @@ def _group_filters(v: str) -> None:
 
 def _acl_filters(v: str) -> None:
     """Parsed like Confluent Server's AclJson, by the same code the lab's ACL sync uses."""
-    from labacls import AclFilterError, parse_acl_filters
+    from linkops_lab.emulator.acls import AclFilterError, parse_acl_filters
     try:
         parse_acl_filters(v)
     except AclFilterError as exc:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import ConfigResource
 
-from lab import Lab
+from linkops_lab.lab import Lab
 from labtesting import recent_ts, unique, wait_until
 
-LABCTL = Path(__file__).resolve().parent / "labctl.py"
+LABCTL = Path(__file__).resolve().parents[1] / "labctl.py"
 CLOUD_ONLY = ("promote-local-and-",)  # CP-only action names: not in the Cloud spec
 
 
@@ -672,7 +672,7 @@ def test_mirror_start_offset_latest(lab, dst, src):
     dst.create_mirror(name, topic)
     m = dst.wait_mirror(name, topic)
     assert [l["lag"] for l in m["mirror_lags"]] == [0, 0]
-    from labkafka import watermarks
+    from linkops_lab.kafka import watermarks
     tps = [(topic, 0), (topic, 1)]
     assert watermarks(lab.admin("destination"), tps, spec="earliest") == {(topic, 0): 5, (topic, 1): 4}
     assert lab.consume("destination", topic) == []

@@ -18,14 +18,14 @@ import pytest
 
 from labtesting import Rest, recent_ts, unique, wait_until
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]   # tests/lab: labctl.py
 KNOBS = {"pending_mirror_ms": 100, "copy_interval_ms": 50, "metadata_interval_ms": 200,
          "pending_stopped_ms": 200}
 
 
 @pytest.fixture(scope="module")
 def flab(tmp_path_factory):
-    from lab import Lab
+    from linkops_lab.lab import Lab
     with Lab.start(tmp_path_factory.mktemp("faultlab"), knobs=KNOBS) as running:
         yield running
 
@@ -208,7 +208,7 @@ def test_knob_set_from_labctl_and_env(flab, tmp_path):
     assert json.loads(out.stdout)["faults"] == {"503": 0.5, "seed": 3}
     flab.knobs(faults={})
     # an invalid LAB_FAULTS stops Lab.start with a message naming it
-    from lab import Lab, LabError
+    from linkops_lab.lab import Lab, LabError
     env = dict(os.environ, LAB_FAULTS='{"503": 2}')
     old = os.environ.copy()
     os.environ.update(env)

@@ -1,6 +1,6 @@
 """The contract checks are not a rubber stamp.
 
-* ``labcontract.Contract`` rejects wrong bodies, wrong statuses and wrong
+* ``contract.Contract`` rejects wrong bodies, wrong statuses and wrong
   requests, finds the right operation (Cloud first, Platform for its aliases)
   and never puts a secret into an error.
 * The adjusted specs are valid OpenAPI documents.
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pytest
 
-import labcontract
+from linkops_lab import contract as labcontract
 
 pytest_plugins = ["pytester"]
 
-ROOT_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
+ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
 D = "LABdstCLUSTERid0000002"
 MIRROR = {"kind": "KafkaMirrorData", "metadata": {"self": "x"}, "link_name": "l",
           "mirror_topic_name": "t", "source_topic_name": "t", "num_partitions": 1,
@@ -282,10 +282,10 @@ def test_violations_go_to_the_test_that_uses_the_lab(tmp_path):
 
 
 def test_labs_started_off_the_main_thread_are_background_labs(tmp_path):
-    """The session wraps Lab.start (tests/lab/lab.py) to note labs started in a thread, e.g. the
+    """The session wraps Lab.start (linkops_lab/lab.py) to note labs started in a thread, e.g. the
     migrate.yml lab of the integration tests."""
     import threading
-    from lab import Lab
+    from linkops_lab.lab import Lab
     if not os.environ.get(labcontract.ENV):
         pytest.skip("LAB_CONTRACT=off")
     assert getattr(Lab.start, "_contract_wrapped", False), "tests/conftest.py did not wrap Lab.start"
