@@ -202,8 +202,8 @@ def cmd_start_broker(args) -> int:
 
 
 def cmd_serve_emulator(args) -> int:
-    from linkops_lab.emulator import core
-    return core.serve(args.config)
+    from linkops_lab.emulator import server
+    return server.serve(args.config)
 
 
 def cmd_install_tools(args) -> int:

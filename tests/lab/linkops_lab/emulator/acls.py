@@ -313,7 +313,7 @@ class AclStore:
 # --------------------------------------------------------------------------- REST
 
 def _api_error(status: int, error_code: int, message: str) -> Exception:
-    from linkops_lab.emulator.core import ApiError  # core imports this module; import at call time
+    from linkops_lab.emulator.model import ApiError  # model imports this module; import at call time
     return ApiError(status, error_code, message)
 
 

@@ -1,0 +1,578 @@
+"""The copier: one ``LinkWorker`` thread per link. Each round it checks the link's connection and
+the source's availability, refreshes the source metadata, drives the PENDING_* transitions
+(PENDING_MIRROR, PENDING_STOPPED, PENDING_SYNCHRONIZE, the truncate-and-restore phases), and
+copies new records partition by partition into the mirror topics with the same offsets, keys,
+values, headers and timestamps, pausing the fetch of partitions with nothing new. The sync tasks
+(sync.py) run from the same round."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from confluent_kafka import (
+    Consumer, ConsumerGroupTopicPartitions, KafkaError, Producer, TopicPartition)
+from confluent_kafka.admin import NewPartitions, NewTopic
+
+from linkops_lab import kafka
+from linkops_lab.emulator import acls, faults
+from linkops_lab.emulator.model import Link, Mirror, REMOTE_LINK_NOT_FOUND
+from linkops_lab.emulator.sync import SyncMixin
+
+if TYPE_CHECKING:  # annotations only (no import cycle)
+    from linkops_lab.emulator.core import Emulator
+
+log = logging.getLogger("lab.emulator")
+
+
+class LinkWorker(SyncMixin, threading.Thread):
+    """Copies records, syncs offsets, auto-creates mirrors and drives the
+    PENDING_* transitions of one link."""
+
+    def __init__(self, emu: Emulator, link: Link):
+        super().__init__(name=f"link-{link.name}@{link.cluster_id}", daemon=True)
+        self.emu = emu
+        self.link = link
+        self.local = emu.local_cluster(link)       # the cluster that holds the link
+        self.local_admin = emu.admin_for(self.local.bootstrap)
+        self._halt = threading.Event()
+        self._src_bootstrap: str | None = None
+        self._consumer: Consumer | None = None
+        self._producer: Producer | None = None
+        self._src_topics: dict[str, int] = {}
+        self._next_metadata = 0.0
+        self._next_auto_create = 0.0
+        self._next_offset_sync = 0.0
+        self._next_config_sync = 0.0
+        self._failures = 0
+        # source (topic, partition) -> next offset the consumer will deliver
+        self._assigned: dict[tuple[str, int], int] = {}
+        # assigned partitions whose fetching is paused because the source has nothing new for them
+        # (the lab broker answers an empty fetch at once instead of waiting fetch.wait.max.ms, so an
+        # idle assigned partition would keep the consumer and the broker busy)
+        self._fetch_paused: set[tuple[str, int]] = set()
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    def run(self) -> None:
+        try:
+            while not self._halt.is_set() and not self.emu.stopping.is_set():
+                busy = False
+                try:
+                    busy = self.tick()
+                except Exception:
+                    log.exception("link %s: worker round failed", self.link.name)
+                    self._halt.wait(1.0)
+                if not busy:
+                    self._halt.wait(self.emu.knobs["copy_interval_ms"] / 1000)
+        finally:
+            self._close_clients()
+
+    def _close_clients(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            except Exception:
+                pass
+            self._consumer = None
+        if self._producer is not None:
+            self._producer.flush(5)
+            self._producer = None
+
+    def _clients(self, bootstrap: str) -> None:
+        if bootstrap == self._src_bootstrap and self._consumer is not None:
+            return
+        self._close_clients()
+        self._assigned = {}
+        self._fetch_paused = set()
+        self._src_bootstrap = bootstrap
+        src_extra = self.emu.client_config_for(bootstrap)
+        self._consumer = Consumer(kafka.client_conf(bootstrap, src_extra, kind="consumer", **{
+            "group.id": f"_confluent-cluster-link-lab-{self.link.name}",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_uncommitted",
+            "fetch.wait.max.ms": 50,
+            "enable.partition.eof": False,
+        }))
+        self._producer = Producer(kafka.client_conf(
+            self.local.bootstrap, self.local.client_config, kind="producer", **{
+                "enable.idempotence": True,
+                "linger.ms": 5,
+                "batch.size": 1000000,
+                "queue.buffering.max.messages": 2000000,
+                "queue.buffering.max.kbytes": 2000000,
+            }))
+
+    # -- one round
+    def _fetch_only(self, consumer: Consumer, keys: set[tuple[str, int]]) -> None:
+        """Fetch the assigned partitions in ``keys`` (the source has records for them), pause the rest."""
+        idle = set(self._assigned) - keys
+        resume = [TopicPartition(t, p) for (t, p) in self._fetch_paused - idle]
+        pause = [TopicPartition(t, p) for (t, p) in idle - self._fetch_paused]
+        if resume:
+            consumer.resume(resume)
+        if pause:
+            consumer.pause(pause)
+        self._fetch_paused = idle
+
+    def tick(self) -> bool:
+        emu, link = self.emu, self.link
+        with emu.lock:
+            bootstrap, conn_error, conn_message = emu.connection(link)
+            if conn_error:
+                # INBOUND without the remote half, or SOURCE without its destination half
+                if link.available or link.link_error != conn_error:
+                    log.info("link %s on %s: not connected (%s)", link.name, link.cluster_id,
+                             conn_error)
+                link.available, link.link_error, link.link_error_message = (
+                    False, conn_error, conn_message)
+            elif link.link_error == REMOTE_LINK_NOT_FOUND:
+                log.info("link %s on %s: connected", link.name, link.cluster_id)
+                link.available, link.link_error, link.link_error_message = True, "NO_ERROR", None
+        if conn_error:
+            self._transitions()
+            self._finish_pending()
+            return False
+        if link.mode == "SOURCE":
+            # the source half only carries the connection; its destination half mirrors
+            if time.monotonic() >= self._next_metadata:
+                self._refresh_metadata(bootstrap)
+                self._next_metadata = time.monotonic() + emu.knobs["metadata_interval_ms"] / 1000
+            return False
+        now = time.monotonic()
+        if now >= self._next_metadata:
+            self._refresh_metadata(bootstrap)
+            self._next_metadata = now + emu.knobs["metadata_interval_ms"] / 1000
+        self._clients(bootstrap)
+        self._transitions()
+        busy = False
+        with emu.lock:
+            copy_ok = link.available and not link.paused and not emu.knobs["copy_paused"]
+            mirrors = [m for m in link.mirrors.values()
+                       if m.status in ("ACTIVE", "PENDING_SYNCHRONIZE", "PENDING_RESTORE")
+                       or (m.status == "PENDING_STOPPED" and m.stop_kind == "promote")]
+        if copy_ok and mirrors:
+            busy = self._copy(bootstrap, mirrors)
+        elif self._assigned and self._consumer is not None:
+            # nothing to copy (paused, link paused, ...): stop fetching, as a paused mirror does
+            self._consumer.unassign()
+            self._assigned = {}
+            self._fetch_paused = set()
+        self._finish_pending()
+        self._finish_synchronize(bootstrap)
+        if link.available and time.monotonic() >= self._next_offset_sync:
+            with emu.lock:
+                enabled = link.flag("consumer.offset.sync.enable")
+                interval = link.int_config("consumer.offset.sync.ms")
+            if enabled and not link.paused:
+                self._sync_offsets(bootstrap)
+            self._next_offset_sync = time.monotonic() + max(interval, 100) / 1000
+        if link.available and time.monotonic() >= self._next_config_sync:
+            with emu.lock:
+                interval = link.int_config("topic.config.sync.ms")
+            if not link.paused:
+                self._sync_topic_configs(bootstrap)
+            self._next_config_sync = time.monotonic() + max(interval, 200) / 1000
+        acls.maybe_sync(self)  # AclSync every acl.sync.ms
+        if link.available and time.monotonic() >= self._next_auto_create:
+            self._auto_create()
+            self._next_auto_create = time.monotonic() + emu.knobs["auto_create_interval_ms"] / 1000
+        return busy
+
+    def _refresh_metadata(self, bootstrap: str) -> None:
+        emu, link = self.emu, self.link
+        try:
+            self._src_topics = kafka.topic_partitions(emu.admin_for(bootstrap), timeout=2)
+            ok, err = True, None
+        except Exception as exc:
+            ok, err = False, str(exc)
+        with emu.lock:  # availability.check.* link configs (faults.py)
+            faults.record_source_check(self, ok, err, bootstrap)
+        if not ok:
+            return
+        if link.mode == "SOURCE":
+            return
+        # mirrored topics deleted on the destination disappear; partition changes follow the source
+        try:
+            dest_topics = kafka.topic_partitions(self.local_admin, timeout=3)
+        except Exception:
+            return
+        changed = False
+        with emu.lock:
+            for m in list(link.mirrors.values()):
+                if m.status in ("PENDING_MIRROR", "PENDING_SETUP_FOR_RESTORE"):
+                    continue
+                if m.name not in dest_topics:
+                    log.info("link %s: mirror topic %s was deleted on the destination",
+                             link.name, m.name)
+                    del link.mirrors[m.name]
+                    changed = True
+                    continue
+                if m.status not in ("ACTIVE", "PAUSED"):
+                    continue
+                src_parts = self._src_topics.get(m.source_topic)
+                if src_parts is None:
+                    m.fail("SOURCE_TOPIC_MAY_BE_DELETED",
+                           f"Source topic '{m.source_topic}' no longer exists.")
+                    changed = True
+                elif src_parts < m.num_partitions:
+                    m.fail("SOURCE_PARTITIONS_DECREASED",
+                           f"Source topic '{m.source_topic}' has {src_parts} partitions, fewer than "
+                           f"the mirror's {m.num_partitions}.")
+                    changed = True
+                elif src_parts > m.num_partitions:
+                    try:
+                        futs = self.local_admin.create_partitions(
+                            [NewPartitions(m.name, src_parts)], request_timeout=10)
+                        list(futs.values())[0].result()
+                        kafka.wait_for_topic(self.local_admin, m.name, src_parts, timeout=10)
+                        for p in range(m.num_partitions, src_parts):
+                            m.expected[p] = 0
+                        log.info("link %s: mirror %s grew to %d partitions", link.name, m.name,
+                                 src_parts)
+                        m.num_partitions = src_parts
+                        changed = True
+                        self._src_bootstrap = None  # new clients see the new partitions
+                    except Exception as exc:
+                        log.warning("could not add partitions to %s: %s", m.name, exc)
+            if changed:
+                emu.save()
+
+    def _transitions(self) -> None:
+        emu, link = self.emu, self.link
+        now = time.monotonic()
+        with emu.lock:
+            changed = False
+            setup = []
+            for m in link.mirrors.values():
+                if m.status in ("PENDING_MIRROR", "PENDING_RESTORE") and now >= m.pending_until:
+                    m.set_status("ACTIVE")
+                    changed = True
+                elif m.status == "PENDING_SETUP_FOR_RESTORE" and now >= m.pending_until:
+                    setup.append(m)
+            if changed:
+                emu.save()
+        for m in setup:
+            try:
+                self._setup_restore(m)
+            except Exception as exc:  # retried next round
+                log.warning("link %s: restore setup of %s failed: %s", link.name, m.name, exc)
+                with emu.lock:
+                    if len(m.transition_errors) < 20:
+                        m.transition_errors.append({"error_code": "INTERNAL_ERROR",
+                                                    "error_message": f"Restore setup failed: {exc}"})
+                    m.pending_until = time.monotonic() + 1.0
+
+    def _setup_restore(self, m: Mirror) -> None:
+        """PENDING_SETUP_FOR_RESTORE: cut the local topic back to ``m.truncate_to``.
+
+        Kafka has no API that removes the tail of a log, so when records must go
+        the lab recreates the topic (same partitions and dynamic configs) and lets
+        the copier fill it again from the remote topic with the same offsets (the
+        remote mirror holds exactly the records up to the truncation point);
+        committed group offsets beyond the truncation point are moved back to it.
+        With nothing to truncate the topic is kept and mirroring continues from
+        its end."""
+        emu, link, adm = self.emu, self.link, self.local_admin
+        bootstrap = emu.remote_bootstrap(link)
+        if bootstrap is None or not link.available:
+            raise RuntimeError("the remote cluster is not reachable")
+        parts = range(m.num_partitions)
+        ends = kafka.watermarks(adm, [(m.name, p) for p in parts], timeout=5)
+        cut = {p: m.truncate_to.get(p, 0) for p in parts}
+        if any(ends[(m.name, p)] > cut[p] for p in parts):
+            configs = emu.topic_configs(self.local.bootstrap, m.name)
+            groups = {}
+            try:
+                for g in adm.list_consumer_groups(request_timeout=5).result().valid:
+                    offs = kafka.committed_offsets(adm, g.group_id, timeout=5).get(m.name)
+                    if offs:
+                        groups[g.group_id] = offs
+            except Exception as exc:
+                log.info("link %s: reading group offsets of %s failed: %s", link.name, m.name, exc)
+            self._close_clients()
+            self._src_bootstrap = None
+            emu._delete_topic(adm, m.name)
+            futs = adm.create_topics([NewTopic(m.name, m.num_partitions, 1, config=configs)],
+                                     operation_timeout=10, request_timeout=10)
+            futs[m.name].result()
+            kafka.wait_for_topic(adm, m.name, m.num_partitions, timeout=10)
+            lows = kafka.watermarks(emu.admin_for(bootstrap),
+                                    [(m.source_topic, p) for p in parts], spec="earliest", timeout=5)
+            starts = {p: lows[(m.source_topic, p)] for p in parts}
+            emu.fill_partitions(self.local, m.name, starts)
+            expected = starts
+            for g, offs in groups.items():
+                tps = [TopicPartition(m.name, p, min(off, cut.get(p, off))) for p, off in offs.items()]
+                try:
+                    for fut in adm.alter_consumer_group_offsets(
+                            [ConsumerGroupTopicPartitions(g, tps)], request_timeout=5).values():
+                        fut.result()
+                except Exception as exc:
+                    log.info("link %s: restoring offsets of group %s failed: %s", link.name, g, exc)
+            log.info("link %s: truncated %s to %s (recreated, re-copying from the remote)",
+                     link.name, m.name, cut)
+        else:
+            expected = {p: ends[(m.name, p)] for p in parts}
+        with emu.lock:
+            if m.status != "PENDING_SETUP_FOR_RESTORE":
+                return
+            m.expected = dict(expected)
+            m.last_fetch = {}
+            m.pending_until = time.monotonic() + emu.knobs["pending_restore_ms"] / 1000
+            m.set_status("PENDING_RESTORE")
+            emu.save()
+
+    def _finish_synchronize(self, bootstrap: str) -> None:
+        """PENDING_SYNCHRONIZE (reverse-and-start/pause): once the minimum time has
+        passed and the local mirror has every record of the remote topic, sync the
+        consumer offsets a last time, stop the local mirror (writable) and make the
+        remote topic a mirror of it over the remote half of the link."""
+        emu, link = self.emu, self.link
+        now = time.monotonic()
+        with emu.lock:
+            due = [m for m in link.mirrors.values()
+                   if m.status == "PENDING_SYNCHRONIZE" and now >= m.pending_until]
+        for m in due:
+            peer = emu.peer_link(link)
+            if peer is None or not link.available or link.paused:
+                continue
+            parts = range(m.num_partitions)
+            try:
+                local_ends = kafka.watermarks(self.local_admin, [(m.name, p) for p in parts],
+                                              timeout=5)
+                remote_ends = kafka.watermarks(emu.admin_for(bootstrap),
+                                               [(m.source_topic, p) for p in parts], timeout=5)
+            except Exception as exc:
+                log.info("link %s: synchronize check of %s failed: %s", link.name, m.name, exc)
+                continue
+            ends = {p: local_ends[(m.name, p)] for p in parts}
+            if any(ends[p] != remote_ends[(m.source_topic, p)] or ends[p] != m.expected.get(p)
+                   for p in parts):
+                continue  # still copying
+            if link.flag("consumer.offset.sync.enable"):
+                self._sync_offsets(bootstrap, only_topics={m.name})
+            with emu.lock:
+                if m.status != "PENDING_SYNCHRONIZE" or emu.peer_link(link) is not peer:
+                    continue
+                m.frozen_lags = [{"partition": p, "lag": 0, "last_source_fetch_offset": ends[p]}
+                                 for p in parts]
+                m.stop_offsets = dict(ends)
+                m.stop_kind = "reverse"
+                m.set_status("STOPPED")
+                rm = Mirror(peer.name, m.source_topic, m.name, m.num_partitions,
+                            m.reverse_to or "ACTIVE")
+                rm.expected = dict(ends)
+                peer.mirrors[rm.name] = rm
+                emu.save()
+            log.info("link %s: reversed %s: now a writable topic on %s, mirrored to %s as %s (%s)",
+                     link.name, m.name, link.cluster_id, peer.cluster_id, rm.name, rm.status)
+
+    def _finish_pending(self) -> None:
+        emu, link = self.emu, self.link
+        now = time.monotonic()
+        with emu.lock:
+            due = [m for m in link.mirrors.values()
+                   if m.status == "PENDING_STOPPED" and now >= m.pending_until]
+        if not due:
+            return
+        for m in due:
+            lags = emu.lags(link, [m])[m.name]
+            if m.stop_kind == "promote":
+                behind = sum(l["lag"] for l in lags)
+                if behind and link.available and now < m.pending_until + 30:
+                    continue  # let the copy loop catch up first
+                remote = emu.remote_bootstrap(link)
+                if link.flag("consumer.offset.sync.enable") and remote:
+                    self._sync_offsets(remote, only_topics={m.name})
+            try:
+                ends = kafka.watermarks(self.local_admin,
+                                        [(m.name, p) for p in range(m.num_partitions)], timeout=5)
+                stop_offsets = {p: ends[(m.name, p)] for p in range(m.num_partitions)}
+            except Exception:
+                stop_offsets = None
+            with emu.lock:
+                if m.status != "PENDING_STOPPED":
+                    continue
+                m.frozen_lags = lags
+                m.stop_offsets = stop_offsets
+                m.set_status("STOPPED")
+                log.info("link %s: mirror %s STOPPED (%s)", link.name, m.name, m.stop_kind)
+                emu.save()
+
+    # -- copying
+    def _copy(self, bootstrap: str, mirrors: list[Mirror]) -> bool:
+        """One copy round for the copyable mirrors of this link.
+
+        The source consumer keeps one assignment (every partition of every
+        copyable mirror, at the offset the destination expects next) across
+        rounds and is only re-assigned when that set or a position changes, so
+        prefetched records are never thrown away. Each round copies up to the
+        source high watermarks read at its start (or until ``copy_round_ms``),
+        flushes, and checks the destination high watermarks."""
+        emu = self.emu
+        src_admin = emu.admin_for(bootstrap)
+        by_source: dict[tuple[str, int], Mirror] = {}
+        for m in mirrors:
+            for p in range(m.num_partitions):
+                by_source[(m.source_topic, p)] = m
+        src_wm = kafka.watermarks(src_admin, by_source.keys(), timeout=5)
+        dst_wm = kafka.watermarks(self.local_admin, [(m.name, p) for (_, p), m in by_source.items()],
+                                  timeout=5)
+        want: dict[tuple[str, int], int] = {}
+        failed = False
+        skip = set()
+        with emu.lock:
+            for (st, p), m in by_source.items():
+                if m.status == "FAILED":
+                    continue
+                src, dst = src_wm[(st, p)], dst_wm[(m.name, p)]
+                if src < 0 or dst < 0:  # no offset yet (e.g. a partition just created): next round
+                    skip.add((st, p))
+                    continue
+                m.last_fetch[p] = src
+                exp = m.expected.get(p)
+                if exp is None:
+                    exp = m.expected[p] = dst
+                if dst > exp:
+                    m.fail("ILLEGAL_STATE",
+                           f"Partition {p} of mirror topic '{m.name}' has {dst - exp} record(s) the "
+                           "link did not write: something produced to the mirror topic on the "
+                           "destination (the lab broker does not make mirror topics read-only).")
+                    failed = True
+                    continue
+                if dst < exp:
+                    m.expected[p] = dst   # an earlier write did not land; resume from the broker
+                if src < dst:
+                    m.fail("UNEXPECTED_TRUNCATION",
+                           f"Source partition {st}-{p} ends at {src}, before the mirror's {dst}: "
+                           "the source topic was truncated or recreated.")
+                    failed = True
+                    continue
+            for (st, p), m in by_source.items():
+                if m.status != "FAILED" and (st, p) not in skip:
+                    want[(st, p)] = m.expected[p]
+        if failed:
+            emu.save()
+        self._clients(bootstrap)  # a restore earlier in this round may have closed them
+        consumer, producer = self._consumer, self._producer
+        if want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
+            consumer.assign([TopicPartition(st, p, off) for (st, p), off in want.items()])
+            self._assigned = dict(want)
+            consumer.resume([TopicPartition(st, p) for (st, p) in want])  # no pause left from before
+            self._fetch_paused = set()
+        pending = {k for k, off in want.items() if src_wm[k] > off}
+        self._fetch_only(consumer, pending)
+        if not pending:
+            return False
+        starts = dict(want)
+        touched: set[tuple[str, int]] = set()
+        delivery_errors: list[str] = []
+
+        def on_delivery(err, _msg):
+            if err is not None and len(delivery_errors) < 5:
+                delivery_errors.append(str(err))
+
+        deadline = time.monotonic() + emu.knobs["copy_round_ms"] / 1000
+        gaps: list[tuple[Mirror, int, int, int]] = []
+        copied = 0
+        assigned = self._assigned
+        while pending and time.monotonic() < deadline and not self._halt.is_set():
+            msgs = consumer.consume(num_messages=20000, timeout=0.1)
+            for msg in msgs:
+                if msg.error():
+                    if msg.error().code() != KafkaError._PARTITION_EOF:
+                        log.info("link %s: fetch error %s", self.link.name, msg.error())
+                    continue
+                key = (msg.topic(), msg.partition())
+                nxt = assigned.get(key)
+                if nxt is None:
+                    continue
+                off = msg.offset()
+                if off < nxt:
+                    continue
+                m = by_source[key]
+                if off > nxt:
+                    gaps.append((m, key[1], nxt, off))
+                    del assigned[key]          # re-assigned next round
+                    pending.discard(key)
+                    continue
+                ts_type, ts = msg.timestamp()
+                while True:
+                    try:
+                        if ts_type:
+                            producer.produce(m.name, msg.value(), msg.key(), key[1], on_delivery,
+                                             timestamp=ts, headers=msg.headers())
+                        else:
+                            producer.produce(m.name, msg.value(), msg.key(), key[1], on_delivery,
+                                             headers=msg.headers())
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+                assigned[key] = nxt + 1
+                touched.add(key)
+                copied += 1
+                if nxt + 1 >= src_wm[key]:
+                    pending.discard(key)
+            producer.poll(0)
+        remaining = producer.flush(30)
+        if remaining or delivery_errors:
+            log.warning("link %s: %d undelivered, errors %s", self.link.name, remaining,
+                        delivery_errors[:2])
+        # Partitions that still lag but received nothing: the records they need may be gone (retention
+        # moved the log start past them, and the consumer silently reset to it). One batched read.
+        stalled = [k for k in pending if k not in touched and k in assigned]
+        if stalled:
+            try:
+                lows = kafka.watermarks(self.emu.admin_for(self._src_bootstrap), stalled, spec="earliest")
+            except Exception:
+                lows = {}
+            gaps.extend((by_source[k], k[1], assigned[k], lows[k]) for k in stalled
+                        if lows.get(k, -1) > assigned[k])
+        # verify what landed
+        check = {(by_source[k].name, k[1]): k for k in touched}
+        after = kafka.watermarks(self.local_admin, check.keys(), timeout=5) if check else {}
+        with emu.lock:
+            for (mt, p), k in check.items():
+                m = by_source[k]
+                nxt = assigned.get(k, starts[k])
+                hw = after[(mt, p)]
+                if hw < 0:  # not readable now: checked again next round
+                    assigned.pop(k, None)
+                    continue
+                if hw == nxt:
+                    m.expected[p] = nxt
+                elif hw < nxt:
+                    m.expected[p] = hw  # partial write: retried next round
+                    assigned.pop(k, None)
+                else:
+                    m.fail("ILLEGAL_STATE",
+                           f"Partition {p} of mirror topic '{mt}' ended at {hw} after copying up to "
+                           f"{nxt}: records were written to the mirror topic by someone else.")
+            for m, p, nxt, off in gaps:
+                if m.status == "FAILED":
+                    continue
+                try:
+                    low = kafka.watermarks(self.emu.admin_for(self._src_bootstrap),
+                                           [(m.source_topic, p)], spec="earliest")
+                    low = low[(m.source_topic, p)]
+                except Exception:
+                    low = off if nxt == starts[(m.source_topic, p)] else -1
+                if low > nxt:
+                    m.fail("UNEXPECTED_TRUNCATION",
+                           f"Source partition {m.source_topic}-{p} starts at offset {low} (retention "
+                           f"or deleted records) but the mirror needs offset {nxt}: records the "
+                           "link had not copied yet are gone (offsets would diverge).")
+                else:
+                    m.fail("UNSUPPORTED_MESSAGE_FORMAT",
+                           f"Source partition {m.source_topic}-{p} skips from offset {nxt} to {off} "
+                           "(compaction or transaction markers); the lab cannot copy it with the "
+                           "same offsets.")
+            if gaps or any(m.status == "FAILED" for m in mirrors):
+                emu.save()
+        return copied > 0

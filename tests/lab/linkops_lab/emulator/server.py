@@ -1,0 +1,226 @@
+"""The emulator's HTTP side: one threading HTTP server per served cluster, request parsing
+(``Request``), HTTP Basic auth, the ``faults`` knob before anything else (faults.py), the
+contract hook (``contract.observe``) before each response is sent, and ``serve``, the process
+entry point (``labctl.py serve-emulator --config FILE``, which the lab runs). The config file is
+JSON::
+
+    {"host": "127.0.0.1", "username": "lab", "password": "...",
+     "clusters": [
+        {"name": "destination", "cluster_id": "...", "bootstrap": "...", "client_config": {},
+         "port": 0},
+        {"name": "source", "cluster_id": "...", "bootstrap": "...", "client_config": {},
+         "port": 0}],
+     "state_file": "...", "port_file": "...",
+     "knobs": {"pending_stopped_ms": 500, ...}}
+
+A cluster with a ``port`` (0: any free port) gets a REST server; one without is only known as a
+remote cluster (bootstrap -> cluster id). The port file receives ``{"<name>": port, ...}``. The
+older single-cluster form (``"destination": {...}``, ``"port"``, ``"clusters": [remote, ...]``)
+is still read: only the destination is served then."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from linkops_lab.emulator import contract_hook, faults
+from linkops_lab.emulator.api import Api, RawBody
+from linkops_lab.emulator.core import Emulator
+from linkops_lab.emulator.model import ApiError
+
+log = logging.getLogger("lab.emulator")
+
+
+class Request:
+    def __init__(self, handler: BaseHTTPRequestHandler, method: str):
+        self.method = method
+        parts = urlsplit(handler.path)
+        self.path = parts.path.rstrip("/") or "/"
+        self.query = parse_qs(parts.query, keep_blank_values=True)
+        self.host = handler.headers.get("Host") or "%s:%s" % handler.server.server_address[:2]
+        self.prefix = ""
+        self.handler = handler
+        self._body: bytes | None = None
+
+    def query_str(self, name: str) -> str | None:
+        vals = self.query.get(name)
+        return vals[-1] if vals else None
+
+    def query_bool(self, name: str, default: bool) -> bool:
+        v = self.query_str(name)
+        if v is None or v == "":
+            return default
+        if v.lower() in ("true", "false"):
+            return v.lower() == "true"
+        raise ApiError(400, 400, f"Cannot deserialize value of type `boolean` from String "
+                                 f"\"{v}\" (query parameter '{name}')")
+
+    def raw_body(self) -> bytes:
+        if self._body is None:
+            n = int(self.handler.headers.get("Content-Length") or 0)
+            self._body = self.handler.rfile.read(n) if n else b""
+        return self._body
+
+    def json_body(self, required: bool = False):
+        raw = self.raw_body()
+        if not raw.strip():
+            if required:
+                raise ApiError(400, 400, "Request body is required.")
+            return {}
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ApiError(400, 400, f"Unexpected request body: {exc}") from None
+
+
+def make_handler(api: Api, username: str, password: str):
+    expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "lab-cluster-linking-emulator"
+
+        def log_message(self, fmt, *args):  # route access logs to logging
+            log.debug("%s %s", self.address_string(), fmt % args)
+
+        def _send(self, status: int, body: Any) -> None:
+            if body is None:
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if isinstance(body, RawBody):
+                data, ctype = body.text.encode(), body.content_type
+            else:
+                data, ctype = json.dumps(body).encode(), "application/json"
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self, method: str) -> None:
+            if faults.intercept(self, method, api.emu.knobs):  # the faults knob (faults.py)
+                return
+            req = Request(self, method)
+            try:
+                auth = self.headers.get("Authorization") or ""
+                if not secrets.compare_digest(auth.encode(), expected.encode()):
+                    raise ApiError(401, 40101, "Authentication failed")
+                status, body = api.dispatch(req)
+            except ApiError as exc:
+                status, body = exc.status, {"error_code": exc.error_code, "message": exc.message}
+            except Exception as exc:  # never leak a traceback to the client
+                log.exception("%s %s failed", method, self.path)
+                status, body = 500, {"error_code": 500, "message": f"Internal Server Error: {exc}"}
+            # drain an unread body so keep-alive stays in sync
+            try:
+                req.raw_body()
+            except Exception:
+                pass
+            log.info("%s %s -> %s", method, self.path, status)
+            contract_hook.observe(self, req, status, body)  # OpenAPI checks when LAB_CONTRACT_LOG is set
+            self._send(status, body)
+
+        def do_GET(self):
+            self._handle("GET")
+
+        def do_POST(self):
+            self._handle("POST")
+
+        def do_PUT(self):
+            self._handle("PUT")
+
+        def do_DELETE(self):
+            self._handle("DELETE")
+
+        def do_PATCH(self):
+            self._handle("PATCH")
+
+    return Handler
+
+
+class EmulatorServer:
+    """The emulator plus one HTTP server per served cluster; ``serve_forever``
+    until ``shutdown``."""
+
+    def __init__(self, config: dict):
+        self.emu = Emulator(config)
+        host = config.get("host", "127.0.0.1")
+        self.httpds: dict[str, ThreadingHTTPServer] = {}
+        self.ports: dict[str, int] = {}
+        try:
+            for cluster in self.emu.served():
+                api = Api(self.emu, cluster)
+                handler = make_handler(api, config["username"], config["password"])
+                httpd = ThreadingHTTPServer((host, int(cluster.port or 0)), handler)
+                httpd.daemon_threads = True
+                self.httpds[cluster.name] = httpd
+                self.ports[cluster.name] = httpd.server_address[1]
+        except BaseException:
+            for httpd in self.httpds.values():
+                httpd.server_close()
+            raise
+        first = self.emu.cluster().name
+        self.httpd = self.httpds[first]        # the default (destination) cluster's server
+        self.port = self.ports[first]
+
+    def serve_forever(self) -> None:
+        self.emu.start_workers()
+        threads = []
+        for name, httpd in self.httpds.items():
+            if httpd is self.httpd:
+                continue
+            t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                 name=f"http-{name}", daemon=True)
+            t.start()
+            threads.append(t)
+        try:
+            self.httpd.serve_forever(poll_interval=0.2)
+        finally:
+            for httpd in self.httpds.values():
+                if httpd is not self.httpd:
+                    httpd.shutdown()
+            for t in threads:
+                t.join(timeout=5)
+            for httpd in self.httpds.values():
+                httpd.server_close()
+            self.emu.shutdown()
+
+    def shutdown(self) -> None:
+        self.httpd.shutdown()
+
+
+def serve(config_path: str) -> int:
+    with open(config_path) as fh:
+        config = json.load(fh)
+    logging.basicConfig(level=os.environ.get("LAB_EMULATOR_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
+    server = EmulatorServer(config)
+    port_file = config.get("port_file")
+    if port_file:
+        tmp = port_file + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(server.ports, fh)
+        os.replace(tmp, port_file)
+    for c in server.emu.served():
+        log.info("emulator: REST for cluster %s (%s) on %s:%d", c.cluster_id, c.name,
+                 config.get("host", "127.0.0.1"), server.ports[c.name])
+
+    def on_signal(signum, _frame):
+        log.info("signal %d: shutting down", signum)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.serve_forever()
+    log.info("emulator stopped")
+    return 0
