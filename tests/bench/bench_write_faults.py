@@ -86,7 +86,7 @@ def one_run(mode: str, seed: int, workroot: Path) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--modes", default="mix,lost")
     parser.add_argument("--seed", type=int, default=15, help="first seed; run i uses seed + i")
