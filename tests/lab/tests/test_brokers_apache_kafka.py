@@ -72,7 +72,7 @@ def test_old_java_is_refused_with_the_noida_hint(tmp_path, monkeypatch):
         ak.check_java()
     monkeypatch.setenv("LINKOPS_LAB_JAVA", str(tmp_path / "nojava"))
     monkeypatch.delenv("JAVA_HOME", raising=False)
-    with pytest.raises(ak.Unavailable, match=r"no `java` was found.*--brokers noida"):
+    with pytest.raises(ak.Unavailable, match=r"nojava is not an executable.*--brokers noida"):
         ak.check_java()
 
 

@@ -24,6 +24,16 @@ Fetched once (a file lock serialises concurrent callers, e.g. pytest-xdist
 workers; the jars are copied into a temporary directory that is renamed into
 place when complete).
 
+Files, all under ``workdir`` (the lab directory; secrets mode 0600)::
+
+    tls/ca.crt, tls/ca.key            the lab CA (kept across fresh starts in the same dir)
+    tls/<cluster>-broker.pem          key + certificate + CA (ssl.keystore.type=PEM)
+    <cluster>-kafka/server.properties the broker's configuration (has the passwords)
+    <cluster>-kafka/lab-broker.json   ports, cluster id, users, pid (attach/restart)
+    <cluster>-kafka/data/             the KRaft metadata log and the topic data
+    <cluster>-broker.log              the JVM's output (log4j2: WARN, plus start/stop,
+                                      failed authentications and authorizer denials)
+
 Use::
 
     brokers = start_many(["source", "destination"], workdir)   # both in parallel
@@ -33,7 +43,18 @@ Use::
     b.client_config("link", "SCRAM-SHA-512")
     b.java_client_properties()             # for the Apache tools' --command-config
     b.write_java_client_properties(path)   # the same as a file, mode 0600
+    b.tool_command("org.apache.kafka.tools.TopicCommand", "--list", ...)  # an Apache tool
+    b.info()                               # JSON-able, for lab.json
+    b.kill(); b.restart()                  # a crash and a start on the same port and data
+    start("source", workdir, keep_data=True)        # the same from another process
+    ApacheKafkaBroker.attach("source", workdir)     # stop()/alive() from another process
     b.stop()
+
+The first start on a machine also makes a class-data-sharing archive of the
+broker's classes (``ensure_cds``: one training start, about 20 s) next to the
+jars; every later JVM (broker, format, tools) maps it and starts with about a
+third less CPU.  ``jit="c1"`` starts brokers cheaper still but they run slower:
+for tests that move little data.
 
 Children die with the thread that started them (PR_SET_PDEATHSIG, SIGKILL;
 ``die_with_parent=False`` for a lab that outlives its starter, as ``labctl
@@ -46,7 +67,7 @@ imported where a broker is waited for (metadata over SASL_SSL) and its ACLs
 are created.  Run it as a script to fetch the jars, start brokers by hand or
 run a self-check::
 
-    python apache_kafka.py fetch            # prints the libs dir, timings, size
+    python apache_kafka.py fetch            # jars + CDS archive; prints dirs, timings, sizes
     python apache_kafka.py up --workdir D source destination   # until Ctrl-C
     python apache_kafka.py selfcheck
 
@@ -54,7 +75,8 @@ Environment: ``LINKOPS_LAB_CACHE`` (jar cache), ``LINKOPS_LAB_KAFKA_VERSION``
 (default ``KAFKA_VERSION``), ``LINKOPS_LAB_JAVA`` (the java binary; else
 ``$JAVA_HOME/bin/java``, else ``java`` on PATH), ``LINKOPS_LAB_MVN`` (else
 ``mvn`` on PATH), ``LINKOPS_LAB_KAFKA_HEAP`` (default ``512m``),
-``LINKOPS_LAB_KAFKA_JVM_OPTS`` (extra JVM options).
+``LINKOPS_LAB_KAFKA_JVM_OPTS`` (extra JVM options), ``LINKOPS_LAB_KAFKA_JIT``
+(``full`` or ``c1``), ``LINKOPS_LAB_KAFKA_CDS=0`` (no CDS archive).
 """
 
 from __future__ import annotations
@@ -98,7 +120,7 @@ LINK_ACLS = (
     ("TOPIC", "*", "LITERAL", "DESCRIBE_CONFIGS"),
     ("GROUP", "*", "LITERAL", "READ"),
     ("GROUP", "*", "LITERAL", "DESCRIBE"),
-    ("BROKER", "kafka-cluster", "LITERAL", "DESCRIBE"),   # DescribeAcls (ACL sync)
+    ("BROKER", "kafka-cluster", "LITERAL", "DESCRIBE"),   # the cluster: DescribeAcls (ACL sync)
 )
 
 _PLAIN_MODULE = "org.apache.kafka.common.security.plain.PlainLoginModule"
@@ -243,8 +265,9 @@ def find_java() -> str:
     if not cand:
         cand = shutil.which("java") or ""
     if not cand or not os.access(cand, os.X_OK):
-        raise Unavailable(f"Java {MIN_JAVA}+ is needed for the Apache Kafka lab brokers and no "
-                          "`java` was found (install a JDK/JRE 17+, e.g. `apt-get install "
+        found = f"{cand} is not an executable" if cand else "no `java` was found"
+        raise Unavailable(f"Java {MIN_JAVA}+ is needed for the Apache Kafka lab brokers and "
+                          f"{found} (install a JDK/JRE 17+, e.g. `apt-get install "
                           f"openjdk-17-jre-headless`, or set JAVA_HOME), {NOIDA_HINT}")
     return cand
 
@@ -913,10 +936,10 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
         b._write_files()
         brokers[name] = b
     tls_s = round(time.monotonic() - t0, 2)
+    fmts: dict[str, subprocess.Popen] = {}
     try:
         # format all in parallel (short-lived JVMs)
         t1 = time.monotonic()
-        fmts = {}
         for name, b in brokers.items():
             (b.dir / "logs").mkdir(exist_ok=True)
             if (b.data_dir / "meta.properties").is_file():
@@ -948,6 +971,10 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
                 (b.dir / "acls.done").touch()
             b.timings["total_s"] = round(time.monotonic() - t0, 2)
     except BaseException:
+        for p in fmts.values():
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
         for b in brokers.values():
             b.stop(timeout=5)
         raise
@@ -999,7 +1026,8 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("fetch", help="fetch the jars into the cache (once per machine)")
+    sub.add_parser("fetch", help="fetch the jars into the cache and make the CDS archive "
+                                 "(once per machine)")
     up = sub.add_parser("up", help="start brokers, print their info as JSON, run until killed")
     up.add_argument("--workdir", required=True)
     up.add_argument("--keep-data", action="store_true")
@@ -1009,12 +1037,17 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.cmd == "fetch":
-            check_java()
+            java = check_java()
             t0 = time.monotonic()
             d = fetch(quiet=False)
+            t1 = time.monotonic()
+            jsa = ensure_cds(d, java)
             man = json.loads((d / "MANIFEST.json").read_text())
-            print(json.dumps({"libs": str(d), "seconds": round(time.monotonic() - t0, 2),
-                              "bytes": _dir_size(d), "jars": len(man["jars"]),
+            print(json.dumps({"libs": str(d), "fetch_seconds": round(t1 - t0, 2),
+                              "cds_seconds": round(time.monotonic() - t1, 2),
+                              "libs_bytes": _dir_size(d), "jars": len(man["jars"]),
+                              "cds_archive": str(jsa) if jsa else None,
+                              "cds_bytes": jsa.stat().st_size if jsa else 0,
                               "fetch_seconds_when_fetched": man.get("fetch_seconds")}))
         elif args.cmd == "up":
             brokers = start_many(args.clusters, args.workdir, keep_data=args.keep_data)
