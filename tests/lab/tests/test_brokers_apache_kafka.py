@@ -209,6 +209,7 @@ def test_two_clusters_with_their_own_ids(pair):
         assert md.cluster_id == b.cluster_id
         assert [br.host for br in md.brokers.values()] == ["127.0.0.1"]
         assert b.alive()
+    assert ak.wait(dst.bootstrap, dst.client_config("link", "SCRAM-SHA-512")) == dst.cluster_id
     info = src.info()
     json.dumps(info)
     assert info["client_config"]["security.protocol"] == "SASL_SSL"

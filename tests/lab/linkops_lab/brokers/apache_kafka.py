@@ -100,6 +100,12 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
+KIND = "apache-kafka"
+# For the lab's kind interface (brokers/__init__.py): no extra librdkafka settings are needed
+# beyond a broker's client_config(), and the clusters report their own distinct ids.
+CLIENT_CONFIG: dict[str, str] = {}
+DEFAULT_CLUSTER_IDS: dict[str, str] = {}
+
 KAFKA_VERSION = "4.1.1"
 MIN_JAVA = 17
 HERE = Path(__file__).resolve().parent
@@ -987,6 +993,26 @@ def start(cluster: str, workdir: str | os.PathLike, **kwargs: Any) -> ApacheKafk
     if port:
         kwargs["ports"] = {cluster: port}
     return start_many([cluster], workdir, **kwargs)[cluster]
+
+
+def wait(bootstrap: str, client_config: dict | None = None, timeout: float = 60.0) -> str:
+    """Wait until the broker at ``bootstrap`` answers metadata with ``client_config``
+    (e.g. a broker's ``client_config()``); return the cluster id it reports."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+    adm = AdminClient({**(client_config or {}), "bootstrap.servers": bootstrap, "log_level": 0,
+                       "socket.connection.setup.timeout.ms": 3000})
+    deadline, last = time.monotonic() + timeout, None
+    while True:
+        try:
+            md = adm.list_topics(timeout=2)
+            if md.brokers and md.cluster_id:
+                return md.cluster_id
+        except KafkaException as exc:
+            last = exc
+        if time.monotonic() > deadline:
+            raise ApacheKafkaError(f"{bootstrap} did not answer metadata within {timeout}s: {last}")
+        time.sleep(0.2)
 
 
 # --------------------------------------------------------------------------- script
