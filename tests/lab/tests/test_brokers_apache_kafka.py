@@ -176,6 +176,8 @@ def _read(conf, topic, n, group=None, timeout=30):
             if m is None:
                 continue
             if m.error():
+                if m.error().retriable() or m.error().code() == KafkaError._TRANSPORT:
+                    continue                    # e.g. just after a broker restart
                 raise KafkaException(m.error())
             got.append(m.value().decode())
         if group:
