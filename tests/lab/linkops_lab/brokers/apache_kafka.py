@@ -678,6 +678,7 @@ class ApacheKafkaBroker:
         _private_dir(self.dir)
         _write_private(self.config_file, properties_text(self._server_properties()))
         _write_private(self.dir / "log4j2.properties", _LOG4J2)
+        _write_private(self.dir / "tools-log4j2.properties", _TOOLS_LOG4J2)
         self._save()
 
     def _save(self) -> None:
@@ -686,14 +687,14 @@ class ApacheKafkaBroker:
             "controller_port": self.controller_port, "users": self.users, "pid": self.pid,
             "java": self.java, "libs": str(self.libs), "jit": self.jit}, indent=2) + "\n")
 
-    def _jvm(self, heap: str, main: str, *args: str) -> list[str]:
+    def _jvm(self, heap: str, main: str, *args: str, log4j: str = "log4j2.properties") -> list[str]:
         # Short-lived tools start faster with C1 only. The broker needs C2 for throughput
         # (C1 only: 1.7x the broker CPU per produced record and 3.6x per consumed one over
         # SASL_SSL), but C2 costs about 3 CPU-s more at start: jit="c1" for test labs.
         jit = [] if main == "kafka.Kafka" and self.jit != "c1" else ["-XX:TieredStopAtLevel=1"]
         opts = [f"-Xmx{heap}", "-Xss1m", "-XX:+UseSerialGC", *jit,
                 "-XX:-UsePerfData", "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+                f"-Dlog4j2.configurationFile={self.dir / log4j}",
                 f"-Dkafka.logs.dir={self.dir / 'logs'}"]
         if self.cds_dump is not None and main == "kafka.Kafka":
             opts.append(f"-XX:ArchiveClassesAtExit={self.cds_dump}")
@@ -751,8 +752,9 @@ class ApacheKafkaBroker:
     def tool_command(self, main: str, *args: str, heap: str = "256m") -> list[str]:
         """A java command line that runs an Apache Kafka tool class from the same
         jars, e.g. ``tool_command("org.apache.kafka.tools.TopicCommand",
-        "--bootstrap-server", b.bootstrap, "--command-config", path, "--list")``."""
-        return self._jvm(heap, main, *args)
+        "--bootstrap-server", b.bootstrap, "--command-config", path, "--list")``.
+        It logs WARN and above to stderr only: stdout is the tool's own output."""
+        return self._jvm(heap, main, *args, log4j="tools-log4j2.properties")
 
     def _admin(self, user: str = SUPER_USER, **extra: Any):
         from confluent_kafka.admin import AdminClient
@@ -883,6 +885,18 @@ logger.authorizer.name = kafka.authorizer.logger
 logger.authorizer.level = INFO
 logger.signal.name = org.apache.kafka.common.utils.LoggingSignalHandler
 logger.signal.level = INFO
+"""
+
+
+_TOOLS_LOG4J2 = """\
+status = warn
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
 """
 
 
