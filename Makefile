@@ -19,7 +19,7 @@ $(STAMP): requirements-dev.txt
 	touch $(STAMP)
 
 # The lab's CP tools (kafka-cluster-links, kafka-mirrors, kafka-configs; docs/lab.md "CP tools").
-$(VENV)/bin/kafka-mirrors: $(STAMP)
+$(VENV)/bin/kafka-mirrors: $(STAMP) tests/lab/linkops_lab/cptools/install.py
 	$(VPY) tests/lab/labctl.py install-tools
 
 # Ansible finds the collection through this link (see ansible.cfg collections_path).
@@ -31,7 +31,7 @@ $(COLL_LINK):
 demo: venv
 	$(VPY) tests/lab/labctl.py up
 	set -o pipefail; status=0; \
-	  $(VENV)/bin/ansible-playbook -i playbooks/inventories/lab playbooks/migrate.yml || status=$$?; \
+	  $(VENV)/bin/ansible-playbook -i playbooks/inventories/lab tests/lab/demo.yml || status=$$?; \
 	  $(VPY) tests/lab/labctl.py down; exit $$status
 
 lab-up: venv

@@ -69,6 +69,13 @@ options:
     description: With O(wait_for), seconds between reads; more than 0.
     type: float
     default: 2
+  progress_interval:
+    description:
+      - With O(wait_for), the controller prints a line about the wait every this many seconds, for each link -
+        the mirror topics not there yet, the largest lag and its trend, the time left. Each line costs one more
+        module run (one more read); V(0) prints nothing until the wait ends.
+    type: int
+    default: 10
 notes:
   - One request (the list of the link's mirrors) per read, whatever the number of mirrors, topics or statuses asked
     for; with O(wait_for), one per O(wait_interval).
@@ -308,6 +315,7 @@ def main():
         max_lag=dict(type='int', default=0),
         wait_timeout=dict(type='int', default=300),
         wait_interval=dict(type='float', default=2),
+        progress_interval=dict(type='int', default=10),  # read by the action plugin (plugins/action)
     ))
     p = module.params
     validate_module(module, check_mirror_topic_info)

@@ -11,15 +11,21 @@ ACLs), for "changes nothing" assertions.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
 import re
+import select
+import subprocess
+import termios
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from linkops_it import PlaybookRun, run_ansible_playbook
+from linkops_it import REPO, VENV_BIN, VENV_PYTHON, PlaybookRun, ansible_env, run_ansible_playbook
 
 S, D = "source", "destination"
 
@@ -58,6 +64,66 @@ def write_inventory(directory: Path, lab, links: dict[str, dict], **group_vars: 
 def playbook(lab, inventory: Path, name: str, *args: str, timeout: float = 600) -> PlaybookRun:
     return run_ansible_playbook(["-i", str(inventory), f"playbooks/{name}.yml", *args], lab.workdir,
                                 timeout=timeout)
+
+
+PROMPT_END = "Type yes to go on"
+
+
+def _controlling_terminal():
+    """In the child: a session of its own whose controlling terminal is its stdin (the pseudo-terminal), as
+    in a login shell; ansible's prompt checks that it runs in the terminal's foreground."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def playbook_in_terminal(lab, inventory: Path, name: str, answer: str, *args: str,
+                         timeout: float = 600) -> tuple[PlaybookRun, list[str]]:
+    """``playbook`` run in a terminal (a pseudo-terminal as its stdin and output), as an operator at a
+    jump host runs it: every question (ansible.builtin.pause) is answered with ``answer``. Returns the
+    run and the questions, each as printed: the pause's ``[task name]`` line, the question, the prompt."""
+    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), f"playbooks/{name}.yml", *args,
+           "-e", f"ansible_python_interpreter={VENV_PYTHON}"]
+    main, child = pty.openpty()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab.workdir), COLUMNS="200"),
+                            stdin=child, stdout=child, stderr=child, close_fds=True, preexec_fn=_controlling_terminal)
+    os.close(child)
+    output, questions, since = "", [], 0
+    deadline = time.monotonic() + timeout
+    unanswered_since = None  # a question is on the screen and nothing came after our answer yet
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(main, 65536).decode(errors="replace")
+                except OSError:  # the child closed the terminal
+                    chunk = ""
+                if not chunk and proc.poll() is not None:
+                    break
+                output += chunk
+                end = output.find(PROMPT_END, since)
+                if end >= 0:
+                    # the question: from the pause's "[task name]" header line to the prompt's end
+                    start = output.rfind("\n[", since, end)
+                    questions.append(output[start + 1 if start >= 0 else since:end + len(PROMPT_END)])
+                    since = end + len(PROMPT_END)
+                    unanswered_since = time.monotonic()
+                elif re.search(r"^(TASK|PLAY|ok:|fatal:|skipping:|changed:)", output[since:], re.M):
+                    unanswered_since = None  # the play went on: the answer was read
+            elif proc.poll() is not None:
+                break
+            # The prompt puts the terminal in raw mode, which flushes what was typed before it: type the
+            # answer a moment after the question shows, and again while nothing answers it.
+            if unanswered_since is not None and time.monotonic() - unanswered_since > 1:
+                os.write(main, (answer + "\r").encode())
+                unanswered_since = time.monotonic() + 2
+        else:
+            proc.kill()
+            raise AssertionError(f"{name}.yml did not end in {timeout} s:\n{output[-3000:]}")
+        proc.wait(timeout=30)
+    finally:
+        os.close(main)
+    return PlaybookRun(output.replace("\r\n", "\n"), proc.returncode), questions
 
 
 def _get(lab, path: str, side: str, params: dict | None = None) -> tuple[int, Any]:
@@ -151,3 +217,24 @@ def recap(output: str) -> dict[str, dict[str, int]]:
 
 def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
+
+
+REFUSED = "not confirmed"
+
+
+def refused_hosts(output: str) -> set[str]:
+    """The hosts (links) a confirmation refused: ``<host>: not confirmed (...)`` in the output."""
+    flat = " ".join(output.split())
+    return {h for h in recap(output) if f"{h}: {REFUSED}" in flat}
+
+
+def set_host_vars(inventory: Path, host: str, **values: Any) -> dict:
+    """Adds ``values`` to one host's host_vars; returns the host_vars before, for ``restore_host_vars``."""
+    path = Path(inventory) / "host_vars" / f"{host}.yml"
+    before = yaml.safe_load(path.read_text()) or {}
+    path.write_text(yaml.safe_dump({**before, **values}, sort_keys=False))
+    return before
+
+
+def restore_host_vars(inventory: Path, host: str, before: dict) -> None:
+    (Path(inventory) / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(before, sort_keys=False))

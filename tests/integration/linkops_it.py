@@ -40,7 +40,8 @@ VENV_BIN = REPO / ".venv" / "bin"
 VENV_PYTHON = VENV_BIN / "python"
 LAB_DIR = REPO / "tests" / "lab"
 
-from linkops_lab.lab import Lab  # noqa: E402  (pytest.ini puts tests/lab on the path)
+from linkops_lab.cptools import install as cpinstall  # noqa: E402  (pytest.ini puts tests/lab on the path)
+from linkops_lab.lab import Lab  # noqa: E402
 
 COLLECTION = "linkops.cluster_linking"
 
@@ -176,7 +177,8 @@ def cli_connection(lab: Lab) -> dict[str, str]:
 
 
 def missing_cp_tools() -> list[str]:
-    return [t for t in CP_TOOLS if not (VENV_BIN / t).exists()]
+    """The CP tools not in .venv/bin, or written by an older lab (cptools.install.is_stale)."""
+    return [t for t in CP_TOOLS if not (VENV_BIN / t).exists() or cpinstall.is_stale(VENV_BIN / t, t)]
 
 
 def install_cp_tools() -> str | None:
@@ -242,7 +244,8 @@ def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool 
 def run_ansible_playbook(args: list[str], lab_dir: Path, timeout: float = 300) -> PlaybookRun:
     cmd = [str(VENV_BIN / "ansible-playbook"), *args,
            "-e", f"ansible_python_interpreter={VENV_PYTHON}"]
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab_dir)),
+    # No terminal, as under CI or AAP: a question (ansible.builtin.pause) gets no answer.
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab_dir)), stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout, check=False)
     return PlaybookRun(proc.stdout + proc.stderr, proc.returncode)
 
@@ -300,7 +303,8 @@ def create_link_via_rest(lab: Lab, name: str, **configs: str) -> None:
 # ---------------------------------------------------------------- migrate.yml sequence
 
 # the sync wait is bounded (documented inventory knob; default 150 x 2s) so a stuck lab fails in ~1 min
-MIGRATE_PLAYBOOK = ["-i", "playbooks/inventories/lab", "playbooks/migrate.yml", "-e", "migrate_sync_wait_retries=30"]
+# make demo: the lab data, playbooks/migrate.yml with the lab inventory, the proof (tests/lab/demo.yml).
+MIGRATE_PLAYBOOK = ["-i", "playbooks/inventories/lab", "tests/lab/demo.yml"]
 
 
 def lab_state(lab: Lab) -> dict:

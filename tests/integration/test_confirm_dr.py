@@ -1,0 +1,92 @@
+"""failover.yml and failback.yml questions over three BIDIRECTIONAL link pairs (one batch), on the
+session lab: one question names every link of the batch and what happens to it, and a link without a yes
+(given now, or beforehand with failover_confirm / failback_confirm) is refused before its first write.
+
+For each playbook, in order: no terminal (CI, AAP without a survey answer); "no" typed in a terminal;
+true for one link as a host var while the others carry the survey's "false"; true for all. After each
+run the lab says which links were failed over (their DR mirror STOPPED) or failed back (the DR mirror
+ACTIVE again): exactly the confirmed ones.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fleet_it import (REFUSED, D, S, mirror_status, playbook, playbook_in_terminal, recap, refused_hosts,
+                      restore_host_vars, set_host_vars, write_inventory)
+from linkops_it import unique_name, wait_until
+
+GATE = ["-e", "rollout_gate_max_lag=0", "-e", "rollout_gate_interval=1", "-e", "rollout_gate_timeout=90"]
+
+
+@pytest.fixture(scope="module")
+def pairs(lab, tmp_path_factory):
+    """Three BIDIRECTIONAL pairs made by rollout.yml, each mirroring one topic of 4 records."""
+    tmp = tmp_path_factory.mktemp("confirm-dr")
+    names = [unique_name(f"cd{i}") for i in range(3)]
+    for name in names:
+        lab.create_topic(S, f"{name}-t", partitions=2)
+        lab.produce(S, f"{name}-t", [{"value": str(i), "partition": i % 2} for i in range(4)])
+    inventory = write_inventory(tmp / "inventory", lab, {
+        n: {"link_mode": "BIDIRECTIONAL", "link_topics": [f"{n}-t"]} for n in names})
+    rollout = playbook(lab, inventory, "rollout", *GATE)
+    assert rollout.rc == 0, rollout.output
+    return {"names": names, "inventory": inventory, "lab": lab, "state": {}}
+
+
+def dr_status(pairs):
+    return {n: mirror_status(pairs["lab"], D, n, f"{n}-t") for n in pairs["names"]}
+
+
+def expect(pairs, status_by_link):
+    wait_until(lambda: dr_status(pairs) == status_by_link, 30, f"DR mirrors {status_by_link}")
+
+
+def scenarios(pairs, name, variable, untouched, done):
+    """The four answers for one playbook; ``untouched``/``done`` are the DR mirror status of a refused /
+    a confirmed link."""
+    names, lab, inventory = pairs["names"], pairs["lab"], pairs["inventory"]
+
+    run = playbook(lab, inventory, name)
+    assert run.rc != 0, run.output
+    assert refused_hosts(run.output) == set(names), run.output
+    assert f"{variable}=true" in run.output
+    expect(pairs, dict.fromkeys(names, untouched))
+
+    run, questions = playbook_in_terminal(lab, inventory, name, "no")
+    assert run.rc != 0, run.output
+    assert len(questions) == 1, questions
+    question = " ".join(questions[0].split())
+    assert all(f"- {n}: " in question and f"({n}-t)" in question for n in names), question
+    assert refused_hosts(run.output) == set(names), run.output
+    expect(pairs, dict.fromkeys(names, untouched))
+
+    first, *others = names
+    befores = {n: set_host_vars(inventory, n, **{variable: True if n == first else "false"}) for n in names}
+    try:
+        run = playbook(lab, inventory, name)
+    finally:
+        for n, before in befores.items():
+            restore_host_vars(inventory, n, before)
+    assert run.rc != 0, run.output
+    assert recap(run.output)[first]["failed"] == 0, run.output
+    assert refused_hosts(run.output) == set(others), run.output
+    expect(pairs, {first: done, **dict.fromkeys(others, untouched)})
+
+    run = playbook(lab, inventory, name, "-e", f"{variable}=true")
+    assert run.rc == 0, run.output
+    assert REFUSED not in run.output
+    expect(pairs, dict.fromkeys(names, done))
+
+
+def test_failover_fails_over_exactly_the_confirmed_links(pairs):
+    scenarios(pairs, "failover", "failover_confirm", untouched="ACTIVE", done="STOPPED")
+    pairs["state"]["failed_over"] = True
+
+
+def test_failback_fails_back_exactly_the_confirmed_links(pairs):
+    if not pairs["state"].get("failed_over"):
+        pytest.skip("needs the failover test's end state")
+    scenarios(pairs, "failback", "failback_confirm", untouched="STOPPED", done="ACTIVE")
+    # the old primary is the primary again: its topics are writable, not mirrors being restored
+    assert all(mirror_status(pairs["lab"], S, n, f"{n}-t") == "STOPPED" for n in pairs["names"])
