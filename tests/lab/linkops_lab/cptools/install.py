@@ -58,6 +58,19 @@ def is_ours(path: Path) -> bool:
         return False
 
 
+def is_stale(path: Path, tool: str) -> bool:
+    """One of our wrappers that does not run this lab's ``linkops_lab.cptools`` (written by an older
+    lab, e.g. before the lab became a package): re-run the install."""
+    if not is_ours(path):
+        return False
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return True
+    return (f"from linkops_lab.cptools.{TOOLS[tool]} import main\n" not in text
+            or f"sys.path.insert(0, {str(LAB_DIR)!r})\n" not in text)
+
+
 def others_on_path(tool: str, bin_dir: Path) -> list[str]:
     """Other executables named ``tool`` on $PATH (real CP tools we might shadow)."""
     found = []
