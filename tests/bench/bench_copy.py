@@ -104,7 +104,7 @@ def run(lab: Lab, records: int, size: int, partitions: int) -> dict:
     while True:
         if time.monotonic() > deadline:
             raise SystemExit(f"mirror not caught up after 600s: {m}")
-        _, m = lab.rest("GET", f"/kafka/v3/clusters/{D}/links/{link}/mirrors/{topic}")
+        _status, m = lab.rest("GET", f"/kafka/v3/clusters/{D}/links/{link}/mirrors/{topic}")
         now = time.monotonic() - t0
         if m["mirror_status"] == "ACTIVE" and all(l["lag"] == 0 for l in m["mirror_lags"]):
             if lab.end_offsets("destination", topic) == src_end:
@@ -153,7 +153,7 @@ def main() -> int:
     args = ap.parse_args()
 
     def go(lab: Lab) -> None:
-        for _ in range(args.runs):
+        for _run in range(args.runs):
             print(json.dumps(run(lab, args.records, args.size, args.partitions)), flush=True)
 
     if args.dir:
