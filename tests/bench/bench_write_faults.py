@@ -2,7 +2,8 @@
 
     .venv/bin/python tests/bench/bench_write_faults.py [--runs 20] [--modes mix,lost] [--seed 15]
 
-Each run gets a fresh lab (migrate.yml uses fixed names) and a fault proxy
+The playbook is the one the integration tests run (linkops_it.MIGRATE_PLAYBOOK: migrate.yml with the
+lab's seed data and proof). Each run gets a fresh lab (migrate.yml uses fixed names) and a fault proxy
 (tests/integration/fault_proxy.py) between the modules and the lab's REST endpoint; the
 playbook reaches the lab through the proxy (the lab's `rest_url` is replaced in an extra-vars
 file of mode 0600 in the lab directory, next to lab.json, which holds the same password).
