@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from fleet_it import D, S, links_on, playbook, recap, write_inventory
-from linkops_it import unique_name
+from linkops_it import REPO, VENV_BIN, PlaybookRun, ansible_env, unique_name
 
 
 @pytest.fixture
@@ -33,14 +33,24 @@ def flat(output):
     return " ".join(output.split())
 
 
+def migrate_with_python(lab, inventory, python):
+    """migrate.yml with the jump host's interpreter set to ``python`` (``playbook`` pins the venv's)."""
+    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/migrate.yml",
+                           "-e", f"ansible_python_interpreter={python}"],
+                          cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab.workdir)), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=600, check=False)
+    return PlaybookRun(proc.stdout + proc.stderr, proc.returncode)
+
+
 def test_no_python_on_the_jump_host(lab, one_link):
     name, tmp = one_link
     inventory = write_inventory(tmp / "inventory", lab, {name: {"link_topics": [f"{name}-t"]}})
-    run = playbook(lab, inventory, "migrate", "-e", "ansible_python_interpreter=/nonexistent/python3")
+    run = migrate_with_python(lab, inventory, "/nonexistent/python3")
     assert run.rc != 0 and recap(run.output)[name]["failed"] == 1, run.output
     assert f"{name}: the jump host has no working Python at /nonexistent/python3" in flat(run.output), run.output
     assert "set ansible_python_interpreter" in flat(run.output)
     assert "deserialization" not in run.output
+    assert "WARNING: these playbooks belong" not in run.output  # run from the checkout: its own collection
     assert_nothing_changed(lab, name, tmp)
 
 
@@ -49,7 +59,7 @@ def test_python_without_confluent_kafka(lab, one_link):
     bare = tmp / "bare-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     inventory = write_inventory(tmp / "inventory", lab, {name: {"link_topics": [f"{name}-t"]}})
-    run = playbook(lab, inventory, "migrate", "-e", f"ansible_python_interpreter={bare}/bin/python")
+    run = migrate_with_python(lab, inventory, f"{bare}/bin/python")
     assert run.rc != 0, run.output
     text = flat(run.output)
     assert "on the jump host has no confluent-kafka" in text and "-m pip install 'confluent-kafka>=2.6'" in text, run.output
@@ -68,3 +78,23 @@ def test_acl_sync_where_the_verification_cannot_read_acls(lab, one_link):
     assert "verify_acl_source: rest" in text and "Nothing was changed" in text, run.output
     # the jump host's files come first (the CP tools need them for the cluster checks); no link, no mirror
     assert_nothing_changed(lab, name, tmp, files=True)
+
+
+def test_playbooks_of_another_copy_warn_which_collection_runs(tmp_path):
+    """A copy of the collection's playbooks (here: a second checkout) run with this checkout's
+    ansible.cfg uses this checkout's modules: the playbook says so, naming both places."""
+    import shutil
+
+    other = tmp_path / "other-copy"
+    shutil.copytree(REPO / "playbooks", other / "playbooks", ignore=shutil.ignore_patterns("inventories"))
+    shutil.copy(REPO / "galaxy.yml", other / "galaxy.yml")
+    (tmp_path / "hosts.yml").write_text("cluster_links:\n  hosts:\n    some-link:\n      ansible_connection: local\n")
+    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
+                           str(other / "playbooks" / "verify.yml"), "--check"],
+                          cwd=REPO, env=ansible_env(), capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL, check=False)
+    text = flat(proc.stdout + proc.stderr)
+    assert f"WARNING: these playbooks belong to the collection in {other.resolve()}" in text, text
+    assert f"linkops.cluster_linking from {REPO.resolve()}" in text, text
+    # then the inventory check stops it (this inventory names no clusters)
+    assert proc.returncode != 0
