@@ -45,9 +45,9 @@ def progress_line(link, result, samples, left):
     waiting = result.get('waiting') or []
     missing = [n for n in waiting if n in (result.get('missing') or [])]
     asked = len(result.get('states') or {}) + len(result.get('missing') or [])
-    parts = ['%s: %d of %d mirror topics not there yet' % (link, len(waiting), asked or len(waiting))]
+    parts = ['%s: %d of %d mirror topics not caught up yet' % (link, len(waiting), asked or len(waiting))]
     if missing:
-        parts.append('%d missing' % len(missing))
+        parts.append('%d of them not mirrors yet' % len(missing))
     parts.append('max lag %s (%s)' % (format(int(result.get('max_lag') or 0), ','), trend(samples)))
     parts.append('%d s left' % max(0, int(left)))
     return ', '.join(parts)
@@ -79,7 +79,8 @@ class ActionModule(ActionBase):
                 return result
             left = total - (time.monotonic() - started)
             if left <= 0:
-                result.update(answer)
+                # the last slice's own error details (its shorter timeout) would stand beside this message
+                result.update((key, value) for key, value in answer.items() if key != 'exception')
                 result['msg'] = ('Timed out after %ds: %s. Largest lag %s (%s). A re-run resumes the wait; '
                                  'wait_timeout sets how long it waits.' % (
                                      total, answer.get('msg', '').split(': ', 1)[-1].rstrip('.'),
