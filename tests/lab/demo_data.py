@@ -26,7 +26,9 @@ TOPIC, GROUP, VALUES = "test-topic", "test-group", ["1", "2", "3", "4", "5"]
 
 def _config(lab: dict, side: str, **extra) -> dict:
     config = {"bootstrap.servers": lab[f"{side}_bootstrap"]}
-    config.update({k: str(v) for k, v in (lab.get("client_config") or {}).items()})
+    # that cluster's settings (SASL_SSL with apache-kafka brokers); lab.json before them: the shared ones
+    settings = lab.get(f"{side}_client_config") or lab.get("client_config") or {}
+    config.update({k: str(v) for k, v in settings.items()})
     config.update(extra)
     return config
 

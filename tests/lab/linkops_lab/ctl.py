@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """labctl: start, stop and use the local Cluster Linking lab (docs/lab.md).
 
-    .venv/bin/python tests/lab/labctl.py up [--dir .lab]      start brokers + emulator
+    .venv/bin/python tests/lab/labctl.py up [--dir .lab] [--brokers noida|apache-kafka]
+                                                  start brokers + emulator (env LAB_BROKERS)
     .venv/bin/python tests/lab/labctl.py status|env|down [--dir .lab]
     .venv/bin/python tests/lab/labctl.py create-topic --cluster source --topic T --partitions 3
     .venv/bin/python tests/lab/labctl.py produce --cluster source --topic T --values a,b,c [--key K]
@@ -27,13 +28,19 @@ def _dir(args) -> Path:
 
 
 def cmd_up(args) -> int:
+    from linkops_lab import brokers
     from linkops_lab.lab import Lab, LabError
     workdir = _dir(args)
+    kind = brokers.resolve(args.brokers)
     if (workdir / "lab.json").exists():
         try:
             lab = Lab.attach(workdir)
             procs = lab.processes()
             if procs and all(p["alive"] for p in procs.values()):
+                explicit = args.brokers or os.environ.get(brokers.ENV)
+                if explicit and lab.kind != kind:
+                    raise LabError(f"a lab with {lab.kind} brokers is up in {workdir}, not "
+                                   f"{kind}: labctl.py down first (its data is lost), then up")
                 health = lab.health()
                 if all(v == "ok" for v in health.values()):
                     print(f"lab already up and healthy in {workdir}")
@@ -45,9 +52,9 @@ def cmd_up(args) -> int:
                 print("lab partly running: stopping the leftovers first", file=sys.stderr)
             lab.stop()
         except LabError as exc:
-            if "unhealthy" in str(exc):
+            if "unhealthy" in str(exc) or "labctl.py down first" in str(exc):
                 raise
-    lab = Lab.start(workdir, keep_data=args.keep_data, die_with_parent=False)
+    lab = Lab.start(workdir, keep_data=args.keep_data, die_with_parent=False, kind=kind)
     print(f"lab up in {workdir}")
     _summary(lab)
     return 0
@@ -55,6 +62,7 @@ def cmd_up(args) -> int:
 
 def _summary(lab) -> None:
     i = lab.info
+    print(f"  brokers: {lab.kind}")
     print(f"  REST (Kafka REST v3), user {i['rest_username']} (password in "
           f"{lab.workdir / 'lab.json'}):")
     print(f"    destination  {lab.destination_rest_url}/v3/clusters/{i['destination_cluster_id']}")
@@ -63,7 +71,11 @@ def _summary(lab) -> None:
     for role in ("source", "destination"):
         ext = " (external)" if i.get("external", {}).get(role) else ""
         print(f"  {role:<12} {i[role + '_bootstrap']:<22} cluster id {i[role + '_cluster_id']}{ext}")
-    print(f"  client config: {json.dumps(i['client_config'])}")
+    if lab.kind == "apache-kafka":
+        print("  clients: SASL_SSL (PLAIN, SCRAM-SHA-512), CA "
+              f"{i.get('ca_file')}; users admin and link (passwords in lab.json)")
+    else:
+        print(f"  client config: {json.dumps(i['client_config'])}")
     print(f"  logs: {', '.join(sorted(i.get('logs', {}).values()))}")
 
 
@@ -188,7 +200,7 @@ def cmd_stop_broker(args) -> int:
     lab = _lab(args)
     stopped = lab.stop_broker(args.cluster)
     print(f"{args.cluster} broker stopped ({lab.bootstrap(args.cluster)}); data kept in "
-          f"{lab.workdir / (args.cluster + '-data')}" if stopped else
+          f"{lab.broker_data_path(args.cluster)}" if stopped else
           f"{args.cluster} broker was not running")
     return 0
 
@@ -228,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("up", cmd_up, "start the lab (idempotent)")
     sp.add_argument("--keep-data", action="store_true",
                     help="reuse broker data and emulator state from the previous run")
+    sp.add_argument("--brokers", metavar="KIND", default=None,
+                    help="broker kind: noida (default; the noida-db Kafka service, plaintext) or "
+                    "apache-kafka (Apache Kafka 4.x, SASL_SSL and ACLs; needs Java 17+); "
+                    "default $LAB_BROKERS, else noida")
     add("down", cmd_down, "stop everything the lab started")
     add("status", cmd_status, "show processes and health")
     add("env", cmd_env, "print shell export lines (LAB_*)")

@@ -1,7 +1,8 @@
 """The local Cluster Linking lab as a Python object.
 
-Two Kafka-protocol brokers ("source" and "destination", of a broker kind in brokers/: today
-noida-db's Kafka service) plus the Cluster Linking emulator (Kafka REST v3 for each
+Two Kafka-protocol brokers ("source" and "destination", of a broker kind in brokers/:
+noida-db's Kafka service, the default, or Apache Kafka with SASL_SSL: ``kind="apache-kafka"``
+or env LAB_BROKERS) plus the Cluster Linking emulator (Kafka REST v3 for each
 cluster on its own port, see emulator/), each in its own process group, all
 on 127.0.0.1. ``labctl.py`` (ctl.py) is the command-line face of this module.
 
@@ -30,7 +31,9 @@ append ``/v3/clusters/...``; the destination cluster's REST), the same as
 credentials), ``rest_username``, ``rest_password``,
 ``source_bootstrap``, ``destination_bootstrap``, ``source_cluster_id``,
 ``destination_cluster_id``, ``client_config`` (librdkafka settings every
-client of the lab brokers needs), ``info`` (the whole lab.json dict).
+client of the lab brokers needs; with apache-kafka brokers the per-cluster
+``<cluster>_client_config`` adds SASL_SSL: use ``client_conf(cluster)``),
+``kind`` (the broker kind), ``info`` (the whole lab.json dict).
 
 Data helpers take ``cluster`` = ``"source"`` or ``"destination"``:
 ``create_topic``, ``produce``, ``produce_bench``, ``consume``,
@@ -39,7 +42,8 @@ Emulator helpers: ``rest`` (authenticated request to the emulator;
 ``cluster="source"`` sends it to the source cluster's REST), ``knobs``
 (get/set lab timing knobs at run time).
 
-Environment (read by ``Lab.start``): LAB_SOURCE_BOOTSTRAP /
+Environment (read by ``Lab.start``): LAB_BROKERS (the broker kind: noida, the default, or
+apache-kafka), LAB_SOURCE_BOOTSTRAP /
 LAB_DESTINATION_BOOTSTRAP (use external clusters instead of starting brokers),
 LAB_SOURCE_CLUSTER_ID / LAB_DESTINATION_CLUSTER_ID, LAB_SOURCE_CLIENT_CONFIG /
 LAB_DESTINATION_CLIENT_CONFIG (JSON dicts of librdkafka settings),
@@ -59,7 +63,6 @@ import base64
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import time
@@ -72,7 +75,7 @@ from linkops_lab import brokers, kafka
 from linkops_lab.emulator import faults
 from linkops_lab.errors import LabError
 from linkops_lab.kafka import LabKafkaError
-from linkops_lab.procs import Proc, free_port, pdeathsig_preexec, write_private
+from linkops_lab.procs import Proc, pdeathsig_preexec, write_private
 from linkops_lab.procs import pid_alive  # noqa: F401  (part of this module's API: the tests use it)
 
 HERE = Path(__file__).resolve().parent
@@ -114,6 +117,7 @@ class Lab:
         self._procs = procs
         self._owned = owned
         self._admins: dict[str, Any] = {}
+        self.kind = brokers.resolve(info.get("kind") or "noida")   # lab.json before kinds: noida
         for key in ("rest_url", "rest_username", "rest_password", "source_bootstrap",
                     "destination_bootstrap", "source_cluster_id", "destination_cluster_id",
                     "client_config"):
@@ -128,13 +132,17 @@ class Lab:
     @classmethod
     def start(cls, workdir: str | os.PathLike = ".lab", *, keep_data: bool = False,
               die_with_parent: bool = True, knobs: dict | None = None,
-              ready_timeout: float = 60.0) -> "Lab":
+              ready_timeout: float = 60.0, kind: str | None = None) -> "Lab":
         """Start brokers (unless external ones are configured) and the emulator.
 
         ``keep_data`` reuses broker data and emulator state left in ``workdir``
         by an earlier run (default: start empty). ``die_with_parent`` makes the
-        children exit when this process dies (off for ``labctl up``).
-        ``knobs`` overrides emulator timing knobs (see docs/lab.md)."""
+        children exit when this process dies (off for ``labctl up``; the
+        apache-kafka JVMs die with the calling *thread*: start from the main one).
+        ``knobs`` overrides emulator timing knobs (see docs/lab.md).
+        ``kind``: the broker kind (brokers/: ``noida``, ``apache-kafka``; default
+        ``$LAB_BROKERS``, else noida)."""
+        kind = brokers.resolve(kind)
         workdir = Path(workdir).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         existing = workdir / "lab.json"
@@ -149,7 +157,8 @@ class Lab:
         procs: list[Proc] = []
         preexec = pdeathsig_preexec if die_with_parent else None
         try:
-            info = cls._start_all(workdir, procs, keep_data, preexec, knobs or {}, ready_timeout)
+            info = cls._start_all(workdir, procs, keep_data, preexec, knobs or {}, ready_timeout,
+                                  kind, die_with_parent)
         except BaseException:
             for p in reversed(procs):
                 p.stop()
@@ -160,9 +169,10 @@ class Lab:
 
     @classmethod
     def _start_all(cls, workdir: Path, procs: list[Proc], keep_data: bool, preexec,
-                   knobs: dict, ready_timeout: float) -> dict:
-        info: dict[str, Any] = {"workdir": str(workdir), "pids": {}, "logs": {}, "external": {}}
-        broker = brokers.get()
+                   knobs: dict, ready_timeout: float, kind: str, die_with_parent: bool) -> dict:
+        info: dict[str, Any] = {"workdir": str(workdir), "kind": kind, "pids": {}, "logs": {},
+                                "external": {}}
+        broker = brokers.get(kind)
         base_cfg = dict(broker.CLIENT_CONFIG)
         clusters: dict[str, dict] = {}
         # --keep-data reuses the ports of the previous run: links keep pointing at them
@@ -174,48 +184,57 @@ class Lab:
             except (OSError, json.JSONDecodeError):
                 old_ports = {}
         new_ports: dict = {}
-        to_wait = []
+        own: dict[str, int] = {}    # the roles the lab starts a broker for: fixed port or 0
         for role in CLUSTERS:
             up = role.upper()
             ext = os.environ.get(f"LAB_{up}_BOOTSTRAP")
-            extra = {**base_cfg, **_env_json(f"LAB_{up}_CLIENT_CONFIG")}
+            extra = _env_json(f"LAB_{up}_CLIENT_CONFIG")
             if ext:
-                clusters[role] = {"bootstrap": ext, "client_config": extra, "external": True}
+                clusters[role] = {"bootstrap": ext, "client_config": {**base_cfg, **extra},
+                                  "external": True}
                 info["external"][role] = True
-                to_wait.append(role)
                 continue
             info["external"][role] = False
-            data_dir = workdir / f"{role}-data"
-            if data_dir.exists() and not keep_data:
-                shutil.rmtree(data_dir)
-            data_dir.mkdir(parents=True, exist_ok=True)
-            port = int(os.environ.get(f"LAB_{up}_PORT") or 0) or old_ports.get(role) or free_port()
-            new_ports[role] = port
-            log_path = workdir / f"{role}-broker.log"
-            popen = broker.start(data_dir, port, log_path, workdir, preexec)
-            procs.append(Proc(f"{role}_broker", popen.pid, str(data_dir), popen))
-            info["pids"][f"{role}_broker"] = popen.pid
-            info["logs"][f"{role}_broker"] = str(log_path)
-            clusters[role] = {"bootstrap": f"127.0.0.1:{port}", "client_config": extra,
-                              "external": False, "data_dir": str(data_dir)}
-            to_wait.append(role)
-        for role in to_wait:
+            clusters[role] = {"client_config": extra, "external": False}
+            own[role] = int(os.environ.get(f"LAB_{up}_PORT") or 0) or old_ports.get(role) or 0
+        started: dict = {}
+        if own:
+            try:
+                started = broker.start_many(
+                    list(own), workdir, ports={r: p for r, p in own.items() if p},
+                    keep_data=keep_data, die_with_parent=die_with_parent,
+                    ready_timeout=max(ready_timeout, getattr(broker, "READY_TIMEOUT", 0)))
+            except LabError:
+                raise
+            except RuntimeError as exc:     # the kind's own errors (e.g. no Java 17+)
+                raise LabError(str(exc)) from None
+        for role, b in started.items():
+            procs.append(Proc(f"{role}_broker", b.pid, broker.marker(role, workdir), b.popen))
+            info["pids"][f"{role}_broker"] = b.pid
+            info["logs"][f"{role}_broker"] = str(b.log_path)
+            new_ports[role] = int(b.bootstrap.rsplit(":", 1)[1])
             c = clusters[role]
+            c.update(bootstrap=b.bootstrap, data_dir=str(b.data_path), reported_cluster_id=b.cluster_id,
+                     client_config={**base_cfg, **b.client_config(bootstrap=False),
+                                    **c["client_config"]})
+            info.update(broker.lab_entries(role, b))
+        for role in CLUSTERS:
+            c = clusters[role]
+            if not c["external"]:
+                # a kind with logical ids (noida: every instance reports the same id) gets them,
+                # or LAB_*_CLUSTER_ID; a real broker's own id is never overridden
+                logical = broker.DEFAULT_CLUSTER_IDS.get(role)
+                c["cluster_id"] = ((os.environ.get(f"LAB_{role.upper()}_CLUSTER_ID") or logical)
+                                   if logical else c["reported_cluster_id"])
+                continue
             try:
                 ext_timeout = float(os.environ.get("LAB_EXTERNAL_READY_TIMEOUT") or 15)
-                waiter = kafka.wait_ready if c["external"] else broker.wait
-                reported = waiter(c["bootstrap"], c["client_config"],
-                                  timeout=ext_timeout if c["external"] else ready_timeout)
+                reported = kafka.wait_ready(c["bootstrap"], c["client_config"], timeout=ext_timeout)
             except LabKafkaError as exc:
-                hint = ""
-                if c["external"]:
-                    hint = (f" (LAB_{role.upper()}_BOOTSTRAP is set: unset it to let the lab start "
-                            "its own broker; `labctl.py env` output sets it too)")
-                else:
-                    hint = f"; see {info['logs'].get(role + '_broker')}"
+                hint = (f" (LAB_{role.upper()}_BOOTSTRAP is set: unset it to let the lab start "
+                        "its own broker; `labctl.py env` output sets it too)")
                 raise LabError(f"{role} cluster at {c['bootstrap']} is not ready: {exc}{hint}") from None
-            default_id = reported if c["external"] else broker.DEFAULT_CLUSTER_IDS[role]
-            c["cluster_id"] = os.environ.get(f"LAB_{role.upper()}_CLUSTER_ID") or default_id
+            c["cluster_id"] = os.environ.get(f"LAB_{role.upper()}_CLUSTER_ID") or reported
             c["reported_cluster_id"] = reported
         if clusters["source"]["cluster_id"] == clusters["destination"]["cluster_id"]:
             raise LabError("source and destination have the same cluster id "
@@ -327,8 +346,9 @@ class Lab:
             raise LabError(f"no lab in {Path(workdir).resolve()} (no lab.json): run labctl.py up") from None
         except json.JSONDecodeError as exc:
             raise LabError(f"{path} is not valid JSON: {exc}") from None
-        markers = {"source_broker": str(Path(workdir).resolve() / "source-data"),
-                   "destination_broker": str(Path(workdir).resolve() / "destination-data"),
+        kind = brokers.get(info.get("kind") or "noida")
+        markers = {"source_broker": kind.marker("source", Path(workdir).resolve()),
+                   "destination_broker": kind.marker("destination", Path(workdir).resolve()),
                    "emulator": info.get("emulator_config", "serve-emulator")}
         procs = [Proc(name, pid, markers.get(name, ""))
                  for name, pid in info.get("pids", {}).items()]
@@ -359,9 +379,10 @@ class Lab:
 
     # ------------------------------------------------------------------ faults
     def stop_broker(self, cluster: str, timeout: float = 15.0) -> bool:
-        """Stop the lab broker of ``cluster`` (SIGTERM; noida-db keeps its records
-        and committed offsets in ``<workdir>/<cluster>-data``), e.g. to see a link
-        go UNAVAILABLE. Returns False when it was not running."""
+        """Stop the lab broker of ``cluster`` (SIGTERM; its data stays: noida-db keeps
+        its records and committed offsets in ``<workdir>/<cluster>-data``, Apache
+        Kafka everything in ``<workdir>/<cluster>-kafka``), e.g. to see a link go
+        UNAVAILABLE. Returns False when it was not running."""
         self._check(cluster)
         if self.info.get("external", {}).get(cluster):
             raise LabError(f"the {cluster} cluster is external ({self.bootstrap(cluster)}): "
@@ -370,7 +391,7 @@ class Lab:
         self._admins.pop(cluster, None)
         if proc is None:
             return False
-        brokers.get().stop(proc, timeout)
+        brokers.get(self.kind).stop(proc, timeout)
         return True
 
     def _broker_proc(self, cluster: str) -> "Proc | None":
@@ -383,7 +404,7 @@ class Lab:
         except (OSError, ValueError):
             pid = None
         if pid and all(p.pid != pid for p in procs):
-            procs.append(Proc(name, pid, str(self.workdir / f"{cluster}-data")))
+            procs.append(Proc(name, pid, brokers.get(self.kind).marker(cluster, self.workdir)))
         return next((p for p in procs if p.alive()), None)
 
     def start_broker(self, cluster: str, ready_timeout: float = 60.0) -> bool:
@@ -394,24 +415,28 @@ class Lab:
         if self.info.get("external", {}).get(cluster):
             raise LabError(f"the {cluster} cluster is external: the lab cannot start it")
         name = f"{cluster}_broker"
-        data_dir = self.workdir / f"{cluster}-data"
         if self._broker_proc(cluster) is not None:
             return False
         port = self.bootstrap(cluster).rsplit(":", 1)[1]
-        log_path = self.workdir / f"{cluster}-broker.log"
-        broker = brokers.get()
-        popen = broker.start(data_dir, port, log_path, self.workdir,
-                             pdeathsig_preexec if self._owned else None)
-        self._procs = [p for p in self._procs if p.name != name] + [
-            Proc(name, popen.pid, str(data_dir), popen)]
-        self.info.setdefault("pids", {})[name] = popen.pid
-        write_private(self.workdir / "lab.json", json.dumps(self.info, indent=2) + "\n")
+        kind = brokers.get(self.kind)
         try:
-            broker.wait(self.bootstrap(cluster), self._extra(cluster), timeout=ready_timeout)
-        except LabKafkaError as exc:
+            b = kind.restart(cluster, self.workdir, port, die_with_parent=self._owned,
+                             ready_timeout=max(ready_timeout, getattr(kind, "READY_TIMEOUT", 0)))
+        except LabError:
+            raise
+        except RuntimeError as exc:
             raise LabError(f"{cluster} broker did not come back on {self.bootstrap(cluster)}: "
-                           f"{exc}; see {log_path}") from None
+                           f"{exc}") from None
+        self._procs = [p for p in self._procs if p.name != name] + [
+            Proc(name, b.pid, kind.marker(cluster, self.workdir), b.popen)]
+        self.info.setdefault("pids", {})[name] = b.pid
+        write_private(self.workdir / "lab.json", json.dumps(self.info, indent=2) + "\n")
         return True
+
+    def broker_data_path(self, cluster: str) -> Path:
+        """Where the lab broker of ``cluster`` keeps its data."""
+        self._check(cluster)
+        return self.workdir / (f"{cluster}-kafka" if self.kind == "apache-kafka" else f"{cluster}-data")
 
     def health(self) -> dict[str, str]:
         """``{component: "ok" | error}`` for both clusters and the emulator."""

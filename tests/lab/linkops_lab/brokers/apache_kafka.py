@@ -105,6 +105,7 @@ KIND = "apache-kafka"
 # beyond a broker's client_config(), and the clusters report their own distinct ids.
 CLIENT_CONFIG: dict[str, str] = {}
 DEFAULT_CLUSTER_IDS: dict[str, str] = {}
+READY_TIMEOUT = 180.0      # a JVM on a loaded 2-core machine: the lab waits at least this long
 
 KAFKA_VERSION = "4.1.1"
 MIN_JAVA = 17
@@ -452,7 +453,7 @@ def ensure_cds(libs: Path, java: str) -> Path | None:
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="cds-training-", dir=libs.parent) as tmp:
             try:
-                b = start_many(["cds-training"], tmp, link_acls=False, jit="c1", _cds=None,
+                b = start_many(["cds-training"], tmp, link_acls=False, jit="c1", warm_up=False, _cds=None,
                                _cds_dump=tmp_jsa)["cds-training"]
                 b.stop(timeout=120)
                 if not tmp_jsa.is_file():
@@ -596,6 +597,11 @@ class ApacheKafkaBroker:
         path = Path(path)
         _write_private(path, properties_text(self.java_client_properties(user, mechanism)))
         return path
+
+    @property
+    def data_path(self) -> Path:
+        """This broker's directory (configuration, data): kept by stop() and restart()."""
+        return self.dir
 
     def info(self) -> dict[str, Any]:
         """JSON-able description (for lab.json; contains the passwords)."""
@@ -807,6 +813,38 @@ class ApacheKafkaBroker:
                                        f"failed: {exc}") from None
         self.timings["acls_s"] = round(time.monotonic() - t0, 2)
 
+    def _warm_up(self, timeout: float = 60.0) -> None:
+        """Have the broker load its group coordinator and fetch its producer ids now.
+
+        A fresh (or restarted) broker answers the first OffsetFetch with
+        COORDINATOR_LOAD_IN_PROGRESS until ``__consumer_offsets`` is loaded, and
+        librdkafka 2.16's AdminClient ``list_consumer_group_offsets`` crashes its process
+        on that answer (SIGSEGV in rd_kafka_cgrp_op from rd_kafka_handle_OffsetFetch:
+        an admin client has no consumer group; seen in the emulator's offset sync on a
+        fresh lab). The first InitProducerId gets the same answer until the broker has
+        its block of producer ids. So a child process (a crash costs only the child)
+        asks with a consumer and an idempotent producer, which retry safely, until
+        both are ready."""
+        t0 = time.monotonic()
+        conf = json.dumps(self.client_config())
+        deadline, last = t0 + timeout, ""
+        while True:
+            try:
+                proc = subprocess.run([sys.executable, "-c", _WARM_UP_SCRIPT], input=conf,
+                                      capture_output=True, text=True, timeout=30,
+                                      preexec_fn=_die_with_parent)
+                if proc.returncode == 0:
+                    break
+                last = f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"
+            except subprocess.TimeoutExpired:
+                last = "timed out"
+            if time.monotonic() > deadline:
+                raise ApacheKafkaError(f"{self.cluster}: the broker's group coordinator or "
+                                       f"producer ids were not ready within {timeout}s ({last}); "
+                                       f"see {self.log_path}")
+            time.sleep(0.2)
+        self.timings["warm_up_s"] = round(time.monotonic() - t0, 2)
+
     def stop(self, timeout: float = 20.0, *, graceful: bool = True) -> None:
         """SIGTERM the broker's process group, wait, SIGKILL if needed; idempotent.
         ``graceful=False``: SIGKILL at once (a crash; Kafka recovers its log at start)."""
@@ -863,6 +901,40 @@ class ApacheKafkaBroker:
                 f"pid={self.pid} alive={self.alive()}>")
 
 
+# Warm-up of a fresh broker (ApacheKafkaBroker._warm_up): an idempotent producer until it holds a
+# producer id (its state is "Assigned"), then a consumer's OffsetFetch until the group coordinator
+# (__consumer_offsets) answers. Exits 0 when both are ready.
+_WARM_UP_SCRIPT = """
+import json, logging, sys, threading, time
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+conf = json.loads(sys.stdin.read())
+assigned = threading.Event()
+class Seen(logging.Handler):
+    def emit(self, record):
+        if "-> Assigned" in record.getMessage():
+            assigned.set()
+logger = logging.getLogger("warm-up"); logger.setLevel(logging.DEBUG)
+logger.addHandler(Seen()); logger.propagate = False
+p = Producer({**conf, "enable.idempotence": True, "debug": "eos", "log_level": 7}, logger=logger)
+end = time.monotonic() + 25
+while not assigned.is_set() and time.monotonic() < end:
+    p.poll(0.1)
+if not assigned.is_set():
+    sys.exit(3)
+c = Consumer({**conf, "group.id": "_lab-warm-up", "enable.auto.commit": False, "log_level": 0})
+while True:
+    try:
+        c.committed([TopicPartition("_lab-warm-up", 0)], timeout=10)
+        break
+    except KafkaException as exc:
+        if time.monotonic() > end + 20:
+            print(exc, file=sys.stderr)
+            sys.exit(4)
+        time.sleep(0.2)
+c.close()
+"""
+
+
 _LOG4J2 = """\
 status = warn
 appender.out.type = Console
@@ -904,7 +976,8 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
                ports: dict[str, int] | None = None, keep_data: bool = False,
                die_with_parent: bool = True, link_acls: bool = True,
                users: dict[str, str] | None = None, ready_timeout: float = 120.0,
-               version: str | None = None, jit: str | None = None, _cds: Any = "auto",
+               version: str | None = None, jit: str | None = None,
+               warm_up: bool = True, _cds: Any = "auto",
                _cds_dump: Path | None = None) -> dict[str, ApacheKafkaBroker]:
     """Start one broker per cluster name, in parallel; return them by name.
 
@@ -913,6 +986,8 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
     ``workdir`` (a restart); default: start empty with a new cluster id.
     ``jit``: ``"full"`` (default; env LINKOPS_LAB_KAFKA_JIT) or ``"c1"``: C1 only,
     about 3 CPU-s less per broker start, much slower under load (for test labs).
+    ``warm_up``: load each broker's group coordinator and producer ids before it is
+    handed out (``ApacheKafkaBroker._warm_up``: librdkafka's AdminClient crashes otherwise).
     ``link_acls``: grant ``User:link`` the LINK_ACLS (every cluster can be a
     link's source: reverse links, failback).  ``users``: extra SASL users
     (name -> password; PLAIN and SCRAM-SHA-512; with ``keep_data`` a user new
@@ -989,6 +1064,8 @@ def start_many(clusters: Iterable[str], workdir: str | os.PathLike, *,
             if link_acls and not (b.dir / "acls.done").exists():
                 b._apply_link_acls()
                 (b.dir / "acls.done").touch()
+            if warm_up:
+                b._warm_up()
             b.timings["total_s"] = round(time.monotonic() - t0, 2)
     except BaseException:
         for p in fmts.values():
@@ -1027,6 +1104,34 @@ def wait(bootstrap: str, client_config: dict | None = None, timeout: float = 60.
         if time.monotonic() > deadline:
             raise ApacheKafkaError(f"{bootstrap} did not answer metadata within {timeout}s: {last}")
         time.sleep(0.2)
+
+
+# --------------------------------------------------------------------------- the lab's kind interface
+# (brokers/__init__.py; start_many above is part of it)
+def marker(cluster: str, workdir: str | os.PathLike) -> str:
+    """A string in the broker JVM's command line: its server.properties."""
+    return str(Path(workdir).resolve() / f"{cluster}-kafka" / "server.properties")
+
+
+def restart(cluster: str, workdir: str | os.PathLike, port: int | str | None = None, *,
+            die_with_parent: bool = True, ready_timeout: float = READY_TIMEOUT) -> ApacheKafkaBroker:
+    """The stopped broker of ``cluster`` again: same port, data, users and cluster id."""
+    return start(cluster, workdir, keep_data=True, die_with_parent=die_with_parent,
+                 port=int(port) if port else None, ready_timeout=ready_timeout)
+
+
+def stop(proc: Any, timeout: float = 20.0) -> None:
+    """Stop the broker of the lab's ``procs.Proc`` (SIGTERM to its group, then SIGKILL); data stays."""
+    proc.stop(timeout)
+
+
+def lab_entries(cluster: str, broker: ApacheKafkaBroker) -> dict[str, Any]:
+    """What lab.json records of this cluster beyond its admin client_config."""
+    return {f"{cluster}_java_client_properties": broker.java_client_properties(),
+            f"{cluster}_link_credentials": {"username": LINK_USER,
+                                           "password": broker.users[LINK_USER],
+                                           "mechanisms": list(MECHANISMS)},
+            "ca_file": str(broker.ca_file)}
 
 
 # --------------------------------------------------------------------------- script
