@@ -92,8 +92,8 @@ def playbook_in_terminal(lab, inventory: Path, name: str, answer: str, *args: st
     unanswered_since = None  # a question is on the screen and nothing came after our answer yet
     try:
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.5)
-            if ready:
+            readable = select.select([main], [], [], 0.5)[0]
+            if readable:
                 try:
                     chunk = os.read(main, 65536).decode(errors="replace")
                 except OSError:  # the child closed the terminal
