@@ -273,7 +273,10 @@ class Lab:
             "password": password,
             # one REST server per cluster, destination first (the default cluster)
             "clusters": [{"name": role, "port": rest_ports[role],
-                          **{k: clusters[role][k] for k in ("cluster_id", "bootstrap", "client_config")}}
+                          **{k: clusters[role][k] for k in ("cluster_id", "bootstrap", "client_config")},
+                          # links to a secured lab broker connect with their own configs
+                          **({"link_security": True} if getattr(broker, "LINK_SECURITY", False)
+                             and not clusters[role]["external"] else {})}
                          for role in ("destination", "source")],
             "state_file": str(state_file),
             "port_file": str(port_file),

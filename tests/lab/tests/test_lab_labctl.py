@@ -148,3 +148,30 @@ def test_restart_with_keep_data_resumes_mirroring(tmp_path):
         status, m = second.rest("GET", f"/v3/clusters/{D}/links/L/mirrors/kept")
         assert status == 200 and m["mirror_status"] == "ACTIVE"
         assert second.consume("destination", "kept") == second.consume("source", "kept")
+
+
+def test_broker_kind_choice_and_clear_errors(tmp_path):
+    """--brokers / LAB_BROKERS: an unknown kind, and apache-kafka without Java 17+, fail in one
+    line naming what to do, and leave nothing behind (no JVM is started)."""
+    d = tmp_path / "lab"
+    env = clean_env()
+    bad = labctl("up", "--dir", str(d), "--brokers", "bogus", check=False, env=env)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "unknown broker kind 'bogus'" in bad.stderr and "apache-kafka" in bad.stderr
+    bad = labctl("up", "--dir", str(d), check=False, env={**env, "LAB_BROKERS": "bogus"})
+    assert bad.returncode != 0 and "LAB_BROKERS" in bad.stderr
+    no_java = {**env, "LINKOPS_LAB_JAVA": str(tmp_path / "no-java")}
+    bad = labctl("up", "--dir", str(d), "--brokers", "apache-kafka", check=False, env=no_java)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert "Java 17+" in bad.stderr and "--brokers noida" in bad.stderr
+    assert not (d / "lab.json").exists()
+    from linkops_lab import brokers
+    assert brokers.resolve("noida-db") == "noida" and brokers.get("apache-kafka").KIND == "apache-kafka"
+    assert brokers.resolve() in ("noida", "apache-kafka")
+
+
+def test_lab_json_records_the_kind(lab):
+    from linkops_lab import brokers
+    if os.environ.get("LAB_TEST_ATTACH"):
+        pytest.skip("an attached lab may be of any kind")
+    assert lab.info["kind"] == lab.kind == brokers.resolve()    # noida unless LAB_BROKERS says otherwise

@@ -19,7 +19,10 @@ A kind module has
 * ``marker(role, workdir)``: a string in the broker's command line (``procs.Proc`` checks it
   before it signals a pid it read from lab.json);
 * ``stop(proc, timeout)``: ``proc`` is the lab's ``procs.Proc`` of the broker; its data stays;
-* ``lab_entries(role, broker)``: extra lab.json keys for the cluster (``{}`` if none).
+* ``lab_entries(role, broker)``: extra lab.json keys for the cluster (``{}`` if none);
+* optional: ``READY_TIMEOUT`` (the least the lab waits for a broker to start) and
+  ``LINK_SECURITY`` (True: links to such a cluster connect with their own ``security.protocol``,
+  ``sasl.*`` and ``ssl.*`` configs, the emulator's ``link_security``).
 
 A broker (what ``start_many``/``restart`` return) has ``bootstrap``, ``cluster_id`` (what it
 reports), ``pid``, ``popen``, ``log_path``, ``data_path`` (its data directory) and

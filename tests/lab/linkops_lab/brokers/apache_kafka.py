@@ -105,6 +105,8 @@ KIND = "apache-kafka"
 # beyond a broker's client_config(), and the clusters report their own distinct ids.
 CLIENT_CONFIG: dict[str, str] = {}
 DEFAULT_CLUSTER_IDS: dict[str, str] = {}
+# links to these brokers connect with their own security configs (the emulator's link_security)
+LINK_SECURITY = True
 READY_TIMEOUT = 180.0      # a JVM on a loaded 2-core machine: the lab waits at least this long
 
 KAFKA_VERSION = "4.1.1"

@@ -39,6 +39,7 @@ class LinkWorker(SyncMixin, threading.Thread):
         self.local_admin = emu.admin_for(self.local.bootstrap)
         self._halt = threading.Event()
         self._src_bootstrap: str | None = None
+        self._src_conf: dict | None = None
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
         self._src_topics: dict[str, int] = {}
@@ -83,14 +84,18 @@ class LinkWorker(SyncMixin, threading.Thread):
             self._producer = None
 
     def _clients(self, bootstrap: str) -> None:
-        if bootstrap == self._src_bootstrap and self._consumer is not None:
+        src_extra = self.emu.link_client_config(bootstrap, self.link)  # the link's own security
+        if (bootstrap == self._src_bootstrap and self._consumer is not None
+                and src_extra == self._src_conf):
             return
         self._close_clients()
         self._assigned = {}
         self._fetch_paused = set()
         self._src_bootstrap = bootstrap
-        src_extra = self.emu.client_config_for(bootstrap)
-        self._consumer = Consumer(kafka.client_conf(bootstrap, src_extra, kind="consumer", **{
+        self._src_conf = src_extra
+        # with the link's own credentials, failures are the link's link_error, not log lines
+        quiet = {"log_level": 2} if src_extra != self.emu.client_config_for(bootstrap) else {}
+        self._consumer = Consumer(kafka.client_conf(bootstrap, src_extra, kind="consumer", **quiet, **{
             "group.id": f"_confluent-cluster-link-lab-{self.link.name}",
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
@@ -187,10 +192,14 @@ class LinkWorker(SyncMixin, threading.Thread):
     def _refresh_metadata(self, bootstrap: str) -> None:
         emu, link = self.emu, self.link
         try:
-            self._src_topics = kafka.topic_partitions(emu.admin_for(bootstrap), timeout=2)
+            self._src_topics = kafka.topic_partitions(emu.admin_for(bootstrap, link), timeout=2)
             ok, err = True, None
         except Exception as exc:
             ok, err = False, str(exc)
+            # why it failed (authentication, TLS) only the client's error callback heard
+            cause = emu.last_client_error(bootstrap, link)
+            if cause and cause not in err:
+                err = f"{cause} ({err})"
         with emu.lock:  # availability.check.* link configs (faults.py)
             faults.record_source_check(self, ok, err, bootstrap)
         if not ok:
@@ -302,7 +311,7 @@ class LinkWorker(SyncMixin, threading.Thread):
                                      operation_timeout=10, request_timeout=10)
             futs[m.name].result()
             kafka.wait_for_topic(adm, m.name, m.num_partitions, timeout=10)
-            lows = kafka.watermarks(emu.admin_for(bootstrap),
+            lows = kafka.watermarks(emu.admin_for(bootstrap, link),
                                     [(m.source_topic, p) for p in parts], spec="earliest", timeout=5)
             starts = {p: lows[(m.source_topic, p)] for p in parts}
             emu.fill_partitions(self.local, m.name, starts)
@@ -346,7 +355,7 @@ class LinkWorker(SyncMixin, threading.Thread):
             try:
                 local_ends = kafka.watermarks(self.local_admin, [(m.name, p) for p in parts],
                                               timeout=5)
-                remote_ends = kafka.watermarks(emu.admin_for(bootstrap),
+                remote_ends = kafka.watermarks(emu.admin_for(bootstrap, link),
                                                [(m.source_topic, p) for p in parts], timeout=5)
             except Exception as exc:
                 log.info("link %s: synchronize check of %s failed: %s", link.name, m.name, exc)
@@ -416,7 +425,7 @@ class LinkWorker(SyncMixin, threading.Thread):
         source high watermarks read at its start (or until ``copy_round_ms``),
         flushes, and checks the destination high watermarks."""
         emu = self.emu
-        src_admin = emu.admin_for(bootstrap)
+        src_admin = emu.admin_for(bootstrap, self.link)
         by_source: dict[tuple[str, int], Mirror] = {}
         for m in mirrors:
             for p in range(m.num_partitions):
@@ -529,7 +538,7 @@ class LinkWorker(SyncMixin, threading.Thread):
         stalled = [k for k in pending if k not in touched and k in assigned]
         if stalled:
             try:
-                lows = kafka.watermarks(self.emu.admin_for(self._src_bootstrap), stalled, spec="earliest")
+                lows = kafka.watermarks(self.emu.admin_for(self._src_bootstrap, self.link), stalled, spec="earliest")
             except Exception:
                 lows = {}
             gaps.extend((by_source[k], k[1], assigned[k], lows[k]) for k in stalled
@@ -558,7 +567,7 @@ class LinkWorker(SyncMixin, threading.Thread):
                 if m.status == "FAILED":
                     continue
                 try:
-                    low = kafka.watermarks(self.emu.admin_for(self._src_bootstrap),
+                    low = kafka.watermarks(self.emu.admin_for(self._src_bootstrap, self.link),
                                            [(m.source_topic, p)], spec="earliest")
                     low = low[(m.source_topic, p)]
                 except Exception:

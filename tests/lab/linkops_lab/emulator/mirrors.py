@@ -65,7 +65,7 @@ class MirrorOps:
         try:
             # full metadata: asking for one topic makes brokers with
             # auto.create.topics.enable create it
-            src_md = self.admin_for(bootstrap).list_topics(timeout=5)
+            src_md = self.admin_for(bootstrap, link).list_topics(timeout=5)
         except KafkaException as exc:
             raise ApiError(500, 50003, f"Cannot read the source cluster: {exc.args[0].str()}") from None
         t = src_md.topics.get(source)

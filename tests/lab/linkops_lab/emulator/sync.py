@@ -46,7 +46,7 @@ class SyncMixin:
         if not topics:
             link.task_errors["ConsumerOffsetSync"] = []
             return
-        src_admin = emu.admin_for(bootstrap)
+        src_admin = emu.admin_for(bootstrap, link)
         try:
             groups = [g.group_id for g in src_admin.list_consumer_groups(request_timeout=5)
                       .result().valid]
@@ -131,7 +131,7 @@ class SyncMixin:
         if not mirrors:
             return
         try:
-            futs = emu.admin_for(bootstrap).describe_configs(
+            futs = emu.admin_for(bootstrap, link).describe_configs(
                 [ConfigResource("topic", m.source_topic) for m in mirrors], request_timeout=5)
             src = {}
             for res, fut in futs.items():

@@ -1,0 +1,149 @@
+"""tests/lab/demo.yml (what ``make demo`` runs: the guide's data, playbooks/migrate.yml with the lab
+inventory, the proof) on a lab of real Apache Kafka brokers (``labctl.py up --brokers apache-kafka``):
+SASL_SSL (PLAIN) with the lab CA, the StandardAuthorizer, distinct cluster ids.
+
+One pair of JVMs for the module (LINKOPS_LAB_KAFKA_JIT=c1 unless set: cheaper starts, and the demo
+moves little data). Then links with their own credentials: the read-only link user (SCRAM) copies; a
+wrong password or an untrusted CA leaves the link UNAVAILABLE with AUTHENTICATION_ERROR. Skipped, with
+the reason, where Java 17+ or the Kafka jars (Maven or the cache) are missing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from linkops_it import MIGRATE_PLAYBOOK, TEST_KNOBS, get_link, run_ansible_playbook, unique_name, wait_until
+from linkops_lab.brokers import apache_kafka
+from linkops_lab.lab import Lab
+
+PROVED = "PROVED: on the destination, test-topic holds records 1..5 at offsets 0..4"
+
+
+@pytest.fixture(scope="module")
+def ak_lab(tmp_path_factory):
+    try:
+        apache_kafka.check_available()       # Java 17+, the jars (fetched once per machine)
+    except apache_kafka.Unavailable as exc:
+        pytest.skip(f"the apache-kafka lab is unavailable here: {exc}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LINKOPS_LAB_KAFKA_JIT", os.environ.get("LINKOPS_LAB_KAFKA_JIT") or "c1")
+        for name in ("LAB_SOURCE_BOOTSTRAP", "LAB_DESTINATION_BOOTSTRAP", "LAB_SOURCE_CLUSTER_ID",
+                     "LAB_DESTINATION_CLUSTER_ID", "LAB_BROKERS"):
+            mp.delenv(name, raising=False)
+        lab = Lab.start(tmp_path_factory.mktemp("apache-kafka-lab"), knobs=TEST_KNOBS,
+                        kind="apache-kafka")
+    with lab:
+        yield lab
+
+
+@pytest.fixture(scope="module")
+def demo(ak_lab):
+    return run_ansible_playbook(MIGRATE_PLAYBOOK, ak_lab.workdir, timeout=600)
+
+
+def test_lab_json_describes_sasl_ssl_clusters(ak_lab):
+    info = ak_lab.info
+    assert info["kind"] == "apache-kafka" and ak_lab.kind == "apache-kafka"
+    assert info["source_cluster_id"] != info["destination_cluster_id"]
+    for role in ("source", "destination"):
+        cfg = info[f"{role}_client_config"]
+        assert cfg["security.protocol"] == "SASL_SSL" and cfg["sasl.username"] == "admin"
+        assert cfg["ssl.ca.location"] == info["ca_file"]
+        assert info[f"{role}_java_client_properties"]["ssl.truststore.type"] == "PEM"
+        assert info[f"{role}_link_credentials"]["username"] == "link"
+        assert ak_lab.health()[role] == "ok"
+    assert info["source_client_config"]["sasl.password"] != info["destination_client_config"]["sasl.password"]
+    assert (ak_lab.workdir / "lab.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_proves_the_migration_over_sasl_ssl(ak_lab, demo):
+    assert demo.rc == 0, demo.output
+    assert demo.recap()["failed"] == 0, demo.output
+    assert PROVED in demo.output, demo.output
+    assert "Traceback" not in demo.output
+    # the link reaches the source over SASL_SSL, as the inventory's cluster settings say
+    status, link = get_link(ak_lab, "test-cluster-link")
+    assert status == 200, link
+    _, configs = ak_lab.rest("GET", f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}"
+                                    "/links/test-cluster-link/configs")
+    values = {c["name"]: c["value"] for c in configs["data"]}
+    assert values["security.protocol"] == "SASL_SSL" and values["sasl.mechanism"] == "PLAIN"
+    assert values["sasl.jaas.config"] is None            # sensitive: never shown
+    records = ak_lab.consume("destination", "test-topic")
+    assert [r["value"] for r in records[:5]] == ["1", "2", "3", "4", "5"]
+    assert ak_lab.group_offsets("destination", "test-group") == {"test-topic": {0: 5}}
+
+
+def test_no_password_in_the_output(ak_lab, demo):
+    info = ak_lab.info
+    secrets = {info["rest_password"], info["source_client_config"]["sasl.password"],
+               info["destination_client_config"]["sasl.password"],
+               info["source_link_credentials"]["password"]}
+    leaked = [s for s in secrets if s in demo.output]
+    assert not leaked, "a password appears in the ansible-playbook output"
+    files = ak_lab.workdir / "files" / "test-cluster-link"
+    for path in files.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert "security.protocol=SASL_SSL" in (files / "source.properties").read_text()
+
+
+# ----------------------------------------------------------------- a link's own credentials
+def _create_link(lab: Lab, name: str, topic: str, configs: dict) -> None:
+    cfg = {"bootstrap.servers": lab.source_bootstrap, "security.protocol": "SASL_SSL",
+           "ssl.truststore.type": "PEM", "ssl.truststore.location": lab.info["ca_file"], **configs}
+    status, body = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links",
+                            {"source_cluster_id": lab.source_cluster_id,
+                             "configs": [{"name": k, "value": v} for k, v in cfg.items()]},
+                            params={"link_name": name})
+    assert status == 204, body
+    status, body = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{name}/mirrors",
+                            {"source_topic_name": topic})
+    assert status == 204, body
+
+
+def _link(lab: Lab, name: str) -> dict:
+    return get_link(lab, name)[1]
+
+
+@pytest.fixture(scope="module")
+def source_topic(ak_lab):
+    topic = unique_name("ak-sec")
+    ak_lab.create_topic("source", topic, partitions=2)
+    ak_lab.produce("source", topic, [{"value": str(i), "partition": i % 2} for i in range(6)])
+    return topic
+
+
+def test_a_link_with_the_read_only_link_user_copies(ak_lab, source_topic):
+    creds = ak_lab.info["source_link_credentials"]
+    name = unique_name("ak-link-user")
+    _create_link(ak_lab, name, source_topic, {
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.jaas.config": apache_kafka.jaas_config(creds["username"], creds["password"], "SCRAM-SHA-512")})
+    wait_until(lambda: ak_lab.end_offsets("destination", source_topic) == {0: 3, 1: 3}
+               if source_topic in ak_lab.topics("destination") else None, 90, "the mirror's records")
+    assert _link(ak_lab, name)["link_state"] == "ACTIVE"
+
+
+@pytest.mark.parametrize("problem", ["wrong password", "untrusted CA"])
+def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, problem, tmp_path):
+    creds = ak_lab.info["source_link_credentials"]
+    password = creds["password"] + ("x" if problem == "wrong password" else "")
+    configs = {"sasl.mechanism": "PLAIN",
+               "sasl.jaas.config": apache_kafka.jaas_config(creds["username"], password)}
+    if problem == "untrusted CA":
+        other_ca, _ = apache_kafka.ensure_ca(tmp_path)          # a CA that signed nothing here
+        configs["ssl.truststore.location"] = str(other_ca)
+    name = unique_name("ak-bad")
+    cfg = {"bootstrap.servers": ak_lab.source_bootstrap, "security.protocol": "SASL_SSL",
+           "ssl.truststore.type": "PEM", "ssl.truststore.location": ak_lab.info["ca_file"], **configs}
+    status, body = ak_lab.rest("POST", f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}/links",
+                               {"source_cluster_id": ak_lab.source_cluster_id,
+                                "configs": [{"name": k, "value": v} for k, v in cfg.items()]},
+                               params={"link_name": name})
+    assert status == 204, body
+    link = wait_until(lambda: (lambda l: l if l.get("link_state") == "UNAVAILABLE" else None)(_link(ak_lab, name)),
+                      60, f"link {name} UNAVAILABLE")
+    assert link["link_error"] == "AUTHENTICATION_ERROR", link
+    assert password not in str(link)
