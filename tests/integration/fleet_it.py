@@ -238,3 +238,20 @@ def set_host_vars(inventory: Path, host: str, **values: Any) -> dict:
 
 def restore_host_vars(inventory: Path, host: str, before: dict) -> None:
     (Path(inventory) / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(before, sort_keys=False))
+
+
+def links_with_topics(lab, directory: Path, prefix: str, count: int = 3, records: int = 4,
+                      group_vars: dict | None = None, **host_vars: Any) -> dict:
+    """``count`` links named ``<prefix><i>-<uuid>``, each with a topic ``<link>-t`` of 2 partitions holding
+    ``records`` records on the source, and an inventory for them (host vars: ``link_topics`` and
+    ``host_vars``). Returns ``{"names", "inventory", "lab"}``."""
+    from linkops_it import unique_name  # pylint: disable=import-outside-toplevel
+
+    names = [unique_name(f"{prefix}{i}") for i in range(count)]
+    for name in names:
+        lab.create_topic(S, f"{name}-t", partitions=2)
+        if records:
+            lab.produce(S, f"{name}-t", [{"value": str(i), "partition": i % 2} for i in range(records)])
+    inventory = write_inventory(Path(directory) / "inventory", lab,
+                                {n: {"link_topics": [f"{n}-t"], **host_vars} for n in names}, **(group_vars or {}))
+    return {"names": names, "inventory": inventory, "lab": lab}

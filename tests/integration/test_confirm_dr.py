@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from fleet_it import (REFUSED, D, S, mirror_status, playbook, playbook_in_terminal, recap, refused_hosts,
-                      restore_host_vars, set_host_vars, write_inventory)
-from linkops_it import unique_name, wait_until
+from fleet_it import (REFUSED, D, S, links_with_topics, mirror_status, playbook, playbook_in_terminal, recap,
+                      refused_hosts, restore_host_vars, set_host_vars)
+from linkops_it import wait_until
 
 GATE = ["-e", "rollout_gate_max_lag=0", "-e", "rollout_gate_interval=1", "-e", "rollout_gate_timeout=90"]
 
@@ -22,16 +22,10 @@ GATE = ["-e", "rollout_gate_max_lag=0", "-e", "rollout_gate_interval=1", "-e", "
 @pytest.fixture(scope="module")
 def pairs(lab, tmp_path_factory):
     """Three BIDIRECTIONAL pairs made by rollout.yml, each mirroring one topic of 4 records."""
-    tmp = tmp_path_factory.mktemp("confirm-dr")
-    names = [unique_name(f"cd{i}") for i in range(3)]
-    for name in names:
-        lab.create_topic(S, f"{name}-t", partitions=2)
-        lab.produce(S, f"{name}-t", [{"value": str(i), "partition": i % 2} for i in range(4)])
-    inventory = write_inventory(tmp / "inventory", lab, {
-        n: {"link_mode": "BIDIRECTIONAL", "link_topics": [f"{n}-t"]} for n in names})
-    rollout = playbook(lab, inventory, "rollout", *GATE)
+    made = links_with_topics(lab, tmp_path_factory.mktemp("confirm-dr"), "cd", link_mode="BIDIRECTIONAL")
+    rollout = playbook(lab, made["inventory"], "rollout", *GATE)
     assert rollout.rc == 0, rollout.output
-    return {"names": names, "inventory": inventory, "lab": lab, "state": {}}
+    return {**made, "state": {}}
 
 
 def dr_status(pairs):

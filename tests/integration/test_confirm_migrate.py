@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from fleet_it import (REFUSED, D, S, mirror_status, playbook, playbook_in_terminal, recap, refused_hosts,
-                      restore_host_vars, set_host_vars, write_inventory)
-from linkops_it import unique_name
+from fleet_it import (REFUSED, D, links_with_topics, mirror_status, playbook, playbook_in_terminal, recap,
+                      refused_hosts, restore_host_vars, set_host_vars)
 
 
 @pytest.fixture(scope="module")
 def links(lab, tmp_path_factory):
     """Three links, each with one topic of 4 records, and an inventory for them."""
-    tmp = tmp_path_factory.mktemp("confirm-migrate")
-    names = [unique_name(f"cm{i}") for i in range(3)]
-    for name in names:
-        lab.create_topic(S, f"{name}-t", partitions=2)
-        lab.produce(S, f"{name}-t", [{"value": str(i), "partition": i % 2} for i in range(4)])
-    inventory = write_inventory(tmp / "inventory", lab, {n: {"link_topics": [f"{n}-t"]} for n in names})
-    return {"names": names, "inventory": inventory, "lab": lab}
+    return links_with_topics(lab, tmp_path_factory.mktemp("confirm-migrate"), "cm")
 
 
 def promoted(links):

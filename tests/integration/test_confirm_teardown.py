@@ -11,23 +11,18 @@ from __future__ import annotations
 
 import pytest
 
-from fleet_it import (REFUSED, D, S, links_on, playbook, playbook_in_terminal, recap, refused_hosts,
-                      restore_host_vars, set_host_vars, write_inventory)
-from linkops_it import unique_name
+from fleet_it import (REFUSED, D, links_on, links_with_topics, playbook, playbook_in_terminal, recap, refused_hosts,
+                      restore_host_vars, set_host_vars)
 
 
 @pytest.fixture(scope="module")
 def links(lab, tmp_path_factory):
     """Three links with one mirror each, made by migrate.yml's link and mirrors phases."""
-    tmp = tmp_path_factory.mktemp("confirm-teardown")
-    names = [unique_name(f"ct{i}") for i in range(3)]
-    for name in names:
-        lab.create_topic(S, f"{name}-t", partitions=1)
-    inventory = write_inventory(tmp / "inventory", lab, {n: {"link_topics": [f"{n}-t"]} for n in names},
-                                teardown_force=True)
-    run = playbook(lab, inventory, "migrate", "--tags", "link,mirrors")
+    made = links_with_topics(lab, tmp_path_factory.mktemp("confirm-teardown"), "ct", records=0,
+                             group_vars={"teardown_force": True})
+    run = playbook(lab, made["inventory"], "migrate", "--tags", "link,mirrors")
     assert run.rc == 0, run.output
-    return {"names": names, "inventory": inventory, "lab": lab}
+    return made
 
 
 def existing(links):
