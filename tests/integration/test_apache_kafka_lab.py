@@ -147,3 +147,17 @@ def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, pr
                       60, f"link {name} UNAVAILABLE")
     assert link["link_error"] == "AUTHENTICATION_ERROR", link
     assert password not in str(link)
+
+
+def test_stop_and_start_a_broker_keeps_its_data(ak_lab, source_topic):
+    """labctl stop-broker / start-broker (Lab.stop_broker / start_broker) on a JVM broker: the same
+    port, data, users and cluster id; lab.json names the new process."""
+    old_pid = ak_lab.info["pids"]["source_broker"]
+    assert ak_lab.stop_broker("source") is True
+    assert ak_lab.health()["source"] != "ok"
+    assert ak_lab.start_broker("source") is True
+    assert ak_lab.start_broker("source") is False                # already running
+    assert ak_lab.health()["source"] == "ok"
+    assert ak_lab.end_offsets("source", source_topic) == {0: 3, 1: 3}
+    info = Lab.attach(ak_lab.workdir).info
+    assert info["pids"]["source_broker"] != old_pid and info["source_cluster_id"] == ak_lab.source_cluster_id
