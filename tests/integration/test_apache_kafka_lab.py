@@ -66,8 +66,8 @@ def test_demo_proves_the_migration_over_sasl_ssl(ak_lab, demo):
     # the link reaches the source over SASL_SSL, as the inventory's cluster settings say
     status, link = get_link(ak_lab, "test-cluster-link")
     assert status == 200, link
-    _, configs = ak_lab.rest("GET", f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}"
-                                    "/links/test-cluster-link/configs")
+    configs = ak_lab.rest("GET", f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}"
+                                 "/links/test-cluster-link/configs")[1]
     values = {c["name"]: c["value"] for c in configs["data"]}
     assert values["security.protocol"] == "SASL_SSL" and values["sasl.mechanism"] == "PLAIN"
     assert values["sasl.jaas.config"] is None            # sensitive: never shown
@@ -133,7 +133,7 @@ def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, pr
     configs = {"sasl.mechanism": "PLAIN",
                "sasl.jaas.config": apache_kafka.jaas_config(creds["username"], password)}
     if problem == "untrusted CA":
-        other_ca, _ = apache_kafka.ensure_ca(tmp_path)          # a CA that signed nothing here
+        other_ca = apache_kafka.ensure_ca(tmp_path)[0]          # a CA that signed nothing here
         configs["ssl.truststore.location"] = str(other_ca)
     name = unique_name("ak-bad")
     cfg = {"bootstrap.servers": ak_lab.source_bootstrap, "security.protocol": "SASL_SSL",
@@ -143,8 +143,11 @@ def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, pr
                                 "configs": [{"name": k, "value": v} for k, v in cfg.items()]},
                                params={"link_name": name})
     assert status == 204, body
-    link = wait_until(lambda: (lambda l: l if l.get("link_state") == "UNAVAILABLE" else None)(_link(ak_lab, name)),
-                      60, f"link {name} UNAVAILABLE")
+    def unavailable():
+        link = _link(ak_lab, name)
+        return link if link.get("link_state") == "UNAVAILABLE" else None
+
+    link = wait_until(unavailable, 60, f"link {name} UNAVAILABLE")
     assert link["link_error"] == "AUTHENTICATION_ERROR", link
     assert password not in str(link)
 
