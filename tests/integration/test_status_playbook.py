@@ -101,7 +101,9 @@ def test_status_changes_nothing_and_costs_two_tasks_per_link(fleet, mode):
     assert run.rc == 0, run.output
     hosts = recap(run.output)
     for link in (fleet["a"], fleet["b"], fleet["c"], fleet["m"]):
-        assert hosts[link] == {**hosts[link], "ok": 2, "changed": 0, "failed": 0, "skipped": 0}, run.output
+        assert hosts[link] == {**hosts[link], "ok": 2, "changed": 0, "failed": 0}, run.output
+        # at most the play's one run_once check of which collection copy runs (skipped from the checkout)
+        assert hosts[link]["skipped"] <= 1, run.output
     assert hosts["localhost"]["changed"] == 0
     assert fleet["after"] == fleet["before"]
 
