@@ -143,6 +143,7 @@ def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, pr
                                 "configs": [{"name": k, "value": v} for k, v in cfg.items()]},
                                params={"link_name": name})
     assert status == 204, body
+
     def unavailable():
         link = _link(ak_lab, name)
         return link if link.get("link_state") == "UNAVAILABLE" else None
