@@ -12,10 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import path_quote
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import name_problem
 
 STOPPED = 'STOPPED'
 PENDING_STOPPED = 'PENDING_STOPPED'
@@ -33,20 +33,10 @@ ACTIONS = {
     'truncate-and-restore': 'mirrors:truncate-and-restore',
 }
 
-_TOPIC_NAME = re.compile(r'^[a-zA-Z0-9._-]+$')
-
 
 def topic_name_error(name):
-    """Why Kafka would refuse this topic name, or None when it is legal."""
-    if not isinstance(name, str) or not name:
-        return 'a topic name must be a non-empty string'
-    if name in ('.', '..'):
-        return "'%s' is not allowed as a topic name" % name
-    if len(name) > 249:
-        return "'%s...' is %d characters long; Kafka allows at most 249" % (name[:20], len(name))
-    if not _TOPIC_NAME.match(name):
-        return "'%s' has characters Kafka refuses; use only letters, digits, '.', '_' and '-'" % name
-    return None
+    """Why Kafka would refuse this topic name, or None when it is legal (the rule of _validate)."""
+    return name_problem(name, 'a topic name')
 
 
 def list_mirrors(client, link_name):

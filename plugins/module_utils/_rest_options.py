@@ -138,8 +138,6 @@ def cli_backend(module):
         module.fail_json(msg='cli_path %s is not a directory; set it to the directory that holds kafka-cluster-links '
                              'and kafka-mirrors (e.g. /opt/confluent/bin), or leave it out to search PATH.'
                              % p['cli_path'])
-    if p.get('cli_timeout') is not None and p['cli_timeout'] < 0:
-        module.fail_json(msg='cli_timeout must be 0 (no limit) or more seconds, got %s.' % p['cli_timeout'])
     backend = CliBackend.from_module(module, p['bootstrap_server'], command_config=p.get('command_config'),
                                      cli_path=p.get('cli_path'), timeout=p.get('cli_timeout') or None,
                                      cluster_id=p.get('cluster_id'))

@@ -88,7 +88,7 @@ def _mapping_hint(value):
     return ''
 
 
-def _name_problem(value, what):
+def name_problem(value, what):
     """Why Kafka refuses value as the name of a `what`, or None."""
     if not isinstance(value, str) or not value:
         return 'give %s as a non-empty string' % what
@@ -97,14 +97,14 @@ def _name_problem(value, what):
     if len(value) > MAX_NAME_LENGTH:
         return '%s is %d characters long; Kafka allows at most %d' % (_shown(value, 20), len(value), MAX_NAME_LENGTH)
     if not _NAME_CHARS.match(value):
-        return ("%s is not %s: use only ASCII letters, digits, '.', '_' and '-'%s"
+        return ("%s is not %s (it has characters Kafka refuses): use only ASCII letters, digits, '.', '_' and '-'%s"
                 % (_shown(value), what, _mapping_hint(value)))
     return None
 
 
 def check_link_name(value, option='name'):
     """A cluster link name as Confluent takes it (Kafka resource name rules), not starting with '-'."""
-    problem = _name_problem(value, 'a link name')
+    problem = name_problem(value, 'a link name')
     if problem is None and value.startswith('-'):
         problem = ("%s starts with '-', which the CP tools would read as an option; start the link name with a "
                    "letter, a digit, '.' or '_'" % _shown(value))
@@ -118,7 +118,7 @@ def check_link_names(values, option='names'):
 
 
 def check_topic_name(value, option='topic'):
-    problem = _name_problem(value, 'a topic name')
+    problem = name_problem(value, 'a topic name')
     if problem:
         raise InputError('%s: %s.' % (option, problem))
 
@@ -158,7 +158,7 @@ def check_filter_name(name, pattern_type, kind, option):
         if pattern_type == 'PREFIXED' and name in ('.', '..'):
             problem = None
         else:
-            problem = _name_problem(name, 'a topic name')
+            problem = name_problem(name, 'a topic name')
         if problem:
             raise InputError('%s: %s.' % (option, problem))
         return
