@@ -20,6 +20,7 @@ import select
 import subprocess
 import termios
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -228,16 +229,19 @@ def refused_hosts(output: str) -> set[str]:
     return {h for h in recap(output) if f"{h}: {REFUSED}" in flat}
 
 
-def set_host_vars(inventory: Path, host: str, **values: Any) -> dict:
-    """Adds ``values`` to one host's host_vars; returns the host_vars before, for ``restore_host_vars``."""
-    path = Path(inventory) / "host_vars" / f"{host}.yml"
-    before = yaml.safe_load(path.read_text()) or {}
-    path.write_text(yaml.safe_dump({**before, **values}, sort_keys=False))
-    return before
-
-
-def restore_host_vars(inventory: Path, host: str, before: dict) -> None:
-    (Path(inventory) / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(before, sort_keys=False))
+@contextmanager
+def host_vars_added(inventory: Path, values_by_host: dict[str, dict]):
+    """Adds each host's values to its host_vars for the ``with`` block, then puts the files back."""
+    paths = {host: Path(inventory) / "host_vars" / f"{host}.yml" for host in values_by_host}
+    before = {host: path.read_text() for host, path in paths.items()}
+    for host, values in values_by_host.items():
+        current = yaml.safe_load(before[host]) or {}
+        paths[host].write_text(yaml.safe_dump({**current, **values}, sort_keys=False))
+    try:
+        yield
+    finally:
+        for host, text in before.items():
+            paths[host].write_text(text)
 
 
 def links_with_topics(lab, directory: Path, prefix: str, count: int = 3, records: int = 4,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from fleet_it import (REFUSED, D, S, links_with_topics, mirror_status, playbook, playbook_in_terminal, recap,
-                      refused_hosts, restore_host_vars, set_host_vars)
+                      host_vars_added, refused_hosts)
 from linkops_it import wait_until
 
 GATE = ["-e", "rollout_gate_max_lag=0", "-e", "rollout_gate_interval=1", "-e", "rollout_gate_timeout=90"]
@@ -56,12 +56,8 @@ def scenarios(pairs, name, variable, untouched, done):
     expect(pairs, dict.fromkeys(names, untouched))
 
     first, *others = names
-    befores = {n: set_host_vars(inventory, n, **{variable: True if n == first else "false"}) for n in names}
-    try:
+    with host_vars_added(inventory, {n: {variable: True if n == first else "false"} for n in names}):
         run = playbook(lab, inventory, name)
-    finally:
-        for n, before in befores.items():
-            restore_host_vars(inventory, n, before)
     assert run.rc != 0, run.output
     assert recap(run.output)[first]["failed"] == 0, run.output
     assert refused_hosts(run.output) == set(others), run.output

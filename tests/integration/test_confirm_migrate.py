@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from fleet_it import (REFUSED, D, links_with_topics, mirror_status, playbook, playbook_in_terminal, recap,
-                      refused_hosts, restore_host_vars, set_host_vars)
+                      host_vars_added, refused_hosts)
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +62,8 @@ def test_no_in_a_terminal_refuses_every_link_after_one_question_naming_all(links
 
 def test_true_for_one_link_promotes_only_that_link(links):
     first, *others = links["names"]
-    before = set_host_vars(links["inventory"], first, migrate_confirm_cutover=True)
-    try:
+    with host_vars_added(links["inventory"], {first: {"migrate_confirm_cutover": True}}):
         run = migrate(links)
-    finally:
-        restore_host_vars(links["inventory"], first, before)
     assert run.rc != 0, run.output
     hosts = recap(run.output)
     assert hosts[first]["failed"] == 0, run.output

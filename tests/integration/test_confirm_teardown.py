@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from fleet_it import (REFUSED, D, links_on, links_with_topics, playbook, playbook_in_terminal, recap, refused_hosts,
-                      restore_host_vars, set_host_vars)
+                      host_vars_added)
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +49,8 @@ def test_teardown_deletes_exactly_the_confirmed_links(links):
     assert existing(links) == dict.fromkeys(names, True)
 
     first, *others = names
-    befores = {n: set_host_vars(inventory, n, teardown_confirm=True if n == first else "false") for n in names}
-    try:
+    with host_vars_added(inventory, {n: {"teardown_confirm": True if n == first else "false"} for n in names}):
         run = playbook(lab, inventory, "teardown")
-    finally:
-        for n, before in befores.items():
-            restore_host_vars(inventory, n, before)
     assert run.rc != 0, run.output
     assert recap(run.output)[first]["failed"] == 0, run.output
     assert refused_hosts(run.output) == set(others), run.output
