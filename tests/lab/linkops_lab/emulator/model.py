@@ -3,9 +3,10 @@
 The knobs and their defaults (``DEFAULT_KNOBS``), the mirror statuses, link and connection
 modes, the REST error type (``ApiError``), ``Mirror``, ``Link``, ``Cluster`` (a lab cluster, with
 its links when the emulator serves its REST), and ``State``: the clusters, the knobs, the ACL
-store, the admin clients, lookups (a link by name, the remote bootstrap and the connection of a
-link, its peer on the other lab cluster), lags from watermarks, and the state file (``save`` and
-load, so ``up --keep-data`` brings links, configs, mirrors and ACLs back). The operations that
+store, lookups (a link by name, the remote bootstrap and the connection of a link, its peer on
+the other lab cluster), lags from watermarks, and the state file (``save`` and load, so
+``up --keep-data`` brings links, configs, mirrors and ACLs back). The client settings and admin
+clients of each cluster and link are in clients.py (a mixin of ``State``). The operations that
 change links and mirrors are in links.py and mirrors.py; core.py puts them together."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from confluent_kafka.admin import AdminClient
 
 from linkops_lab import kafka
 from linkops_lab.emulator import acls
+from linkops_lab.emulator.clients import Clients
 from linkops_lab.emulator.linkconfigs import CONFIG_DEFS
 
 if TYPE_CHECKING:  # annotations only (no import cycle)
@@ -266,18 +268,6 @@ def display_status(link: Link, m: Mirror) -> str:
     return m.status
 
 
-_JAAS_OPTION = re.compile(r'(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))')
-
-
-def jaas_options(line: str) -> dict[str, str]:
-    """The options of a ``sasl.jaas.config`` line (``username``, ``password``, ...)."""
-    out = {}
-    for m in _JAAS_OPTION.finditer(line):
-        value = m.group(2) if m.group(2) is not None else m.group(3)
-        out[m.group(1)] = re.sub(r"\\(.)", r"\1", value)
-    return out
-
-
 class Cluster:
     """A Kafka cluster the emulator knows. A served one (``port`` not None) has
     its own REST server and holds links."""
@@ -322,8 +312,9 @@ def config_clusters(config: dict) -> list[Cluster]:
 
 # --------------------------------------------------------------------------- state
 
-class State:
-    """The clusters, their links and mirrors, the knobs, the ACLs, admin clients, and the state file."""
+class State(Clients):
+    """The clusters, their links and mirrors, the knobs, the ACLs, and the state file; the admin
+    clients come from ``Clients`` (clients.py)."""
 
     def __init__(self, config: dict):
         self.config = config
@@ -339,20 +330,10 @@ class State:
         self.cluster_id: str = dest.cluster_id
         self.dest_bootstrap: str = dest.bootstrap
         self.dest_client_config: dict = dest.client_config
-        # bootstrap (normalised) -> (cluster id, client config)
-        self.known: dict[frozenset, tuple[str, dict]] = {}
-        # clusters whose links connect with their own security configs (apache-kafka brokers)
-        self.link_security: set[frozenset] = set()
-        for c in clusters:
-            self.known[self._norm(c.bootstrap)] = (c.cluster_id, c.client_config)
-        for c in config.get("clusters", []):
-            if c.get("link_security"):
-                self.link_security.add(self._norm(c["bootstrap"]))
-        self.client_errors: dict = {}   # admin client key -> last error its error_cb saw
+        self._init_clients(clusters, config)
         self.state_file: str | None = config.get("state_file")
         # (cluster id, link name) -> worker
         self.workers: dict[tuple[str, str], LinkWorker] = {}  # started by core.Emulator
-        self._admins: dict[str, AdminClient] = {}
         self.dest_admin = self.admin_for(self.dest_bootstrap)
         self.stopping = threading.Event()
         self.acls = acls.AclStore(on_change=self.save)  # ACLs of every lab cluster (acls.py)
@@ -441,102 +422,7 @@ class State:
         bootstrap, error, _ = self.connection(link)
         return None if error else bootstrap
 
-    # -- helpers
-    @staticmethod
-    def _norm(bootstrap: str) -> frozenset:
-        out = set()
-        for hp in bootstrap.split(","):
-            hp = hp.strip()
-            for pfx in ("PLAINTEXT://", "SASL_PLAINTEXT://", "SSL://", "SASL_SSL://"):
-                if hp.upper().startswith(pfx):
-                    hp = hp[len(pfx):]
-            host, _, port = hp.rpartition(":")
-            if host in ("localhost", "::1", "[::1]"):
-                host = "127.0.0.1"
-            out.add(f"{host}:{port}")
-        return frozenset(out)
-
-    def client_config_for(self, bootstrap: str) -> dict:
-        known = self.known.get(self._norm(bootstrap))
-        return dict(known[1]) if known else {}
-
-    def link_client_config(self, bootstrap: str, link: "Link | None") -> dict:
-        """The client settings a link uses for the remote cluster at ``bootstrap``.
-
-        For a cluster served with ``link_security`` (the apache-kafka lab brokers), an
-        OUTBOUND link connects with its own ``security.protocol``, ``sasl.mechanism``,
-        ``sasl.jaas.config`` (username and password) and ``ssl.truststore.*`` /
-        ``ssl.endpoint.identification.algorithm`` configs, as Confluent Server does;
-        otherwise (and for INBOUND halves) the emulator's settings of that cluster."""
-        base = self.client_config_for(bootstrap)
-        if (link is None or self._norm(bootstrap) not in self.link_security
-                or link.connection_mode != "OUTBOUND" or link.mode == "SOURCE"):
-            return base
-        conf = {k: v for k, v in base.items() if not k.startswith(("security.", "sasl.", "ssl."))}
-        protocol = (link.config("security.protocol") or "PLAINTEXT").upper()
-        conf["security.protocol"] = protocol
-        if protocol.startswith("SASL"):
-            conf["sasl.mechanism"] = link.config("sasl.mechanism") or "GSSAPI"
-            opts = jaas_options(link.config("sasl.jaas.config") or "")
-            if "username" in opts:
-                conf["sasl.username"] = opts["username"]
-            if "password" in opts:
-                conf["sasl.password"] = opts["password"]
-        if protocol.endswith("SSL"):
-            store_type = (link.config("ssl.truststore.type") or "JKS").upper()
-            if link.config("ssl.truststore.certificates") and store_type == "PEM":
-                conf["ssl.ca.pem"] = link.config("ssl.truststore.certificates")
-            elif link.config("ssl.truststore.location") and store_type == "PEM":
-                conf["ssl.ca.location"] = link.config("ssl.truststore.location")
-            # a JKS/PKCS12 trust store librdkafka cannot read: the system CAs (not the lab CA)
-            algo = link.config("ssl.endpoint.identification.algorithm")
-            conf["ssl.endpoint.identification.algorithm"] = "https" if algo else "none"
-        return conf
-
-    def admin_for(self, bootstrap: str, link: "Link | None" = None) -> AdminClient:
-        """An admin client of the cluster at ``bootstrap``: the emulator's own, or with
-        ``link`` the one that link's configs make (``link_client_config``)."""
-        conf = self.link_client_config(bootstrap, link) if link is not None else None
-        if conf is None or conf == self.client_config_for(bootstrap):
-            key: object = bootstrap
-            conf = self.client_config_for(bootstrap)
-        else:
-            key = (bootstrap, tuple(sorted(conf.items())))
-        with self.lock:
-            adm = self._admins.get(key)
-            if adm is None:
-                extra = {"socket.connection.setup.timeout.ms": 3000}
-                if key != bootstrap:
-                    errors = self.client_errors
-
-                    def on_error(err, key=key):
-                        if not err.str().endswith("brokers are down"):
-                            errors[key] = err.str()
-                    # a link whose credentials fail retries for ever: errors go to error_cb
-                    extra.update(error_cb=on_error, log_level=2)
-                adm = kafka.admin(bootstrap, conf, **extra)
-                self._admins[key] = adm
-            return adm
-
-    def last_client_error(self, bootstrap: str, link: "Link | None") -> str | None:
-        """The last error the error callback of ``link``'s own admin client saw (e.g. a
-        failed SASL authentication or TLS handshake, which metadata calls only time out on)."""
-        key = (bootstrap, tuple(sorted(self.link_client_config(bootstrap, link).items())))
-        adm = self._admins.get(key)
-        if adm is not None:
-            try:
-                adm.poll(0)            # error_cb runs when the client is polled
-            except Exception:  # noqa: BLE001
-                pass
-        return self.client_errors.get(key)
-
-    def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0) -> str:
-        """Cluster id of the cluster at ``bootstrap``: the lab's logical id for a
-        known bootstrap, else what its metadata reports. Raises KafkaException."""
-        md = self.admin_for(bootstrap).list_topics(timeout=timeout)
-        known = self.known.get(self._norm(bootstrap))
-        return known[0] if known else md.cluster_id
-
+    # -- the state file
     def save(self) -> None:
         if not self.state_file:
             return
