@@ -42,6 +42,11 @@ import pytest
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
+# ansible_collections.linkops.cluster_linking (make venv links the checkout there), for the tests that run a
+# module's main() in this process (test_bad_input.py)
+COLLECTIONS = HERE.parents[1] / ".collections"
+if COLLECTIONS.is_dir() and str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
 
 from linkops_it import (  # noqa: E402
     BACKENDS, ModuleRun, delete_link, install_cp_tools, run_ansible_module, run_ansible_playbook,
