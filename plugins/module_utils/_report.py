@@ -37,8 +37,11 @@ _URL_USERINFO = re.compile(r'(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@', re.I)
 #: Header fields in the order they are printed, with their labels.
 HEADER_FIELDS = (
     ('link_name', 'Link'), ('link_id', 'Link id'), ('mode', 'Mode'),
-    ('source.cluster_id', 'Source cluster id'), ('source.bootstrap_servers', 'Source bootstrap'),
-    ('destination.cluster_id', 'Destination cluster id'), ('destination.bootstrap_servers', 'Destination bootstrap'),
+    ('source.cluster_id', 'Source cluster id'), ('source.reported_cluster_id', 'Source cluster id its brokers report'),
+    ('source.bootstrap_servers', 'Source bootstrap'),
+    ('destination.cluster_id', 'Destination cluster id'),
+    ('destination.reported_cluster_id', 'Destination cluster id its brokers report'),
+    ('destination.bootstrap_servers', 'Destination bootstrap'),
     ('rest_endpoint', 'REST endpoint'), ('inventory_host', 'Inventory host'), ('run_by', 'Run by'),
     ('collection_version', 'Collection version'),
 )
@@ -151,10 +154,40 @@ def header_rows(header):
     return rows
 
 
-def phase_rows(header):
-    """[(phase, start, end)] in the order given."""
+def _epoch(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return datetime.datetime.strptime(str(value), '%Y-%m-%dT%H:%M:%SZ').replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def phases(data):
+    """The header's phases, plus those the data times by itself: the sync wait (its first and last lag
+    sample of phase sync_wait in the last run) and the cutover (its rows' times). In time order."""
+    given = [p for p in ((data.get('header') or {}).get('phases') or []) if isinstance(p, dict)]
+    names = set(str(p.get('name') or '') for p in given)
+    derived = []
+    samples = [x for x in data.get('lag_samples') or [] if x.get('phase', 'sync_wait') == 'sync_wait'
+               and _epoch(x.get('time')) is not None]
+    if samples and 'sync_wait' not in names:
+        last_run = samples[-1].get('run_started')
+        run = [x for x in samples if x.get('run_started') == last_run]
+        derived.append({'name': 'sync_wait', 'start': _epoch(run[0]['time']), 'end': _epoch(run[-1]['time'])})
+    epochs = [_epoch(r.get('epoch')) for r in data.get('cutover') or [] if _epoch(r.get('epoch')) is not None]
+    if epochs and 'cutover' not in names:
+        derived.append({'name': 'cutover', 'start': min(epochs), 'end': max(epochs)})
+    rows = given + derived
+    order = dict((id(p), i) for i, p in enumerate(rows))
+    return sorted(rows, key=lambda p: (_epoch(p.get('start')) is None, _epoch(p.get('start')) or 0, order[id(p)]))
+
+
+def phase_rows(data):
+    """[(phase, start, end)] as printed."""
     return [(str(p.get('name') or p.get('phase') or ''), fmt_time(p.get('start')), fmt_time(p.get('end')))
-            for p in (header.get('phases') or []) if isinstance(p, dict)]
+            for p in phases(data)]
 
 
 def rpo_text(row):
@@ -268,7 +301,7 @@ def evidence(data):
     """Everything the renderings show, computed from the data (also kept in report.json)."""
     header = data.get('header') or {}
     return {
-        'header': header_rows(header), 'phases': phase_rows(header), 'topics': topic_rows(data),
+        'header': header_rows(header), 'phases': phase_rows(data), 'topics': topic_rows(data),
         'consumer_groups': group_rows(data), 'acls': acl_rows(data),
         'cutover': [dict(r, rpo=rpo_text(r)) for r in data.get('cutover') or []],
         'chart_points': chart_points(data),

@@ -11,6 +11,7 @@ expressions in the page, and saves a screenshot and a PDF (the print stylesheet)
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -57,6 +58,8 @@ class Chromium:
         self.profile = tempfile.mkdtemp(prefix="linkops-chromium-")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
+        # The child's ends move above 9 first, so that putting them on 3 and 4 cannot clobber one another.
+        to_browser_r, from_browser_w = (self._above_nine(to_browser_r), self._above_nine(from_browser_w))
         # The shell puts the pipes on descriptors 3 and 4, where --remote-debugging-pipe expects them.
         cmd = ["bash", "-c", 'exec "$@" 3<&%d 4>&%d %d<&- %d>&-' % (to_browser_r, from_browser_w, to_browser_r,
                                                                     from_browser_w),
@@ -72,6 +75,12 @@ class Chromium:
         self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Runtime", "Log", "Network", "Page"):
             self.call("%s.enable" % domain, session=True)
+
+    @staticmethod
+    def _above_nine(fd):
+        moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+        os.close(fd)
+        return moved
 
     # -- protocol
 

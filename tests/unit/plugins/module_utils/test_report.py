@@ -186,3 +186,13 @@ def test_grammar_of_one():
 def test_markdown_escapes_table_breakers():
     md = r.render_markdown(dict(DATA, checks=[{"name": "a|b", "ok": True, "detail": "x\ny <z>"}]))
     assert "| `a\\|b` | ok | x y &lt;z> |" in md
+
+
+def test_phases_given_and_derived_in_time_order():
+    data = dict(DATA, header={"phases": [{"name": "run", "start": 990, "end": 1010},
+                                         {"name": "verify", "start": 1006, "end": 1007}]})
+    assert r.phase_rows(data) == [
+        ("run", r.fmt_time(990), r.fmt_time(1010)),
+        ("sync_wait", r.fmt_time(1000), r.fmt_time(1002.5)),  # the sync-wait samples
+        ("cutover", r.fmt_time(1005), r.fmt_time(1005)),  # the cutover rows
+        ("verify", r.fmt_time(1006), r.fmt_time(1007))]
