@@ -598,7 +598,7 @@ def render_junit(data):
                s['checks'], s['failed'], s['skipped']),
            '  <testsuite name="%s" tests="%d" failures="%d" skipped="%d">' % (
                name, s['checks'], s['failed'], s['skipped'])]
-    props = [(k, v) for k, v in ev['header']]
+    props = list(ev['header'])
     props += [('phase.%s' % n, '%s to %s' % (a, b)) for n, a, b in ev['phases']]
     for t in ev['topics']:
         props.append(('topic.%s.records_copied' % t['topic'], number(t['records_copied'])))

@@ -146,7 +146,7 @@ EVIDENCE = dict(DATA, header={
                                "on_destination": True}],
                  "destination_only": []},
         "client": {"sasl.password": "hunter2", "sasl_jaas_config": "x password=hunter2;"},
-    })
+})
 
 
 def test_every_rendering_carries_the_evidence_and_no_secret():
