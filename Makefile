@@ -8,7 +8,7 @@ COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test unit integration molecule sanity lint bench soak lab-up lab-down lab-status clean
+.PHONY: venv browser demo test unit integration molecule sanity lint bench soak lab-up lab-down lab-status clean
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -43,15 +43,20 @@ lab-down:
 lab-status:
 	$(VPY) tests/lab/labctl.py status
 
-## test: unit, lab and integration tests, then ansible-test sanity and ansible-lint
-test: venv
+# Headless Chromium for the report's browser test (tests/integration/test_report_browser.py); CI runs on a
+# fresh Debian machine as root, so it is installed here when missing (skipped when present).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## test: unit, lab and integration tests (report.html in headless Chromium too), then ansible-test sanity and ansible-lint
+test: venv browser
 	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile tests
 	$(MAKE) --no-print-directory molecule sanity lint
 
 unit: venv
 	$(VPY) -m pytest tests/unit
 
-integration: venv
+integration: venv browser
 	$(VPY) -m pytest tests/integration
 
 ## molecule: the molecule scenario (driver default, no containers): lab up, migrate.yml, idempotence, verify, lab down

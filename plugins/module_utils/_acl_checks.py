@@ -176,6 +176,8 @@ def compare_acls(entries, source_bindings, destination_bindings, how="admin"):
         "destination_selected": len(selected_destination),
         "missing": missing,
         "destination_only": destination_only,
+        # every selected source ACL and whether the destination has it: the report's ACL table
+        "compared": [dict(b, on_destination=binding_key(b) in on_destination) for b in selected_source],
         "principals": principals,
     }
     return rows, data

@@ -33,7 +33,7 @@ if HAS_CONFLUENT_KAFKA:
         TopicCollection,
         TopicPartition,
     )
-    from confluent_kafka.admin import AdminClient, OffsetSpec
+    from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 PROBE_HEADER = "linkops-probe"
 PROBE_PARTITION = 0
@@ -152,12 +152,13 @@ class Cluster:
                     self._fail("describing topic %s" % topic, exc)
         return counts
 
-    def end_offsets(self, partition_counts):
-        """{topic: {partition: high watermark}} for every partition; one ListOffsets call."""
+    def end_offsets(self, partition_counts, earliest=False):
+        """{topic: {partition: high watermark}} for every partition (``earliest``: the log start
+        offsets instead); one ListOffsets call."""
         request = {}
         for topic, count in partition_counts.items():
             for partition in range(count or 0):
-                request[TopicPartition(topic, partition)] = OffsetSpec.latest()
+                request[TopicPartition(topic, partition)] = OffsetSpec.earliest() if earliest else OffsetSpec.latest()
         result = {topic: {} for topic, count in partition_counts.items() if count is not None}
         if not request:
             return result
@@ -169,6 +170,18 @@ class Cluster:
                 self._fail("listing end offsets of %s[%d]" % (tp.topic, tp.partition), exc)
             result.setdefault(tp.topic, {})[tp.partition] = info.offset
         return result
+
+    def create_topic(self, topic, partitions=1):
+        """Create ``topic`` (the probe's own topic) with the cluster's default replication; one CreateTopics.
+        Returns None, or why it could not be created."""
+        future = self.admin.create_topics([NewTopic(topic, num_partitions=partitions)],
+                                          request_timeout=self.timeout)[topic]
+        try:
+            self._result(future, "creating topic %s" % topic)
+        except KafkaException as exc:
+            if kafka_error_code_name(exc) != "TOPIC_ALREADY_EXISTS":
+                return "could not create the probe topic %s: %s" % (topic, kafka_error_text(exc))
+        return None
 
     def committed_offsets(self, groups, partition_counts):
         """{group: {topic: {partition: offset}}} for the given partitions.

@@ -16,7 +16,10 @@ Offsets use int partition keys internally; ``str_keys`` makes them JSON-safe for
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_reads import PROBE_PARTITION
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._report import plural
 
 #: Largest gap (destination end offset minus source end offset on the probe partition) that is
 #: read back to see whether it consists only of earlier probe records.
@@ -60,7 +63,7 @@ def partition_checks(topic, source_count, destination_count, source_topic=None):
         rows.append(check("topic_exists:%s" % topic, False, "topic %s does not exist on the destination" % topic))
     else:
         rows.append(check("topic_exists:%s" % topic, True,
-                          "topic %s exists on the destination with %d partitions" % (topic, destination_count)))
+                          "topic %s exists on the destination with %s" % (topic, plural(destination_count, "partition"))))
     name = "partitions:%s" % topic
     if source_count is None:
         rows.append(check(name, False, "topic %s does not exist on the source" % source_topic))
@@ -71,7 +74,7 @@ def partition_checks(topic, source_count, destination_count, source_topic=None):
         rows.append(check(name, False, "partition count differs: source %d, destination %d"
                           % (source_count, destination_count)))
     else:
-        rows.append(check(name, True, "%d partitions on both clusters" % source_count))
+        rows.append(check(name, True, "%s on both clusters" % plural(source_count, "partition")))
     return rows
 
 
@@ -117,10 +120,10 @@ def compare_end_offsets(topic, source_offsets, destination_offsets, probe_record
         if len(differing) > 10:
             parts.append("... (%d partitions differ)" % len(differing))
         return check(name, False, "end offsets differ on partition " + "; ".join(parts))
-    detail = "end offsets equal on %d partitions" % len(partitions)
+    detail = "end offsets equal on %s" % plural(len(partitions), "partition")
     if allowed:
         detail += " (destination also holds %s after the mirrored data)" % ", ".join(
-            "%d linkops probe record(s) on partition %d" % (n, p) for p, n in allowed)
+            "%s on partition %d" % (plural(n, "linkops probe record"), p) for p, n in allowed)
     return check(name, True, detail)
 
 
@@ -145,7 +148,7 @@ def compare_group_offsets(group, source, destination):
         if len(differing) > 10:
             text += "; ... (%d partitions differ)" % len(differing)
         return check(name, False, "committed offsets differ: " + text)
-    return check(name, True, "committed offsets equal on %d partitions of %d topics" % (total, len(source)))
+    return check(name, True, "committed offsets equal on %s of %s" % (plural(total, "partition"), plural(len(source), "topic")))
 
 
 def probe_check(topic, result):
@@ -212,23 +215,27 @@ def _by_destination(pairs, by_source):
     return {name: by_source[source_name] for name, source_name in pairs if source_name in by_source}
 
 
-def verify_migration(source, destination, topics, consumer_groups, probe, check_mode, acl_check=None):
+def verify_migration(source, destination, topics, consumer_groups, probe, check_mode, acl_check=None,
+                     writable_check=None, probe_topic=None):
     """Run every check. ``source``/``destination`` are ``_kafka_reads.Cluster`` objects.
 
     ``topics``: entries as ``topic_pairs`` takes them; checks and returned data are named by the
     destination topic. ``acl_check``: None, or a callable returning (rows, data) (see ``_acl_checks``);
-    its rows come after the group rows and before the probes.
+    its rows come after the group rows. ``writable_check``: None, or a callable (topics, existing) ->
+    (rows, data) (see ``_writable_checks``); its rows come next. Nothing up to here writes anything.
+    ``probe``: the destination topics to produce one record to and consume it back (empty: none);
+    ``probe_topic``: the probe's own topic among them, created when missing.
 
-    Returns a dict with checks, failed_checks, topics, consumer_groups, acls, probe (JSON-safe).
-    Raises ClusterError when a cluster cannot be used at all.
+    Returns a dict with checks, failed_checks, topics, consumer_groups, acls, writable, probe, clusters,
+    phases (JSON-safe). Raises ClusterError when a cluster cannot be used at all.
     """
+    started = time.time()
     pairs = topic_pairs(topics)
     topics = [name for name, _source_name in pairs]
     source_names = list(dict.fromkeys(source_name for _name, source_name in pairs))
     source_of = dict(pairs)
     consumer_groups = list(dict.fromkeys(consumer_groups))
-    source.connect()
-    destination.connect()
+    cluster_ids = {"source": source.connect(), "destination": destination.connect()}
 
     src_counts_by_source = source.partition_counts(source_names)
     src_counts = _by_destination(pairs, src_counts_by_source)
@@ -237,6 +244,7 @@ def verify_migration(source, destination, topics, consumer_groups, probe, check_
     # End offsets are read before the probe writes anything.
     src_end = _by_destination(pairs, source.end_offsets(src_counts_by_source))
     dst_end = destination.end_offsets(dst_counts)
+    dst_start = destination.end_offsets(dst_counts, earliest=True)
 
     # Earlier probe runs leave records on the destination; read them back when they could explain
     # a destination that is ahead, so that a second run is still green.
@@ -272,7 +280,10 @@ def verify_migration(source, destination, topics, consumer_groups, probe, check_
             "partitions": {"source": src_counts.get(topic), "destination": dst_counts.get(topic)},
             "source_end_offsets": src_end.get(topic, {}),
             "destination_end_offsets": dst_end.get(topic, {}),
+            "destination_start_offsets": dst_start.get(topic, {}),
             "destination_probe_records": probe_records.get(topic, {}),
+            "records_copied": records_copied(dst_start.get(topic, {}), dst_end.get(topic, {}),
+                                             probe_records.get(topic, {})),
         }
 
     group_data = {}
@@ -292,19 +303,42 @@ def verify_migration(source, destination, topics, consumer_groups, probe, check_
         acl_rows, acl_data = acl_check()
         checks.extend(acl_rows)
 
+    writable_data = {}
+    if writable_check is not None:
+        writable_rows, writable_data = writable_check(topics, set(t for t in topics if dst_counts.get(t)))
+        checks.extend(writable_rows)
+
     probe_data = {}
     if probe:
-        probe_topics = [topic for topic in topics if dst_counts.get(topic)]
+        probe_list = list(dict.fromkeys(probe))
+        counts = dict(dst_counts)
+        extra = [t for t in probe_list if t not in counts]
+        if extra:
+            counts.update(destination.partition_counts(extra))
+        raw = {}
+        if probe_topic and counts.get(probe_topic) is None:
+            if check_mode:
+                raw[probe_topic] = {"skipped": True, "ok": True,
+                                    "reason": "check mode (the probe topic %s would be created)" % probe_topic}
+            else:
+                error = destination.create_topic(probe_topic)
+                if error:
+                    raw[probe_topic] = {"partition": PROBE_PARTITION, "error": error}
+                else:
+                    counts[probe_topic] = 1
+        probe_targets = [t for t in probe_list if counts.get(t) and t not in raw]
         if check_mode:
-            raw = {topic: {"skipped": True, "ok": True, "reason": "check mode"} for topic in probe_topics}
+            raw.update((t, {"skipped": True, "ok": True, "reason": "check mode"}) for t in probe_targets)
         else:
-            raw = destination.probe(probe_topics)
-        for topic in topics:
+            raw.update(destination.probe(probe_targets))
+        for topic in probe_list:
             if topic not in raw:
                 raw[topic] = {"skipped": True, "ok": False,
                               "reason": "topic %s does not exist on the destination" % topic}
             checks.append(probe_check(topic, raw[topic]))
             probe_data[topic] = probe_public(raw[topic])
+            if topic == probe_topic:
+                probe_data[topic]["dedicated"] = True
 
     return {
         "checks": checks,
@@ -312,5 +346,17 @@ def verify_migration(source, destination, topics, consumer_groups, probe, check_
         "topics": str_keys(topic_data),
         "consumer_groups": str_keys(group_data),
         "acls": acl_data,
+        "writable": writable_data,
         "probe": probe_data,
+        "clusters": dict((side, {"cluster_id": cluster_ids[side], "bootstrap_servers": cluster.bootstrap_servers})
+                         for side, cluster in (("source", source), ("destination", destination))),
+        "phases": [{"name": "verify", "start": round(started, 3), "end": round(time.time(), 3)}],
     }
+
+
+def records_copied(start_offsets, end_offsets, probe_records=None):
+    """Records on the destination's partitions (end minus log start), less the earlier probes' records."""
+    probe_records = probe_records or {}
+    if not end_offsets:
+        return None
+    return sum(max(0, end - start_offsets.get(p, 0) - probe_records.get(p, 0)) for p, end in end_offsets.items())

@@ -494,6 +494,32 @@ def check_migration_verify(params, sides=('source', 'destination')):
         check_bootstrap(params.get('%s_bootstrap_servers' % side), '%s_bootstrap_servers' % side)
         check_rest_connection(params, side + '_')
     check_number(params.get('timeout'), 'timeout', 0, exclusive=True)
+    check_probe_options(params)
+
+
+def check_probe_options(params):
+    """The probe writes: only where it is told to, into its own topic or the topics named."""
+    topic, topics = params.get('probe_topic'), params.get('probe_topics') or []
+    if topic is not None:
+        problem = name_problem(topic, 'a topic name')
+        if problem:
+            raise InputError('probe_topic: %s.' % problem)
+    for index, name in enumerate(topics):
+        problem = name_problem(name, 'a topic name')
+        if problem:
+            raise InputError('probe_topics[%d]: %s.' % (index, problem))
+    if params.get('probe') and not topic and not topics:
+        raise InputError('probe=true writes a record into each topic it probes: name its own topic with probe_topic '
+                         '(created when missing, for example linkops-probe), or the topics that may take a probe '
+                         'record with probe_topics; or leave probe false (the read-only checks still prove that '
+                         'the topics are writable).')
+    if topic and topics:
+        raise InputError('probe_topic and probe_topics are mutually exclusive: give the probe its own topic, or a list '
+                         'of topics.')
+    principal = params.get('producer_principal')
+    if principal is not None and (':' not in principal or principal.startswith(':') or principal.endswith(':')):
+        raise InputError('producer_principal: give a principal as Type:name, for example User:orders-app, got %r.'
+                         % principal)
 
 
 def check_migration_report(params):

@@ -13,8 +13,18 @@ short_description: Write a migration report as JSON, Markdown, an HTML page with
 version_added: 0.1.0
 description:
   - Writes the result of a migration into O(dest) in up to four files; C(report.json) (everything, plus a
-    summary), C(report.md), C(report.html) (a self-contained page, no external assets, with an SVG chart of
-    the mirror lag over the sync and the cutover) and C(junit.xml) (one test case per check, for CI systems).
+    summary and the evidence tables), C(report.md), C(report.html) (a self-contained page, no external assets,
+    no scripts, with an SVG chart of the mirror lag over the sync and the cutover, and a print stylesheet for a
+    clean PDF) and C(junit.xml) (one test case per check, the evidence as properties and in C(system-out)).
+  - Every rendering carries the same evidence; the O(header) (link, clusters, REST endpoint, inventory host, who
+    ran it, the phases' start and end, the collection version), per topic the partitions and per partition the
+    source and destination end offsets and the lag at cutover, the records copied, per consumer group the
+    committed offsets on both sides, the ACLs compared, the cutover rows with their recovery point (RPO), and
+    every lag sample.
+  - The lag chart plots every sample of O(lag_samples) and the lag at cutover; with fewer than two points it is a
+    sentence instead.
+  - Secrets never get in; values of keys that look secret (password, secret, token, JAAS, key) are masked and
+    user information in URLs is removed, whatever the input.
   - The checks usually come from M(linkops.cluster_linking.migration_verify) (RV(linkops.cluster_linking.migration_verify#module:checks)),
     the cutover rows and lag samples from the cutover and sync-wait phases of the migrate playbook.
   - The same input always renders the same bytes, and a file is only written when its content changes,
@@ -57,8 +67,10 @@ options:
       - One row per topic cut over, with keys C(topic), C(action) (promoted or failed_over), C(max_lag) (lag at
         cutover), C(time) (readable time) and C(epoch) (seconds since the epoch, marks the cutover in the chart).
       - C(topic) is a topic name, C(action) one of V(promoted), V(failed_over), V(reversed), V(reversed_paused),
-        V(restored); C(max_lag) a whole number, 0 or more, or null; C(epoch) a number, 0 or more. Other keys are
-        kept in C(report.json).
+        V(restored); C(max_lag) a whole number, 0 or more, or null; C(epoch) a number, 0 or more.
+      - C(partition_lags), a list of C(partition) and C(lag) (the cutover role records them), gives the lag at
+        cutover of each partition and, for V(failed_over), the recovery point (records not mirrored).
+      - Other keys are kept in C(report.json).
     type: list
     elements: dict
     default: []
@@ -70,8 +82,21 @@ options:
     type: list
     elements: dict
     default: []
+  header:
+    description:
+      - Who, what and when, printed at the top of every rendering; any of the keys C(link_name), C(link_id),
+        C(mode), C(source) and C(destination) (each with C(cluster_id) and C(bootstrap_servers)), C(rest_endpoint),
+        C(inventory_host), C(run_by), C(collection_version), and C(phases), a list of C(name), C(start) and C(end)
+        (seconds since the epoch or ISO 8601 texts).
+      - The M(linkops.cluster_linking.migration_verify) result's C(clusters) and C(phases) fit here.
+    type: dict
+    default: {}
   details:
-    description: Anything else to keep in C(report.json), for example the per-topic offsets of the verification.
+    description:
+      - The verification's data, rendered as the report's evidence; C(topics) (per topic the partition counts, and per
+        partition the end offsets on both clusters, as RV(linkops.cluster_linking.migration_verify#module:topics)
+        returns them), C(consumer_groups) (committed offsets on both sides), C(acls) (the ACLs compared) and C(probe).
+      - Anything else is kept in C(report.json).
     type: dict
     default: {}
   generated_at:
@@ -101,8 +126,15 @@ EXAMPLES = r'''
     dest: "{{ playbook_dir }}/reports/orders-link"
     title: orders-link
     checks: "{{ verify.checks }}"
+    header:
+      link_name: orders-link
+      source: "{{ verify.clusters.source }}"
+      destination: "{{ verify.clusters.destination }}"
+      phases: "{{ verify.phases }}"
     details:
       topics: "{{ verify.topics }}"
+      consumer_groups: "{{ verify.consumer_groups }}"
+      acls: "{{ verify.acls }}"
   delegate_to: localhost
   register: report
 
@@ -167,6 +199,7 @@ def main():
             checks=dict(type='list', elements='dict', default=[]),
             cutover=dict(type='list', elements='dict', default=[]),
             lag_samples=dict(type='list', elements='dict', default=[]),
+            header=dict(type='dict', default={}),
             details=dict(type='dict', default={}),
             generated_at=dict(type='str'),
             formats=dict(type='list', elements='str', default=list(FILE_NAMES),
@@ -178,7 +211,7 @@ def main():
     p = module.params
     validate_module(module, check_migration_report)
     data = dict(title=p['title'], checks=p['checks'], cutover=p['cutover'], lag_samples=p['lag_samples'],
-                details=p['details'], generated_at=p['generated_at'])
+                header=p['header'], details=p['details'], generated_at=p['generated_at'])
     dest = p['dest']
     try:
         changed, paths, written = _write(module, dest, data)

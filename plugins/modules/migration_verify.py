@@ -22,10 +22,18 @@ description:
     with the same resource, pattern type, principal, host, operation and permission, as a link with
     C(acl.sync.enable) copies them. The ACLs are read with the Kafka admin API (O(acl_source=admin)) or, where
     the brokers have no authorizer but the REST server keeps the ACLs, with Kafka REST v3 (O(acl_source=rest)).
-  - With O(probe=true), produces one record with the header C(linkops-probe) to partition 0 of each topic on the
-    B(destination) and consumes it back by offset.
+  - Checks, B(without writing), that each topic on the destination takes producers (C(writable:T)); it is no
+    longer a mirror topic or its mirror is C(STOPPED) (promoted or failed over; a mirror that is still C(ACTIVE) or
+    C(PAUSED) is read-only), read with one C(GET /v3/clusters/{cluster_id}/links/-/mirrors) at
+    O(destination_rest_url); and, with O(producer_principal), that this principal has an ALLOW of C(WRITE) (or
+    C(ALL)) on the topic and no matching DENY, where the destination's ACLs are readable (O(acl_source)). What
+    could not be read is named in the row and does not fail it.
+  - By default nothing is written to any cluster. Only with O(probe=true) does the module write; one record with
+    the header C(linkops-probe) to partition 0 of O(probe_topic) (its own topic, created with one partition when
+    missing) or of each topic in O(probe_topics), on the B(destination), consumed back by offset.
   - Metadata is read with batched AdminClient calls, one DescribeTopics and one ListOffsets per cluster however
-    many topics and partitions there are, plus one committed-offsets request per consumer group and cluster
+    many topics and partitions there are (and one more ListOffsets on the destination for the log start offsets, to
+    count the records copied), plus one committed-offsets request per consumer group and cluster
     (the client accepts one group per request; they are sent together).
   - ACLs are read once per cluster however many filters there are, with a filter that selects every ACL
     (one DescribeAcls request, or one C(GET /v3/clusters/{cluster_id}/acls)); the filters are applied locally.
@@ -41,7 +49,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - All read-only checks run in check mode; the probe is skipped and reported as skipped.
+      - All read-only checks run in check mode; the probe is skipped and reported as skipped, and the probe topic is
+        not created.
   diff_mode:
     support: none
   idempotent:
@@ -184,22 +193,51 @@ options:
   destination_rest_client_key:
     description: Private key (PEM) of O(destination_rest_client_cert).
     type: path
-  probe:
+  check_writable:
     description:
-      - After the other checks, produce one record with the header C(linkops-probe) to partition 0 of each
-        topic on the destination and consume it back by offset.
-      - Skipped in check mode and for topics missing on the destination.
+      - Check without writing that each topic in O(topics) takes producers on the destination (rows C(writable:T));
+        see the description. Turn it off to verify a link whose mirrors are still active (a DR rehearsal).
     type: bool
     default: true
+  producer_principal:
+    description:
+      - The principal the producers use on the destination, as C(Type:name) (for example V(User:orders-app)).
+      - The writability check requires an ALLOW of C(WRITE) or C(ALL) on each topic for it (or C(User:*)) from host
+        C(*), and no matching DENY, where the destination's ACLs can be read (O(acl_source)); where they cannot
+        (a cluster without an authorizer) the row says so and does not fail.
+    type: str
+  probe:
+    description:
+      - Write to the destination; produce one record with the header and key C(linkops-probe) to partition 0 of
+        O(probe_topic), or of each topic in O(probe_topics), and consume it back by offset.
+      - Needs O(probe_topic) or O(probe_topics); nothing is probed, and nothing written, otherwise.
+      - B(This writes into the topics named.) Into a business topic, every consumer of that topic reads the
+        probe record after the cutover; prefer O(probe_topic).
+      - Skipped in check mode and for topics missing on the destination.
+    type: bool
+    default: false
+  probe_topic:
+    description:
+      - The probe's own topic on the destination, for example V(linkops-probe). Created with one partition (the
+        cluster's default replication factor) when missing, unless in check mode.
+      - Mutually exclusive with O(probe_topics).
+    type: str
+  probe_topics:
+    description:
+      - Topics on the destination that may take a probe record, when the probe must prove that these very topics
+        take writes. One record is written to partition 0 of each; they stay there.
+      - Mutually exclusive with O(probe_topic).
+    type: list
+    elements: str
   timeout:
     description:
       - Timeout in seconds for each request to a cluster, and for producing and consuming the probe records.
     type: int
     default: 30
 notes:
-  - The probe writes one record per topic to the destination although the module reports C(changed=false).
-    Run it after the mirror topics have been promoted; a mirror topic that is still read-only rejects the record
-    and the probe check fails.
+  - With O(probe=true) the probe writes one record per probed topic to the destination although the module
+    reports C(changed=false); without it the module writes nothing. A mirror topic that is still read-only rejects
+    the record and the probe check fails.
   - Clients of the lab brokers (noida-db) need C(receive.message.max.bytes) raised (for example V(1000000000) with
     C(fetch.max.bytes) below it) in O(destination_client_config) for the probe; librdkafka requires
     C(receive.message.max.bytes) to be at least C(fetch.max.bytes) + 512.
@@ -236,6 +274,14 @@ EXAMPLES = r"""
       - payments
     consumer_groups:
       - billing
+    destination_rest_url: https://pkc-abc12.eu-west-1.aws.confluent.cloud:443/kafka
+    destination_cluster_id: lkc-abc12
+    destination_rest_username: "{{ ccloud_api_key }}"
+    destination_rest_password: "{{ ccloud_api_secret }}"
+    producer_principal: User:sa-orders
+    # one record into a topic of its own (created when missing), never into orders or payments
+    probe: true
+    probe_topic: linkops-probe
   register: verify
 
 - name: Show the failed checks without failing the play
@@ -246,7 +292,6 @@ EXAMPLES = r"""
       receive.message.max.bytes: "1000000000"
       fetch.max.bytes: "500000000"
     topics: [orders]
-    probe: false
   register: verify
   ignore_errors: true
 
@@ -295,7 +340,7 @@ checks:
   description:
     - One row per check, in the order topics (C(topic_exists:T), C(partitions:T), C(end_offsets:T)),
       consumer groups (C(group_offsets:G)), ACLs (C(acls:<principal>), C(acls:source), C(acls:destination)),
-      probes (C(probe:T)).
+      writability (C(writable:T)), probes (C(probe:T), only with O(probe=true)).
   returned: success or when a check failed
   type: list
   elements: dict
@@ -324,8 +369,11 @@ checks:
     - {name: "group_offsets:billing", ok: true, detail: "committed offsets equal on 6 partitions of 1 topics",
        skipped: false}
     - {name: "acls:User:orders-app", ok: true, detail: "3 ACLs present on the destination", skipped: false}
-    - {name: "probe:orders", ok: true,
-       detail: "produced to partition 0 at offset 1042 and consumed back the same value", skipped: false}
+    - {name: "writable:orders", ok: true, skipped: false,
+       detail: "mirror of link orders-link is STOPPED (promoted or failed over); User:sa-orders has WRITE on orders
+                (literal orders); nothing was written"}
+    - {name: "probe:linkops-probe", ok: true,
+       detail: "produced to partition 0 at offset 7 and consumed back the same value", skipped: false}
 failed_checks:
   description: Names of the checks whose RV(checks[].ok) is V(false).
   returned: success or when a check failed
@@ -355,6 +403,16 @@ topics:
       description: High watermark per partition on the destination.
       type: dict
       sample: {"0": 1042, "1": 998}
+    destination_start_offsets:
+      description: Log start offset per partition on the destination.
+      type: dict
+      sample: {"0": 0, "1": 0}
+    records_copied:
+      description:
+        - Records on the destination's partitions (end minus log start offsets), less earlier probe records;
+          V(null) when the topic is missing there.
+      type: int
+      sample: 2040
     destination_probe_records:
       description:
         - Per partition, how many records after the source's end offset on the destination were written by
@@ -367,7 +425,9 @@ topics:
       partitions: {source: 2, destination: 2}
       source_end_offsets: {"0": 1042, "1": 998}
       destination_end_offsets: {"0": 1043, "1": 998}
+      destination_start_offsets: {"0": 0, "1": 0}
       destination_probe_records: {"0": 1}
+      records_copied: 2040
 consumer_groups:
   description:
     - Per group, committed offsets by topic and partition on each cluster, for the partitions of the listed
@@ -420,6 +480,12 @@ acls:
       description: Selected destination ACLs that are not on the source (they do not fail the check).
       type: list
       elements: dict
+    compared:
+      description: Every selected source ACL, with C(on_destination) saying whether the destination has it.
+      type: list
+      elements: dict
+      sample: [{resourceType: topic, name: orders, patternType: literal, principal: "User:orders-app", host: "*",
+                operation: read, permissionType: allow, on_destination: true}]
     principals:
       description: Per principal, how many selected source ACLs there are, are present and are missing.
       type: dict
@@ -435,13 +501,32 @@ acls:
     missing: []
     principals: {"User:orders-app": {source: 1, present: 1, missing: 0, destination_only: 0}}
 rest_requests:
-  description: Kafka REST requests made to read the ACLs, both clusters together.
-  returned: when O(acl_source=rest) and O(acl_filters) are given
+  description:
+    - Kafka REST requests made, both clusters together; the ACL reads (O(acl_source=rest)) and the destination's
+      mirror list (the writability check), one each.
+  returned: when O(source_rest_url) or O(destination_rest_url) is given
   type: int
-  sample: 2
+  sample: 3
+writable:
+  description: What the writability check read; empty with O(check_writable=false).
+  returned: success or when a check failed
+  type: dict
+  sample: {mirror_state_read: true, producer_principal: "User:sa-orders", acls_read: true}
+clusters:
+  description: Each cluster's id (as it reports it) and bootstrap servers, for the report's header.
+  returned: success or when a check failed
+  type: dict
+  sample: {source: {cluster_id: 4Lw1r3Ln0V2sQ9aBcDeFgH, bootstrap_servers: "onprem-kafka-1.example.com:9092"},
+           destination: {cluster_id: lkc-abc12, bootstrap_servers: "pkc-abc12.eu-west-1.aws.confluent.cloud:9092"}}
+phases:
+  description: When the verification started and ended (seconds since the epoch), for the report's header.
+  returned: success or when a check failed
+  type: list
+  elements: dict
+  sample: [{name: verify, start: 1795320430.125, end: 1795320431.5}]
 probe:
   description:
-    - Per topic, where the probe record was written, or why the probe was skipped. Empty when O(probe=false).
+    - Per probed topic, where the probe record was written, or why the probe was skipped. Empty when O(probe=false).
   returned: success or when a check failed
   type: dict
   contains:
@@ -469,8 +554,12 @@ probe:
       description: Why the probe was skipped.
       type: str
       sample: check mode
+    dedicated:
+      description: V(true) for O(probe_topic), the probe's own topic.
+      type: bool
+      sample: true
   sample:
-    orders: {partition: 0, offset: 1042, consumed: true}
+    linkops-probe: {partition: 0, offset: 7, consumed: true, dedicated: true}
 """
 
 import traceback
@@ -479,6 +568,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._acl_checks import (
     ACL_SOURCES,
+    AclReadError,
     AdminAcls,
     RestAcls,
     acl_checks,
@@ -501,6 +591,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration
 )
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_migration_verify, validate_module
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._writable_checks import WritableCheck
 
 SIDES = ("source", "destination")
 
@@ -529,6 +620,24 @@ def rest_client(params, side):
         validate_certs=params["%s_rest_validate_certs" % side], timeout=params["timeout"])
 
 
+class OnceAcls:
+    """An ACL reader that reads once: the ACL check and the writability check share the destination's ACLs."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self._answer = None
+
+    def read(self):
+        if self._answer is None:
+            try:
+                self._answer = ("ok", self.reader.read())
+            except AclReadError as exc:  # kept to raise again for the second reader
+                self._answer = ("error", exc)
+        if self._answer[0] == "error":
+            raise self._answer[1]
+        return self._answer[1]
+
+
 def argument_spec():
     spec = dict(
         source_bootstrap_servers=dict(type="str", required=True),
@@ -539,7 +648,11 @@ def argument_spec():
         consumer_groups=dict(type="list", elements="str", default=[]),
         acl_filters=dict(type="list", elements="dict", options=ACL_FILTER_ENTRY_SPEC),
         acl_source=dict(type="str", default="admin", choices=list(ACL_SOURCES)),
-        probe=dict(type="bool", default=True),
+        check_writable=dict(type="bool", default=True),
+        producer_principal=dict(type="str"),
+        probe=dict(type="bool", default=False),
+        probe_topic=dict(type="str"),
+        probe_topics=dict(type="list", elements="str"),
         timeout=dict(type="int", default=30),
     )
     for side in SIDES:
@@ -590,20 +703,29 @@ def main():
     clusters = {"source": source, "destination": destination}
 
     acl_check = None
-    rest_clients = {}
+    rest_clients = dict((side, rest_client(params, side)) for side in SIDES if params["%s_rest_url" % side])
+    if params["acl_source"] == "rest":
+        readers = dict((side, OnceAcls(RestAcls(rest_clients[side], side))) for side in SIDES if side in rest_clients)
+    else:
+        readers = dict((side, OnceAcls(AdminAcls(clusters[side]))) for side in SIDES)
     if acl_entries is not None:
-        if params["acl_source"] == "rest":
-            rest_clients = dict((side, rest_client(params, side)) for side in SIDES)
-            readers = dict((side, RestAcls(rest_clients[side], side)) for side in SIDES)
-        else:
-            readers = dict((side, AdminAcls(clusters[side])) for side in SIDES)
 
         def acl_check():
             return acl_checks(acl_entries, readers, params["acl_source"])
 
+    writable_check = None
+    if params["check_writable"]:
+        writable_check = WritableCheck(rest_clients.get("destination"), params["producer_principal"],
+                                       readers.get("destination"),
+                                       no_rest_reason="destination_rest_url not given")
+    probe = []
+    if params["probe"]:
+        probe = [params["probe_topic"]] if params["probe_topic"] else params["probe_topics"]
+
     try:
         result = verify_migration(source, destination, params["topics"], params["consumer_groups"],
-                                  params["probe"], module.check_mode, acl_check=acl_check)
+                                  probe, module.check_mode, acl_check=acl_check, writable_check=writable_check,
+                                  probe_topic=params["probe_topic"])
     except ClusterError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # pylint: disable=broad-except

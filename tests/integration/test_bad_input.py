@@ -195,6 +195,16 @@ def _cases():
         if value:
             add("cluster_link_info", {"api": "cli", "bootstrap_server": value}, "bootstrap_server", f"cli-bs{i}")
 
+    # the probe writes only where it is told to, and only into legal topic names
+    verify = {"source_bootstrap_servers": "SRC_BOOTSTRAP", "destination_bootstrap_servers": "DST_BOOTSTRAP",
+              "topics": ["t1"], "timeout": 5}
+    add("migration_verify", dict(verify, probe=True), "probe_topic", "probe-nowhere")
+    add("migration_verify", dict(verify, probe=True, probe_topic="a/b"), "probe_topic", "probe-topic-name")
+    add("migration_verify", dict(verify, probe=True, probe_topics=["ok", ".."]), "probe_topics[1]", "probe-topics-name")
+    add("migration_verify", dict(verify, probe=True, probe_topic="p", probe_topics=["q"]), "probe_topics",
+        "probe-both")
+    add("migration_verify", dict(verify, producer_principal="orders-app"), "producer_principal", "principal")
+
     for i, name in enumerate(BAD_TOPIC_FILTER_NAMES):
         add("cluster_link", _link_args(EXISTING, topic_filters=[{"name": "ok"}, {"name": name}]),
             "topic_filters[1].name", f"tf{i}")

@@ -9,9 +9,12 @@ tests look at what each run printed and at the lab afterwards.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 
 from linkops_it import link_names
+from report_browser import Chromium, find_chromium
 
 LINK, TOPIC, GROUP = "test-cluster-link", "test-topic", "test-group"
 LINK_TASK = "linkops.cluster_linking.cluster_link : Cluster link | the link, its filters and configs"
@@ -63,6 +66,8 @@ def test_destination_holds_the_migrated_data(migration):
     records = sorted((r for r in lab.consume("destination", TOPIC) if r["partition"] == 0),
                      key=lambda r: r["offset"])
     assert [(r["offset"], r["value"]) for r in records[:5]] == [(0, "1"), (1, "2"), (2, "3"), (3, "4"), (4, "5")]
+    # the lab inventory's probe wrote into its own topic, not into the migrated one
+    assert len(records) == 5
     assert lab.group_offsets("destination", GROUP).get(TOPIC) == {0: 5}
     assert LINK in link_names(lab)
 
@@ -70,7 +75,7 @@ def test_destination_holds_the_migrated_data(migration):
 def test_files_on_the_jump_host_are_private(migration):
     files = migration["lab"].workdir / "files" / LINK
     names = sorted(p.name for p in files.iterdir())
-    assert names == ["consumer-group-filters.json", "destination.properties", "source.properties",
+    assert names == ["acl-filters.json", "consumer-group-filters.json", "destination.properties", "source.properties",
                      "topic-filters.json"]
     for path in files.iterdir():
         assert path.stat().st_mode & 0o777 == 0o600, path
@@ -93,3 +98,40 @@ def test_report_has_lag_samples_and_passed(migration):
     assert report["lag_samples"] == samples and report["cutover"][0]["topic"] == TOPIC
     assert "<svg" in (reports / "report.html").read_text()
     assert f"Report: {reports / 'report.html'}" in " ".join(migration["first"].output.split())
+
+
+OUTPUT = Path(__file__).resolve().parents[1] / "output" / "report-browser"
+
+
+def test_report_carries_the_evidence_and_opens_in_chromium(migration):
+    """The demo's report: header, offsets, group offsets, the seed's ACL, and a clean page in a real browser."""
+    lab = migration["lab"]
+    reports = lab.workdir / "reports" / LINK
+    report = json.loads((reports / "report.json").read_text())
+    header = dict((row["field"], row["value"]) for row in report["evidence"]["header"])
+    assert header["Link"] == LINK and header["Link id"] and header["Mode"] == "DESTINATION"
+    assert header["Source cluster id"] == lab.source_cluster_id
+    assert header["Destination cluster id"] == lab.destination_cluster_id
+    assert header["Source bootstrap"] == lab.source_bootstrap and header["Inventory host"] == LINK
+    assert header["Collection version"] and header["Run by"]
+    assert [p["phase"] for p in report["evidence"]["phases"]][-1] == "verify"
+    topic = report["evidence"]["topics"][0]
+    assert topic["records_copied"] == 5 and topic["partitions"][0]["source_end_offset"] == 5
+    assert any(a["principal"] == "User:test-user" and a["destination"] for a in report["evidence"]["acls"])
+    assert report["details"]["probe"] == {"linkops-probe": {"partition": 0, "offset": report["details"]["probe"][
+        "linkops-probe"]["offset"], "consumed": True, "dedicated": True}}
+    assert lab.rest_password not in (reports / "report.html").read_text()
+    if not find_chromium():
+        pytest.skip("chromium is not installed (make test installs it)")
+    browser = Chromium()
+    try:
+        page = browser.open((reports / "report.html").as_uri())
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        browser.screenshot(str(OUTPUT / "demo-report.png"))
+        assert page.problems == []
+        text = browser.evaluate("document.body.innerText")
+        assert lab.destination_cluster_id in text and "User:test-user" in text and "test-topic" in text
+        ticks = browser.evaluate("Array.from(document.querySelectorAll('svg .ytick text')).map(t => t.textContent)")
+        assert len(set(ticks)) == len(ticks)
+    finally:
+        browser.close()

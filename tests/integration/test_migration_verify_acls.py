@@ -29,7 +29,8 @@ def verify_args(lab, topic, principal, **over):
     args = {
         "source_bootstrap_servers": lab.source_bootstrap, "source_client_config": lab.client_config,
         "destination_bootstrap_servers": lab.destination_bootstrap, "destination_client_config": lab.client_config,
-        "topics": [topic], "probe": False,
+        # the mirror stays ACTIVE (read-only) here: only the ACLs are under test
+        "topics": [topic], "check_writable": False,
         "acl_filters": [{"resource_type": "any", "pattern_type": "any", "principal": principal,
                          "operation": "any", "permission_type": "any"}],
         "acl_source": "rest",

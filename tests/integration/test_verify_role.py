@@ -7,8 +7,9 @@ lag samples into lag-samples.jsonl as the sync-wait phase does (copying is pause
 real), then the cutover role (promote, cutover.json). Then verify.yml runs with an inventory in the
 inventory model (linkops_clusters + link_* host vars) and the report is read back: report.json PASSED
 with the expected checks, junit.xml with one test case per check, the HTML with the SVG lag chart
-and the cutover mark. --check writes nothing and probes nothing; after a record is produced to a
-destination topic verify.yml fails naming end_offsets:<topic> and the report says FAILED.
+and the cutover mark, opened in headless Chromium. A default run writes nothing into the migrated
+topics (their end offsets stay as they were); --check writes nothing at all; after a record is
+produced to a destination topic verify.yml fails naming end_offsets:<topic> and the report says FAILED.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from linkops_it import delete_link, run_ansible_playbook, unique_name, wait_until
+from linkops_it import REPO, delete_link, run_ansible_playbook, unique_name, wait_until
+from report_browser import Chromium, find_chromium
 
 S, D = "source", "destination"
+OUTPUT = REPO / "tests" / "output" / "report-browser"
 PARTITIONS = 3
 
 
@@ -145,9 +148,10 @@ def migrated(lab, tmp_path_factory):
     assert run.rc == 0, run.output
     samples.append(sample(lab, link, "cutover"))
     (report_dir / "lag-samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
+    ends = {t: lab.end_offsets(D, t) for t in topics}
 
     yield {"lab": lab, "link": link, "group": group, "topics": topics, "principal": principal,
-           "inventory": inventory, "report_dir": report_dir, "samples": samples}
+           "inventory": inventory, "report_dir": report_dir, "samples": samples, "ends_before_verify": ends}
     delete_link(lab, link)
 
 
@@ -161,14 +165,17 @@ def expected_checks(m):
     for topic in m["topics"]:
         names += [f"topic_exists:{topic}", f"partitions:{topic}", f"end_offsets:{topic}"]
     names += [f"group_offsets:{m['group']}", f"acls:{m['principal']}"]
-    names += [f"probe:{topic}" for topic in m["topics"]]
+    names += [f"writable:{topic}" for topic in m["topics"]]  # proven without writing; no probe by default
     return names
 
 
 @pytest.fixture(scope="module")
 def first_run(migrated):
     # -vvv: the run whose output the secrets test reads
-    return verify(migrated, "-vvv")
+    run = verify(migrated, "-vvv")
+    # what the migrated topics hold right after it (later tests write to them on purpose)
+    migrated["ends_after_first_verify"] = {t: migrated["lab"].end_offsets(D, t) for t in migrated["topics"]}
+    return run
 
 
 def test_verify_passes_and_prints_where_the_report_is(migrated, first_run):
@@ -215,8 +222,9 @@ def test_html_is_self_contained_with_the_lag_chart(migrated, first_run):
     html = (migrated["report_dir"] / "report.html").read_text()
     assert "<svg" in html and "<polyline" in html and ">cutover</text>" in html
     assert "PASSED" in html
-    for external in ("<script src", "<link ", "http://", "https://"):
-        assert external not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # no asset from anywhere (the REST endpoint is printed in the header as text, not fetched)
+    for external in ("<script", "<link ", "<img", 'src="', 'href="', "url("):
+        assert external not in html
     assert (migrated["report_dir"] / "report.md").read_text().startswith(f"# Migration report: {migrated['link']}")
 
 
@@ -258,3 +266,39 @@ def test_a_record_written_to_the_destination_fails_naming_the_check(migrated, fi
                 if c.find("failure") is not None]
     assert failures == [f"end_offsets:{topic}"]
     assert "FAILED" in html.read_text()
+
+
+def test_a_default_run_leaves_every_migrated_topic_untouched(migrated, first_run):
+    """verify.yml as the inventory leaves it (verify_probe false) writes nothing into the migrated topics."""
+    assert first_run.rc == 0, first_run.output
+    assert migrated["ends_after_first_verify"] == migrated["ends_before_verify"]
+    report = json.loads((migrated["report_dir"] / "report.json").read_text())
+    assert report["details"]["probe"] == {}
+    rows = {c["name"]: c for c in report["checks"]}
+    assert rows[f"writable:{migrated['topics'][0]}"]["detail"] == (
+        f"mirror of link {migrated['link']} is STOPPED (promoted or failed over); nothing was written")
+
+
+def test_the_report_opens_in_chromium_with_the_real_lag_series(migrated, first_run):
+    assert first_run.rc == 0, first_run.output
+    if not find_chromium():
+        pytest.skip("chromium is not installed (make test installs it)")
+    lab = migrated["lab"]
+    browser = Chromium()
+    try:
+        page = browser.open((migrated["report_dir"] / "report.html").as_uri())
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        browser.screenshot(str(OUTPUT / "verify-role-report.png"))
+        assert page.problems == []
+        # every sample and the cutover point, on distinct ticks
+        assert browser.evaluate("document.querySelectorAll('svg circle').length") == len(migrated["samples"]) + 1
+        for kind in ("ytick", "xtick"):
+            ticks = browser.evaluate("Array.from(document.querySelectorAll('svg .%s text')).map(t => t.textContent)"
+                                     % kind)
+            assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), (kind, ticks)
+        text = browser.evaluate("document.body.innerText")
+        assert lab.source_cluster_id in text and lab.destination_cluster_id in text
+        ends = migrated["ends_before_verify"][migrated["topics"][0]]
+        assert format(max(ends.values()), ",") in text
+    finally:
+        browser.close()

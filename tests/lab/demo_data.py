@@ -2,10 +2,12 @@
 """The demo's test data, as the manual migration guide prepares it, and the proof read back.
 
     demo_data.py --lab-dir .lab seed   topic test-topic (1 partition) on the source with records
-                                       1..5, and consumer group test-group that has read them.
-                                       Does nothing when the topic already holds data.
-    demo_data.py --lab-dir .lab proof  reads test-topic and test-group's committed offsets on the
-                                       destination; prints them as JSON.
+                                       1..5, consumer group test-group that has read them, and the
+                                       ACL User:test-user READ on test-topic (in the lab's ACL store,
+                                       through the source's Kafka REST v3). Does nothing for what is
+                                       there already.
+    demo_data.py --lab-dir .lab proof  reads test-topic, test-group's committed offsets and
+                                       User:test-user's ACLs on the destination; prints them as JSON.
 
 Both print one JSON object; `changed` says whether seed wrote anything.
 """
@@ -13,8 +15,11 @@ Both print one JSON object; `changed` says whether seed wrote anything.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
+import urllib.parse
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -22,6 +27,34 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 TOPIC, GROUP, VALUES = "test-topic", "test-group", ["1", "2", "3", "4", "5"]
+ACL = {"resource_type": "TOPIC", "resource_name": TOPIC, "pattern_type": "LITERAL", "principal": "User:test-user",
+       "host": "*", "operation": "READ", "permission": "ALLOW"}
+
+
+def _rest(lab: dict, side: str, method: str, path: str, body: dict | None = None) -> dict:
+    """One Kafka REST v3 call to the lab's REST server of a cluster (the ACL store of noida brokers)."""
+    base = lab.get(f"{side}_rest_url") or lab["rest_url"]
+    request = urllib.request.Request(
+        f"{base}/v3/clusters/{lab[f'{side}_cluster_id']}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    token = base64.b64encode(f"{lab['rest_username']}:{lab['rest_password']}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        text = answer.read()
+    return json.loads(text) if text else {}
+
+
+def acls_of(lab: dict, side: str, principal: str) -> list[dict]:
+    query = urllib.parse.urlencode({"principal": principal})
+    return [{k: a.get(k) for k in ACL} for a in _rest(lab, side, "GET", f"/acls?{query}").get("data") or []]
+
+
+def seed_acl(lab: dict) -> bool:
+    """The guide's ACL step on the source: User:test-user may READ test-topic. True when created."""
+    if ACL in acls_of(lab, "source", ACL["principal"]):
+        return False
+    _rest(lab, "source", "POST", "/acls", ACL)
+    return True
 
 
 def _config(lab: dict, side: str, **extra) -> dict:
@@ -73,15 +106,16 @@ def seed(lab: dict) -> dict:
     if TOPIC not in admin.list_topics(timeout=10).topics:
         for future in admin.create_topics([NewTopic(TOPIC, num_partitions=1, replication_factor=1)]).values():
             future.result()
+    acl_created = seed_acl(lab)
     if _end_offset(lab, "source", TOPIC) > 0:
-        return {"changed": False, "topic": TOPIC, "msg": "test data already present"}
+        return {"changed": acl_created, "topic": TOPIC, "acl": ACL, "msg": "test data already present"}
     producer = Producer(_config(lab, "source"))
     for value in VALUES:
         producer.produce(TOPIC, value=value.encode(), partition=0)
     if producer.flush(30):
         raise RuntimeError("records not delivered to the source cluster")
     _read_all(lab, "source", TOPIC, GROUP, commit=True)
-    return {"changed": True, "topic": TOPIC, "records": VALUES, "group": GROUP}
+    return {"changed": True, "topic": TOPIC, "records": VALUES, "group": GROUP, "acl": ACL}
 
 
 def proof(lab: dict) -> dict:
@@ -91,7 +125,8 @@ def proof(lab: dict) -> dict:
         committed = consumer.committed([TopicPartition(TOPIC, 0)], timeout=10)[0].offset
     finally:
         consumer.close()
-    return {"changed": False, "topic": TOPIC, "records": records, "group": GROUP, "committed_offset": committed}
+    return {"changed": False, "topic": TOPIC, "records": records, "group": GROUP, "committed_offset": committed,
+            "acls": acls_of(lab, "destination", ACL["principal"]), "expected_acl": ACL}
 
 
 def main() -> int:
@@ -102,7 +137,7 @@ def main() -> int:
     try:
         lab = json.loads((Path(args.lab_dir) / "lab.json").read_text())
         print(json.dumps((seed if args.action == "seed" else proof)(lab)))
-    except (OSError, ValueError, KafkaException, RuntimeError) as exc:
+    except (OSError, ValueError, KafkaException, RuntimeError) as exc:  # urllib's errors are OSErrors
         print(f"demo_data.py {args.action}: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -79,7 +79,7 @@ def test_end_offsets_many_differences_are_truncated():
 def test_end_offsets_earlier_probe_records_are_accepted():
     row = mc.compare_end_offsets("t", {0: 10, 1: 5}, {0: 12, 1: 5}, probe_records={0: 2})
     assert row["ok"] is True
-    assert "2 linkops probe record(s) on partition 0" in row["detail"]
+    assert "2 linkops probe records on partition 0" in row["detail"]
 
 
 def test_end_offsets_probe_records_must_explain_the_whole_gap():
@@ -274,14 +274,23 @@ class FakeCluster:
 
     def connect(self):
         self.calls.append("connect")
+        return "id-%d" % id(self)
+
+    bootstrap_servers = "fake:9092"
 
     def partition_counts(self, topics):
         self.calls.append("partition_counts")
         return {t: self.counts.get(t) for t in topics}
 
-    def end_offsets(self, counts):
-        self.calls.append("end_offsets")
-        return {t: dict(self.ends.get(t, {})) for t, c in counts.items() if c is not None}
+    def end_offsets(self, counts, earliest=False):
+        self.calls.append("start_offsets" if earliest else "end_offsets")
+        return {t: (dict.fromkeys(self.ends.get(t, {}), 0) if earliest else dict(self.ends.get(t, {})))
+                for t, c in counts.items() if c is not None}
+
+    def create_topic(self, topic):
+        self.calls.append("create_topic")
+        self.counts[topic] = 1
+        return None
 
     def committed_offsets(self, groups, counts):
         self.calls.append("committed_offsets")
@@ -301,7 +310,7 @@ class FakeCluster:
 def test_verify_migration_all_green_with_earlier_probe_record():
     src = FakeCluster({"a": 2}, {"a": {0: 5, 1: 3}}, groups={"g": {"a": {0: 5}}})
     dst = FakeCluster({"a": 2}, {"a": {0: 6, 1: 3}}, groups={"g": {"a": {0: 5}}}, tails={"a": (1, 1)})
-    result = mc.verify_migration(src, dst, ["a", "a"], ["g"], probe=True, check_mode=False)
+    result = mc.verify_migration(src, dst, ["a", "a"], ["g"], probe=["a"], check_mode=False)
     assert result["failed_checks"] == []
     assert [r["name"] for r in result["checks"]] == [
         "topic_exists:a", "partitions:a", "end_offsets:a", "group_offsets:g", "probe:a"]
@@ -310,8 +319,10 @@ def test_verify_migration_all_green_with_earlier_probe_record():
     assert result["consumer_groups"] == {"g": {"source": {"a": {"0": 5}}, "destination": {"a": {"0": 5}}}}
     assert result["probe"] == {"a": {"partition": 0, "offset": 7, "consumed": True}}
     # offsets are read before the probe writes
-    assert dst.calls == ["connect", "partition_counts", "end_offsets", "count_probe_records",
+    assert dst.calls == ["connect", "partition_counts", "end_offsets", "start_offsets", "count_probe_records",
                          "committed_offsets", "probe"]
+    # records copied: end minus log start, less the earlier probe record
+    assert result["topics"]["a"]["records_copied"] == 6 + 3 - 1
     assert dst.probed == ["a"]
 
 
@@ -326,7 +337,7 @@ def test_verify_migration_tail_with_foreign_record_fails():
 def test_verify_migration_check_mode_skips_probe_and_missing_topic():
     src = FakeCluster({"a": 1, "b": 1}, {"a": {0: 1}, "b": {0: 1}})
     dst = FakeCluster({"a": 1}, {"a": {0: 1}})
-    result = mc.verify_migration(src, dst, ["a", "b"], [], probe=True, check_mode=True)
+    result = mc.verify_migration(src, dst, ["a", "b"], [], probe=["a", "b"], check_mode=True)
     assert dst.probed is None
     assert result["probe"]["a"] == {"skipped": True, "reason": "check mode"}
     assert result["probe"]["b"]["skipped"] is True
@@ -386,7 +397,7 @@ def test_verify_migration_acl_rows_come_after_groups_before_probes():
         calls.append(list(dst.calls))
         return [mc.check("acls:User:x", False, "1 of 1 ACLs missing")], {"acl_source": "rest"}
 
-    result = mc.verify_migration(src, dst, ["a"], ["g"], probe=True, check_mode=False, acl_check=acl_check)
+    result = mc.verify_migration(src, dst, ["a"], ["g"], probe=["a"], check_mode=False, acl_check=acl_check)
     assert [r["name"] for r in result["checks"]] == [
         "topic_exists:a", "partitions:a", "end_offsets:a", "group_offsets:g", "acls:User:x", "probe:a"]
     assert result["failed_checks"] == ["acls:User:x"]
@@ -398,3 +409,59 @@ def test_verify_migration_without_acl_check_returns_empty_acls():
     src = FakeCluster({"a": 1}, {"a": {0: 1}})
     dst = FakeCluster({"a": 1}, {"a": {0: 1}})
     assert mc.verify_migration(src, dst, ["a"], [], probe=False, check_mode=False)["acls"] == {}
+
+
+# -- nothing is written unless asked; the probe's own topic; writability without writing
+
+
+def test_verify_migration_writes_nothing_by_default_and_reports_clusters_and_phases():
+    src = FakeCluster({"a": 1}, {"a": {0: 4}})
+    dst = FakeCluster({"a": 1}, {"a": {0: 4}})
+    result = mc.verify_migration(src, dst, ["a"], [], probe=[], check_mode=False)
+    assert "probe" not in dst.calls and "create_topic" not in dst.calls and result["probe"] == {}
+    assert result["clusters"]["destination"] == {"cluster_id": "id-%d" % id(dst), "bootstrap_servers": "fake:9092"}
+    phase = result["phases"][0]
+    assert phase["name"] == "verify" and phase["start"] <= phase["end"]
+
+
+def test_verify_migration_probe_topic_is_created_then_probed_alone():
+    src = FakeCluster({"a": 1}, {"a": {0: 4}})
+    dst = FakeCluster({"a": 1}, {"a": {0: 4}})
+    result = mc.verify_migration(src, dst, ["a"], [], probe=["linkops-probe"], check_mode=False,
+                                 probe_topic="linkops-probe")
+    assert dst.probed == ["linkops-probe"] and dst.calls.index("create_topic") < dst.calls.index("probe")
+    assert result["probe"] == {"linkops-probe": {"partition": 0, "offset": 7, "consumed": True, "dedicated": True}}
+    assert result["failed_checks"] == []
+
+
+def test_verify_migration_probe_topic_in_check_mode_is_not_created():
+    src = FakeCluster({"a": 1}, {"a": {0: 4}})
+    dst = FakeCluster({"a": 1}, {"a": {0: 4}})
+    result = mc.verify_migration(src, dst, ["a"], [], probe=["linkops-probe"], check_mode=True,
+                                 probe_topic="linkops-probe")
+    assert "create_topic" not in dst.calls and dst.probed is None
+    assert result["probe"]["linkops-probe"]["reason"] == "check mode (the probe topic linkops-probe would be created)"
+
+
+def test_verify_migration_writable_rows_come_before_probes_and_see_existing_topics():
+    src = FakeCluster({"a": 1, "b": 1}, {"a": {0: 1}, "b": {0: 1}})
+    dst = FakeCluster({"a": 1}, {"a": {0: 1}})
+    seen = []
+
+    def writable_check(topics, existing):
+        seen.append((list(topics), sorted(existing), list(dst.calls)))
+        return [mc.check("writable:a", True, "ok")], {"mirror_state_read": True}
+
+    result = mc.verify_migration(src, dst, ["a", "b"], [], probe=["a"], check_mode=False,
+                                 writable_check=writable_check)
+    assert seen[0][:2] == (["a", "b"], ["a"]) and "probe" not in seen[0][2]
+    names = [r["name"] for r in result["checks"]]
+    assert names.index("writable:a") < names.index("probe:a")
+    assert result["writable"] == {"mirror_state_read": True}
+
+
+def test_one_partition_is_singular():
+    rows = mc.partition_checks("t", 1, 1)
+    assert rows[0]["detail"] == "topic t exists on the destination with 1 partition"
+    assert rows[1]["detail"] == "1 partition on both clusters"
+    assert mc.compare_end_offsets("t", {0: 1}, {0: 1})["detail"] == "end offsets equal on 1 partition"
