@@ -72,13 +72,14 @@ def _load_failure(err, ca_path, client_cert, client_key, n):
 
 def tls_failure(exc, base_url, ca_path=None, client_cert=None, client_key=None, names=None):
     """A one-line message for a TLS failure of a request to base_url (see the module docstring), or
-    None when exc is no such failure."""
+    None when exc is no such failure. open_url raises an ssl.SSLError of the connection as the reason
+    of a URLError, or by itself when it comes with the answer (a TLS 1.3 server refuses a client
+    certificate after the client's side of the handshake); one raised by itself that is none of
+    those is a TLS file that could not be loaded."""
     n = names or OPTION_NAMES
     err = _ssl_error(exc)
     if err is None:
         return None
-    if err is exc:   # raised by itself, not as a URLError: the context could not be built
-        return _load_failure(err, ca_path, client_cert, client_key, n)
     where = 'the REST endpoint %s (%s)' % (base_url, n['rest_url'])
     if isinstance(err, ssl.SSLCertVerificationError):
         detail = _detail(err)
@@ -103,4 +104,6 @@ def tls_failure(exc, base_url, ca_path=None, client_cert=None, client_key=None, 
                                                            n['client_cert'], client_cert))
         return ('%s refused the TLS handshake (%s); if it requires a client certificate (mutual TLS), set %s '
                 'and %s.' % (where[0].upper() + where[1:], _detail(err), n['client_cert'], n['client_key']))
+    if err is exc:   # raised by itself, not as a URLError: the context could not be built
+        return _load_failure(err, ca_path, client_cert, client_key, n)
     return None

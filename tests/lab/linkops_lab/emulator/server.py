@@ -54,6 +54,7 @@ class Request:
         self.path = parts.path.rstrip("/") or "/"
         self.query = parse_qs(parts.query, keep_blank_values=True)
         self.host = handler.headers.get("Host") or "%s:%s" % handler.server.server_address[:2]
+        self.scheme = "https" if isinstance(handler.connection, ssl.SSLSocket) else "http"
         self.prefix = ""
         self.handler = handler
         self._body: bytes | None = None
