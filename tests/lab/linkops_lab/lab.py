@@ -539,7 +539,7 @@ class Lab:
 
     # ------------------------------------------------------------------ emulator access
     def rest_url_of(self, cluster: str) -> str:
-        """The REST base URL (``http://127.0.0.1:PORT/kafka``) of ``cluster``."""
+        """The REST base URL (``http://127.0.0.1:PORT/kafka``, ``https://`` over TLS) of ``cluster``."""
         self._check(cluster)
         url = self.destination_rest_url if cluster == "destination" else self.source_rest_url
         if not url:

@@ -11,7 +11,7 @@ JSON::
         {"name": "source", "cluster_id": "...", "bootstrap": "...", "client_config": {},
          "port": 0}],
      "state_file": "...", "port_file": "...",
-     "tls": {"certfile": ".../tls/rest.pem", "client_ca": ".../tls/ca.crt"},
+     "tls": {"certfile": ".../tls/rest-server.pem", "client_ca": ".../tls/ca.crt"},
      "knobs": {"pending_stopped_ms": 500, ...}}
 
 ``tls`` (optional) makes every REST server HTTPS: ``certfile`` holds the private key and the
