@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from linkops_it import TEST_KNOBS, get_link, mirror, run_ansible_module, unique_name
+from linkops_it import TEST_KNOBS, get_link, mirror, run_ansible_module, run_ansible_playbook, unique_name
 from linkops_lab.brokers import lab_tls
 from linkops_lab.lab import Lab
 from test_bad_input import assert_clean_failure, lab_snapshot
@@ -211,3 +211,27 @@ def test_migration_verify_names_its_own_tls_options(mtls_lab):
     assert result.rc != 0, result.output
     assert "destination_rest_url" in result.output and "destination_rest_ca_path" in result.output, result.output
     assert "Traceback" not in result.output and lab.rest_password not in result.output
+
+
+# ------------------------------------------------------------------ the lab's own clients over mTLS
+
+def test_the_lab_cp_tools_over_mtls(mtls_lab, monkeypatch, capsys):
+    """The lab's kafka-cluster-links reaches the REST emulator with the CA and client certificate of lab.json."""
+    from linkops_lab.cptools import cluster_links
+    name = unique_name("mtls-cp")
+    lab = mtls_lab
+    lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links",
+             {"source_cluster_id": lab.source_cluster_id,
+              "configs": [{"name": "bootstrap.servers", "value": lab.source_bootstrap}]}, params={"link_name": name})
+    monkeypatch.setenv("LINKOPS_LAB_DIR", str(lab.workdir))
+    assert cluster_links.main(["--bootstrap-server", lab.destination_bootstrap, "--list"]) == 0
+    assert f"'{name}'" in capsys.readouterr().out
+
+
+def test_the_lab_inventory_over_mtls(mtls_lab):
+    """playbooks/inventories/lab gives the clusters rest_ca_path, rest_client_cert and rest_client_key from
+    lab.json: status.yml reads the destination over mTLS (its one link, test-cluster-link, is not there)."""
+    run = run_ansible_playbook(["-i", "playbooks/inventories/lab", "playbooks/status.yml"], mtls_lab.workdir)
+    assert run.rc == 0, run.output
+    assert "test-cluster-link" in run.output and "TLS" not in run.output, run.output
+    assert mtls_lab.rest_password not in run.output
