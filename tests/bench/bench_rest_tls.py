@@ -45,7 +45,7 @@ def measure(lab: Lab, requests: int) -> dict:
     times = []
     load_before = os.getloadavg()[0]
     cpu0, emu0, t0 = time.process_time(), _cpu(emulator), time.perf_counter()
-    for _ in range(requests):
+    for _request in range(requests):
         start = time.perf_counter()
         req = urllib.request.Request(url, headers={"Authorization": auth, "Accept": "application/json"})
         with urllib.request.urlopen(req, timeout=30, context=context) as resp:
@@ -63,7 +63,7 @@ def measure(lab: Lab, requests: int) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--dir", help="parent directory of the labs (default: a temporary one)")
     args = ap.parse_args(argv)

@@ -40,8 +40,7 @@ def ak_lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def other_ca(tmp_path_factory):
-    ca, _ = lab_tls.ensure_ca(tmp_path_factory.mktemp("other-ca"))
-    return str(ca)
+    return str(lab_tls.ensure_ca(tmp_path_factory.mktemp("other-ca"))[0])
 
 
 def client_config(lab, side, **changes):

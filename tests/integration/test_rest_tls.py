@@ -44,7 +44,7 @@ def mtls_lab(tmp_path_factory):
 def other_ca(tmp_path_factory):
     """A CA the labs do not use, and a client certificate it signed."""
     work = tmp_path_factory.mktemp("other-ca")
-    ca, _ = lab_tls.ensure_ca(work)
+    ca = lab_tls.ensure_ca(work)[0]
     cert, key = lab_tls.ensure_client_cert(work, "intruder")
     return {"ca": str(ca), "client_cert": str(cert), "client_key": str(key)}
 
