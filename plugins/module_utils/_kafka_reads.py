@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._auth_hints import client_config_hint
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_clients import (
     HAS_CONFLUENT_KAFKA,
     ClientLog,
@@ -64,8 +65,8 @@ class ClusterError(Exception):
     def __init__(self, side, bootstrap_servers, action, detail):
         self.side = side
         self.bootstrap_servers = bootstrap_servers
-        message = "%s cluster unusable (%s_bootstrap_servers=%s): %s failed: %s" % (
-            side, side, bootstrap_servers, action, detail)
+        message = "%s cluster unusable (%s_bootstrap_servers=%s): %s failed: %s%s" % (
+            side, side, bootstrap_servers, action, detail, client_config_hint(side, detail))
         super().__init__(message)
 
 

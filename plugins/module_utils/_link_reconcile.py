@@ -16,6 +16,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils import _fi
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_configs as lc
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_modes as lm
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._auth_hints import link_auth_failure, link_config_hint
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._client_properties import (
     ClientPropertiesError, sasl_jaas_config)
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError, TaskFailure
@@ -385,11 +386,17 @@ def _create(backend, spec, params, check_mode, validate_only):
                 raise
             create_after_lost_answer(backend, name, spec.cluster_ids(), wanted, exc)
     except ApiError as exc:
-        raise LinkFailure('%s link %s failed: %s' % ('Validating' if validate_only else 'Creating', name, exc.message))
+        hint = link_config_hint(params, exc.message) if 'validate' in exc.message.lower() else ''
+        raise LinkFailure('%s link %s failed: %s%s' % ('Validating' if validate_only else 'Creating', name,
+                                                       exc.message, '; ' + hint if hint else ''))
     if validate_only:
         result['link'] = _describe(after_link, wanted, identity)
         return result
     created = _links.wait_for_link(backend, name, present=True, include_tasks=True)
+    auth = link_auth_failure(created, params)
+    if auth:
+        # Confluent refuses such a create (validate_link); a server that accepts it keeps an unusable link
+        raise LinkFailure('Link %s was created, but it %s.' % (name, auth), changed=True)
     broken = _links.tasks_in_error(created)
     if broken:
         # Confluent accepts a link whose sync tasks cannot work (e.g. a sync enabled without filters).

@@ -5,6 +5,9 @@
 
 It knows nothing about links or mirrors; those live in _links.py and _mirrors.py.
 
+A TLS failure (a refused certificate on either side, TLS files that cannot be loaded, an https://
+rest_url of a plain HTTP endpoint) fails at once with a message naming the option (_rest_tls.py).
+
 Retries (RetryPolicy, _retry.py): a read (GET, HEAD) is tried again after HTTP 429 or 5xx or a
 connection error; a write only when the server did not act: HTTP 429, HTTP 503, or a connection
 that could not be opened (nothing was sent). A write whose answer is lost after it was sent (the
@@ -25,6 +28,7 @@ from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlspl
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError, open_url
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_tls import tls_failure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import (
     DEFAULT_MAX_DELAY, DEFAULT_RETRIES, AnswerLost, RetryPolicy, parse_retry_after)
 
@@ -87,7 +91,7 @@ class RestClient:
     def __init__(self, base_url, cluster_id=None, username=None, password=None, token=None,
                  client_cert=None, client_key=None, ca_path=None, validate_certs=True,
                  timeout=30, retries=DEFAULT_RETRIES, retry_backoff=1.0, retry_max_delay=DEFAULT_MAX_DELAY,
-                 deadline=None, opener=None, sleep=None, clock=None, rand=None, log=None):
+                 deadline=None, opener=None, sleep=None, clock=None, rand=None, log=None, option_names=None):
         self.base_url = base_url.rstrip('/')
         if self.base_url.endswith('/v3'):
             self.base_url = self.base_url[:-3]
@@ -104,6 +108,7 @@ class RestClient:
                                  deadline=deadline, sleep=sleep, clock=clock, rand=rand, log=log)
         self._open = opener or open_url
         self.request_count = 0
+        self.option_names = option_names  # how the module names rest_url, ca_path, ... (_rest_tls)
 
     @property
     def retry_count(self):
@@ -175,6 +180,10 @@ class RestClient:
                                      status=exc.code, error_code=error.error_code, url=url, method=method)
                 raise _with_retries(error, attempt, refusal)
             except (URLError, UrlConnectionError, socket.timeout, OSError, http_client.HTTPException) as exc:
+                tls = tls_failure(exc, self.base_url, self.ca_path, self.client_cert, self.client_key,
+                                  self.option_names)
+                if tls:  # the server cannot have acted, and trying again cannot help
+                    raise _with_retries(RestError(tls, url=url, method=method), attempt, None)
                 reason = getattr(exc, 'reason', None) or exc
                 text = 'Cannot reach the REST endpoint %s (rest_url): %s' % (self.base_url, reason)
                 sent = not _not_sent(exc)

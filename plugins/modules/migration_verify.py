@@ -590,6 +590,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration
     verify_migration,
 )
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_tls import prefixed_names
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_migration_verify, validate_module
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._writable_checks import WritableCheck
 
@@ -617,7 +618,8 @@ def rest_client(params, side):
         username=params["%s_rest_username" % side], password=params["%s_rest_password" % side],
         token=params["%s_rest_token" % side], client_cert=params["%s_rest_client_cert" % side],
         client_key=params["%s_rest_client_key" % side], ca_path=params["%s_rest_ca_path" % side],
-        validate_certs=params["%s_rest_validate_certs" % side], timeout=params["timeout"])
+        validate_certs=params["%s_rest_validate_certs" % side], timeout=params["timeout"],
+        option_names=prefixed_names("%s_" % side))
 
 
 class OnceAcls:

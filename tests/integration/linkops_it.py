@@ -156,8 +156,9 @@ def start_lab(workdir: Path) -> Lab:
 
 
 def connection(lab: Lab) -> dict[str, str]:
-    return {"rest_url": lab.rest_url, "rest_username": lab.rest_username,
-            "rest_password": lab.rest_password, "cluster_id": lab.destination_cluster_id}
+    """The REST connection options of the lab destination (over HTTPS also ca_path, and with mTLS
+    client_cert and client_key)."""
+    return lab.rest_connection("destination")
 
 
 def command_config_path(lab: Lab) -> Path:

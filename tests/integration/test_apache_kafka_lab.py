@@ -138,10 +138,14 @@ def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, pr
     name = unique_name("ak-bad")
     cfg = {"bootstrap.servers": ak_lab.source_bootstrap, "security.protocol": "SASL_SSL",
            "ssl.truststore.type": "PEM", "ssl.truststore.location": ak_lab.info["ca_file"], **configs}
-    status, body = ak_lab.rest("POST", f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}/links",
-                               {"source_cluster_id": ak_lab.source_cluster_id,
-                                "configs": [{"name": k, "value": v} for k, v in cfg.items()]},
-                               params={"link_name": name})
+    body = {"source_cluster_id": ak_lab.source_cluster_id,
+            "configs": [{"name": k, "value": v} for k, v in cfg.items()]}
+    path = f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}/links"
+    # validate_link (the default) connects with the link's configs, as Confluent does: refused
+    status, refused = ak_lab.rest("POST", path, body, params={"link_name": name})
+    assert status == 400 and "AUTHENTICATION_ERROR" in refused["message"], refused
+    assert password not in str(refused)
+    status, body = ak_lab.rest("POST", path, body, params={"link_name": name, "validate_link": False})
     assert status == 204, body
 
     def unavailable():

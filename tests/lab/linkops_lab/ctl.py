@@ -2,7 +2,9 @@
 """labctl: start, stop and use the local Cluster Linking lab (docs/lab.md).
 
     .venv/bin/python tests/lab/labctl.py up [--dir .lab] [--brokers noida|apache-kafka]
-                                                  start brokers + emulator (env LAB_BROKERS)
+                                            [--rest-tls | --no-rest-tls] [--rest-mtls]
+                                                  start brokers + emulator (env LAB_BROKERS,
+                                                  LAB_REST_TLS, LAB_REST_MTLS)
     .venv/bin/python tests/lab/labctl.py status|env|down [--dir .lab]
     .venv/bin/python tests/lab/labctl.py create-topic --cluster source --topic T --partitions 3
     .venv/bin/python tests/lab/labctl.py produce --cluster source --topic T --values a,b,c [--key K]
@@ -29,9 +31,10 @@ def _dir(args) -> Path:
 
 def cmd_up(args) -> int:
     from linkops_lab import brokers
-    from linkops_lab.lab import Lab, LabError
+    from linkops_lab.lab import Lab, LabError, rest_tls_choice
     workdir = _dir(args)
     kind = brokers.resolve(args.brokers)
+    tls = rest_tls_choice(kind, args.rest_tls, args.rest_mtls)
     if (workdir / "lab.json").exists():
         try:
             lab = Lab.attach(workdir)
@@ -41,6 +44,12 @@ def cmd_up(args) -> int:
                 if explicit and lab.kind != kind:
                     raise LabError(f"a lab with {lab.kind} brokers is up in {workdir}, not "
                                    f"{kind}: labctl.py down first (its data is lost), then up")
+                tls_asked = (args.rest_tls is not None or args.rest_mtls
+                             or os.environ.get("LAB_REST_TLS") or os.environ.get("LAB_REST_MTLS"))
+                if tls_asked and (lab.rest_tls, lab.rest_mtls) != tls:
+                    raise LabError(f"the lab up in {workdir} serves its REST over "
+                                   f"{_rest_mode(lab.rest_tls, lab.rest_mtls)}, not "
+                                   f"{_rest_mode(*tls)}: labctl.py down first, then up")
                 health = lab.health()
                 if all(v == "ok" for v in health.values()):
                     print(f"lab already up and healthy in {workdir}")
@@ -54,20 +63,29 @@ def cmd_up(args) -> int:
         except LabError as exc:
             if "unhealthy" in str(exc) or "labctl.py down first" in str(exc):
                 raise
-    lab = Lab.start(workdir, keep_data=args.keep_data, die_with_parent=False, kind=kind)
+    lab = Lab.start(workdir, keep_data=args.keep_data, die_with_parent=False, kind=kind,
+                    rest_tls=tls[0], rest_mtls=tls[1])
     print(f"lab up in {workdir}")
     _summary(lab)
     return 0
 
 
+def _rest_mode(tls: bool, mtls: bool) -> str:
+    return "HTTPS with client certificates" if mtls else "HTTPS" if tls else "http"
+
+
 def _summary(lab) -> None:
     i = lab.info
     print(f"  brokers: {lab.kind}")
-    print(f"  REST (Kafka REST v3), user {i['rest_username']} (password in "
-          f"{lab.workdir / 'lab.json'}):")
+    print(f"  REST (Kafka REST v3, {_rest_mode(lab.rest_tls, lab.rest_mtls)}), user "
+          f"{i['rest_username']} (password in {lab.workdir / 'lab.json'}):")
     print(f"    destination  {lab.destination_rest_url}/v3/clusters/{i['destination_cluster_id']}")
     if lab.source_rest_url:
         print(f"    source       {lab.source_rest_url}/v3/clusters/{i['source_cluster_id']}")
+    if lab.rest_tls:
+        print(f"    CA (ca_path) {lab.rest_ca_path}")
+    if lab.rest_mtls:
+        print(f"    client_cert  {lab.rest_client_cert}\n    client_key   {lab.rest_client_key}")
     for role in ("source", "destination"):
         ext = " (external)" if i.get("external", {}).get(role) else ""
         print(f"  {role:<12} {i[role + '_bootstrap']:<22} cluster id {i[role + '_cluster_id']}{ext}")
@@ -125,6 +143,10 @@ def cmd_env(args) -> int:
         "LAB_SOURCE_CLUSTER_ID": i["source_cluster_id"],
         "LAB_DESTINATION_CLUSTER_ID": i["destination_cluster_id"],
         "LAB_CLIENT_CONFIG": json.dumps(i["client_config"]),
+        # over HTTPS: the CA of the REST certificate and, with mTLS, the client certificate and key
+        "LAB_REST_CA_PATH": lab.rest_ca_path or "",
+        "LAB_REST_CLIENT_CERT": lab.rest_client_cert or "",
+        "LAB_REST_CLIENT_KEY": lab.rest_client_key or "",
     }
     for k, v in values.items():
         print(f"export {k}={shlex.quote(v)}")
@@ -244,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="broker kind: noida (default; the noida-db Kafka service, plaintext) or "
                     "apache-kafka (Apache Kafka 4.x, SASL_SSL and ACLs; needs Java 17+); "
                     "default $LAB_BROKERS, else noida")
+    sp.add_argument("--rest-tls", action=argparse.BooleanOptionalAction, default=None,
+                    help="serve the REST over HTTPS with a certificate of the lab CA (lab.json: "
+                    "rest_ca_path); default $LAB_REST_TLS, else HTTPS with apache-kafka brokers "
+                    "and http with noida")
+    sp.add_argument("--rest-mtls", action="store_true", default=None,
+                    help="HTTPS REST that requires a client certificate of the lab CA (lab.json: "
+                    "rest_client_cert, rest_client_key); default $LAB_REST_MTLS")
     add("down", cmd_down, "stop everything the lab started")
     add("status", cmd_status, "show processes and health")
     add("env", cmd_env, "print shell export lines (LAB_*)")

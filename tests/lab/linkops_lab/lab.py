@@ -25,10 +25,15 @@ Typical use in pytest (a session fixture)::
 ``<workdir>/lab.json`` (mode 0600); ``Lab.attach(workdir)`` opens a lab that
 ``labctl.py up`` started; ``stop()`` (or leaving the ``with`` block) stops
 what this object started, or with ``Lab.attach`` everything lab.json lists.
-Attributes mirror lab.json: ``rest_url`` (``http://127.0.0.1:PORT/kafka``;
-append ``/v3/clusters/...``; the destination cluster's REST), the same as
-``destination_rest_url``, ``source_rest_url`` (the source cluster's REST, same
-credentials), ``rest_username``, ``rest_password``,
+Attributes mirror lab.json: ``rest_url`` (``http://127.0.0.1:PORT/kafka``, or
+``https://`` when the REST is served over TLS; append ``/v3/clusters/...``; the
+destination cluster's REST), the same as ``destination_rest_url``,
+``source_rest_url`` (the source cluster's REST, same credentials),
+``rest_username``, ``rest_password``, ``rest_tls`` / ``rest_mtls`` (HTTPS; client
+certificates required), ``rest_ca_path`` (the lab CA that signs the REST
+certificate, or None over http), ``rest_client_cert`` / ``rest_client_key`` (a client
+certificate of the lab CA and its key, with ``rest_mtls``; else None),
+``rest_connection()`` (those as the modules' connection options),
 ``source_bootstrap``, ``destination_bootstrap``, ``source_cluster_id``,
 ``destination_cluster_id``, ``client_config`` (librdkafka settings every
 client of the lab brokers needs; with apache-kafka brokers the per-cluster
@@ -47,7 +52,9 @@ apache-kafka), LAB_SOURCE_BOOTSTRAP /
 LAB_DESTINATION_BOOTSTRAP (use external clusters instead of starting brokers),
 LAB_SOURCE_CLUSTER_ID / LAB_DESTINATION_CLUSTER_ID, LAB_SOURCE_CLIENT_CONFIG /
 LAB_DESTINATION_CLIENT_CONFIG (JSON dicts of librdkafka settings),
-LAB_REST_USERNAME / LAB_REST_PASSWORD, LAB_EMULATOR_PORT (destination REST) /
+LAB_REST_USERNAME / LAB_REST_PASSWORD, LAB_REST_TLS (1: HTTPS REST; 0: http; default
+https with apache-kafka brokers, else http), LAB_REST_MTLS (1: HTTPS that requires a client
+certificate), LAB_EMULATOR_PORT (destination REST) /
 LAB_SOURCE_EMULATOR_PORT (source REST), LAB_SOURCE_PORT /
 LAB_DESTINATION_PORT, LAB_EXTERNAL_READY_TIMEOUT (seconds to wait for an
 external cluster, default 15), and the timing knobs LAB_PENDING_STOPPED_MS,
@@ -82,6 +89,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 LABCTL = HERE.parent / "labctl.py"   # the entry point (tests/lab/labctl.py -> linkops_lab.ctl)
 
+# the lab's REST TLS files, under <workdir>/tls (lab_tls; the lab CA is the brokers' CA)
+REST_SERVER_CERT = "rest-server"
+REST_CLIENT_CERT = "rest-client"
+
 KNOB_ENV = {
     "pending_stopped_ms": "LAB_PENDING_STOPPED_MS",
     "pending_mirror_ms": "LAB_PENDING_MIRROR_MS",
@@ -93,6 +104,32 @@ KNOB_ENV = {
 }
 
 CLUSTERS = ("source", "destination")
+
+
+def _env_flag(name: str) -> bool | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise LabError(f"{name}={os.environ[name]!r}: use 1 or 0")
+
+
+def rest_tls_choice(kind: str, rest_tls: bool | None = None,
+                    rest_mtls: bool | None = None) -> tuple[bool, bool]:
+    """(HTTPS, client certificates required) for a lab of broker kind ``kind``: the arguments,
+    else LAB_REST_TLS / LAB_REST_MTLS, else HTTPS with apache-kafka brokers and http with noida;
+    mTLS only when asked for (it implies HTTPS)."""
+    mtls = rest_mtls if rest_mtls is not None else bool(_env_flag("LAB_REST_MTLS"))
+    tls = rest_tls if rest_tls is not None else _env_flag("LAB_REST_TLS")
+    if tls is None:
+        tls = mtls or kind == "apache-kafka"
+    if mtls and not tls:
+        raise LabError("client certificates (--rest-mtls, LAB_REST_MTLS) need HTTPS REST: "
+                       "drop --no-rest-tls / LAB_REST_TLS=0")
+    return tls, mtls
 
 
 def _env_json(name: str) -> dict:
@@ -125,6 +162,12 @@ class Lab:
         # a lab.json written before the source cluster had its own REST: destination only
         self.destination_rest_url = info.get("destination_rest_url") or info["rest_url"]
         self.source_rest_url = info.get("source_rest_url")
+        self.rest_tls = bool(info.get("rest_tls"))
+        self.rest_mtls = bool(info.get("rest_mtls"))
+        self.rest_ca_path = info.get("rest_ca_path")
+        self.rest_client_cert = info.get("rest_client_cert")
+        self.rest_client_key = info.get("rest_client_key")
+        self._ssl_context = None
         if owned:
             atexit.register(self.stop)
 
@@ -132,7 +175,8 @@ class Lab:
     @classmethod
     def start(cls, workdir: str | os.PathLike = ".lab", *, keep_data: bool = False,
               die_with_parent: bool = True, knobs: dict | None = None,
-              ready_timeout: float = 60.0, kind: str | None = None) -> "Lab":
+              ready_timeout: float = 60.0, kind: str | None = None,
+              rest_tls: bool | None = None, rest_mtls: bool | None = None) -> "Lab":
         """Start brokers (unless external ones are configured) and the emulator.
 
         ``keep_data`` reuses broker data and emulator state left in ``workdir``
@@ -141,8 +185,11 @@ class Lab:
         apache-kafka JVMs die with the calling *thread*: start from the main one).
         ``knobs`` overrides emulator timing knobs (see docs/lab.md).
         ``kind``: the broker kind (brokers/: ``noida``, ``apache-kafka``; default
-        ``$LAB_BROKERS``, else noida)."""
+        ``$LAB_BROKERS``, else noida). ``rest_tls``: serve the REST over HTTPS with a
+        certificate of the lab CA; ``rest_mtls``: HTTPS that requires a client certificate
+        of the lab CA (default: ``rest_tls_choice``)."""
         kind = brokers.resolve(kind)
+        tls = rest_tls_choice(kind, rest_tls, rest_mtls)
         workdir = Path(workdir).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         existing = workdir / "lab.json"
@@ -158,7 +205,7 @@ class Lab:
         preexec = pdeathsig_preexec if die_with_parent else None
         try:
             info = cls._start_all(workdir, procs, keep_data, preexec, knobs or {}, ready_timeout,
-                                  kind, die_with_parent)
+                                  kind, die_with_parent, tls)
         except BaseException:
             for p in reversed(procs):
                 p.stop()
@@ -169,7 +216,8 @@ class Lab:
 
     @classmethod
     def _start_all(cls, workdir: Path, procs: list[Proc], keep_data: bool, preexec,
-                   knobs: dict, ready_timeout: float, kind: str, die_with_parent: bool) -> dict:
+                   knobs: dict, ready_timeout: float, kind: str, die_with_parent: bool,
+                   tls: tuple[bool, bool] = (False, False)) -> dict:
         info: dict[str, Any] = {"workdir": str(workdir), "kind": kind, "pids": {}, "logs": {},
                                 "external": {}}
         broker = brokers.get(kind)
@@ -282,6 +330,10 @@ class Lab:
             "port_file": str(port_file),
             "knobs": knob_values,
         }
+        rest_tls_info = cls._rest_tls_files(workdir, *tls)
+        if tls[0]:
+            emu_cfg["tls"] = {"certfile": rest_tls_info["rest_server_cert"],
+                              "client_ca": rest_tls_info["rest_ca_path"] if tls[1] else None}
         cfg_path = workdir / "emulator-config.json"
         write_private(cfg_path, json.dumps(emu_cfg, indent=2))
         log_path = workdir / "emulator.log"
@@ -305,10 +357,12 @@ class Lab:
         new_ports["emulator"] = port
         new_ports["emulator_source"] = source_port
         write_private(ports_file, json.dumps(new_ports))
+        scheme = "https" if tls[0] else "http"
+        info.update(rest_tls_info)
         info.update({
-            "rest_url": f"http://127.0.0.1:{port}/kafka",
-            "destination_rest_url": f"http://127.0.0.1:{port}/kafka",
-            "source_rest_url": f"http://127.0.0.1:{source_port}/kafka",
+            "rest_url": f"{scheme}://127.0.0.1:{port}/kafka",
+            "destination_rest_url": f"{scheme}://127.0.0.1:{port}/kafka",
+            "source_rest_url": f"{scheme}://127.0.0.1:{source_port}/kafka",
             "rest_username": username,
             "rest_password": password,
             "emulator_port": port,
@@ -338,6 +392,26 @@ class Lab:
                 raise LabError(f"emulator not healthy within {ready_timeout}s; see {log_path}")
             time.sleep(0.05)
         return info
+
+    @staticmethod
+    def _rest_tls_files(workdir: Path, tls: bool, mtls: bool) -> dict:
+        """lab.json's REST TLS entries; the certificates are made (lab_tls) when first needed."""
+        out: dict[str, Any] = {"rest_tls": tls, "rest_mtls": mtls}
+        if not tls:
+            return out
+        from linkops_lab.brokers import lab_tls
+        from linkops_lab.brokers.kafka_dist import ApacheKafkaError
+        try:
+            ca, _ = lab_tls.ensure_ca(workdir)
+            out["rest_ca_path"] = str(ca)
+            out["rest_server_cert"] = str(lab_tls.ensure_server_cert(workdir, REST_SERVER_CERT))
+            if mtls:
+                crt, key = lab_tls.ensure_client_cert(workdir, REST_CLIENT_CERT)
+                out.update(rest_client_cert=str(crt), rest_client_key=str(key))
+        except ApacheKafkaError as exc:     # no openssl, or it failed
+            raise LabError(f"HTTPS REST needs a certificate of the lab CA: {exc} (or start the "
+                           "lab with http REST: LAB_REST_TLS=0)") from None
+        return out
 
     @classmethod
     def attach(cls, workdir: str | os.PathLike = ".lab") -> "Lab":
@@ -465,13 +539,35 @@ class Lab:
 
     # ------------------------------------------------------------------ emulator access
     def rest_url_of(self, cluster: str) -> str:
-        """The REST base URL (``http://127.0.0.1:PORT/kafka``) of ``cluster``."""
+        """The REST base URL (``http://127.0.0.1:PORT/kafka``, ``https://`` over TLS) of ``cluster``."""
         self._check(cluster)
         url = self.destination_rest_url if cluster == "destination" else self.source_rest_url
         if not url:
             raise LabError(f"this lab has no REST server for the {cluster} cluster (lab.json "
                            "predates it: restart the lab)")
         return url
+
+    def rest_connection(self, cluster: str = "destination") -> dict[str, str]:
+        """The modules' REST connection options for ``cluster``: rest_url, rest_username,
+        rest_password, cluster_id, and over HTTPS ca_path (plus client_cert and client_key
+        with mTLS)."""
+        out = {"rest_url": self.rest_url_of(cluster), "rest_username": self.rest_username,
+               "rest_password": self.rest_password, "cluster_id": self.cluster_id(cluster)}
+        for option, value in (("ca_path", self.rest_ca_path), ("client_cert", self.rest_client_cert),
+                              ("client_key", self.rest_client_key)):
+            if value and self.rest_tls:
+                out[option] = value
+        return out
+
+    def ssl_context(self):
+        """The ``ssl.SSLContext`` of the lab's own HTTPS requests (None over http)."""
+        if not self.rest_tls:
+            return None
+        if self._ssl_context is None:
+            from linkops_lab.brokers import lab_tls
+            self._ssl_context = lab_tls.client_context(self.rest_ca_path, self.rest_client_cert,
+                                                       self.rest_client_key)
+        return self._ssl_context
 
     def rest(self, method: str, path: str, body: Any = None, *, params: dict | None = None,
              auth: tuple[str, str] | None | bool = True, timeout: float = 30.0,
@@ -496,7 +592,7 @@ class Lab:
             req.add_header("Authorization",
                            "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode())
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context()) as resp:
                 status, payload, ctype = resp.status, resp.read(), resp.headers.get("Content-Type")
         except urllib.error.HTTPError as exc:
             status, payload, ctype = exc.code, exc.read(), exc.headers.get("Content-Type")

@@ -173,6 +173,10 @@ class LabCluster:
     username: str
     password: str
     client_config: dict
+    # an HTTPS lab: the CA of its REST certificate, and with mTLS the client certificate and key
+    ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
 
 
 def lab_dir() -> Path:
@@ -215,6 +219,8 @@ class Lab:
                 username=info.get(f"{role}_rest_username") or info.get("rest_username") or "",
                 password=info.get(f"{role}_rest_password") or info.get("rest_password") or "",
                 client_config=dict(info.get(f"{role}_client_config") or info.get("client_config") or {}),
+                ca_path=info.get("rest_ca_path"), client_cert=info.get("rest_client_cert"),
+                client_key=info.get("rest_client_key"),
             ))
 
     def find(self, servers: str) -> LabCluster | None:
@@ -272,6 +278,17 @@ class RestClient:
         token = base64.b64encode(f"{cluster.username}:{cluster.password}".encode()).decode()
         self._auth = f"Basic {token}"
         self.trace = bool(os.environ.get("LINKOPS_CPTOOLS_TRACE"))
+        self._context = None
+        if (cluster.rest_url or "").startswith("https:"):
+            # the lab's HTTPS REST: trust the lab CA (lab.json rest_ca_path), present its client
+            # certificate when the lab requires one (the real tools speak Kafka, with the
+            # --command-config's ssl.* settings; the lab's tools speak REST and read lab.json)
+            from linkops_lab.brokers.lab_tls import client_context
+            try:
+                self._context = client_context(cluster.ca_path, cluster.client_cert, cluster.client_key)
+            except (OSError, ValueError) as exc:
+                raise CommandError(f"cannot use the lab's REST TLS files (lab.json rest_ca_path, "
+                                   f"rest_client_cert, rest_client_key): {exc}") from None
 
     def url(self, path: str, params: dict | None = None) -> str:
         url = f"{self.cluster.rest_url}/v3/clusters/{self.cluster.cluster_id}{path}"
@@ -293,7 +310,7 @@ class RestClient:
             if data is not None:
                 req.add_header("Content-Type", "application/json")
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                with urllib.request.urlopen(req, timeout=self.timeout, context=self._context) as resp:
                     status, raw = resp.status, resp.read()
             except urllib.error.HTTPError as exc:
                 status, raw = exc.code, exc.read()

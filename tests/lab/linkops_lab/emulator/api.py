@@ -58,7 +58,7 @@ class Api:
 
     # -- rendering helpers
     def base(self, req) -> str:
-        return f"http://{req.host}{req.prefix}"
+        return f"{req.scheme}://{req.host}{req.prefix}"
 
     def cluster_url(self, req) -> str:
         return f"{self.base(req)}/clusters/{self.cid}"

@@ -210,7 +210,8 @@ def availability_settings(link, knobs: dict) -> tuple[int, int]:
 def link_error_for(bootstrap: str, err: str) -> str:
     """The ``link_error`` for a failed metadata request to ``bootstrap``."""
     if any(s in err for s in ("Authentication failed", "SASL authentication error", "_AUTHENTICATION",
-                              "SSL handshake failed", "certificate verify failed")):
+                              "SSL handshake failed", "certificate verify failed",
+                              "mechanism handshake failed")):
         return "AUTHENTICATION_ERROR"      # Java: SaslAuthenticationException, SslAuthenticationException
     if "_TIMED_OUT" in err or "Timed out" in err:
         return "TIMEOUT_ERROR"

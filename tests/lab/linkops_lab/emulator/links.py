@@ -7,10 +7,12 @@ and starts or stops the link's copier through the emulator."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from confluent_kafka import KafkaException
 
+from linkops_lab.emulator.faults import link_error_for
 from linkops_lab.emulator.linkconfigs import CONFIG_DEFS, ConfigValueError, check_value
 from linkops_lab.emulator.model import (
     ApiError, LINK_NAME_RE, Link, REMOTE_ID_FIELD, TOPIC_NAME_RE, bad_request)
@@ -88,6 +90,7 @@ class LinkOps:
                 f"cluster '{remote_id}' is '{peer.cluster_link_id}', not the expected "
                 f"cluster_link_id '{expected_link_id}'.")
         if validate_link and conn == "OUTBOUND":
+            self._validate_credentials(name, bootstrap, Link(name, remote_id, configs, local.cluster_id))
             try:
                 found = self.remote_cluster_id(bootstrap, timeout=5)
             except KafkaException as exc:
@@ -121,6 +124,31 @@ class LinkOps:
             self._start_worker(link)
         log.info("created link %s on %s (%s/%s) -> %s (%s)", name, local.cluster_id, mode, conn,
                  remote_id, bootstrap)
+
+    def _validate_credentials(self, name: str, bootstrap: str, probe: "Link") -> None:
+        """validate_link with the link's own security configs (a lab broker served with
+        link_security): Confluent refuses to create a link that cannot read the remote cluster,
+        HTTP 400 naming the failure (a wrong SASL password or mechanism, an untrusted CA)."""
+        conf = self.link_client_config(bootstrap, probe)
+        if conf == self.client_config_for(bootstrap):
+            return
+        deadline, err = time.monotonic() + 15, ""
+        try:
+            while True:
+                try:
+                    self.admin_for(bootstrap, probe).list_topics(timeout=1)
+                    return
+                except KafkaException as exc:
+                    err = self.last_client_error(bootstrap, probe) or exc.args[0].str()
+                # a refused login or certificate is final; anything else may be a slow broker
+                if link_error_for(bootstrap, err) == "AUTHENTICATION_ERROR" or time.monotonic() > deadline:
+                    break
+        finally:
+            with self.lock:  # a client with failing credentials retries for ever: drop it
+                self._admins.pop((bootstrap, tuple(sorted(conf.items()))), None)
+        raise bad_request(f"Unable to validate cluster link '{name}': cannot connect to the remote "
+                          f"cluster at '{bootstrap}' with the link's configs "
+                          f"({link_error_for(bootstrap, err)}): {err}")
 
     def delete_link(self, name: str, force: bool, validate_only: bool, cid: str | None = None) -> None:
         local = self.cluster(cid)

@@ -11,7 +11,14 @@ JSON::
         {"name": "source", "cluster_id": "...", "bootstrap": "...", "client_config": {},
          "port": 0}],
      "state_file": "...", "port_file": "...",
+     "tls": {"certfile": ".../tls/rest-server.pem", "client_ca": ".../tls/ca.crt"},
      "knobs": {"pending_stopped_ms": 500, ...}}
+
+``tls`` (optional) makes every REST server HTTPS: ``certfile`` holds the private key and the
+certificate chain (PEM, as ``lab_tls.ensure_server_cert`` writes it); with ``client_ca`` the
+servers require a client certificate signed by that CA (mutual TLS). The TLS handshake happens
+in the request's own thread; a failed one (an untrusted server certificate on the client's
+side, no or a wrong client certificate) is logged and the connection closed.
 
 A cluster with a ``port`` (0: any free port) gets a REST server; one without is only known as a
 remote cluster (bootstrap -> cluster id). The port file receives ``{"<name>": port, ...}``. The
@@ -26,6 +33,7 @@ import logging
 import os
 import secrets
 import signal
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,6 +54,7 @@ class Request:
         self.path = parts.path.rstrip("/") or "/"
         self.query = parse_qs(parts.query, keep_blank_values=True)
         self.host = handler.headers.get("Host") or "%s:%s" % handler.server.server_address[:2]
+        self.scheme = "https" if isinstance(handler.connection, ssl.SSLSocket) else "http"
         self.prefix = ""
         self.handler = handler
         self._body: bytes | None = None
@@ -148,6 +157,45 @@ def make_handler(api: Api, username: str, password: str):
     return Handler
 
 
+HANDSHAKE_TIMEOUT = 10.0
+
+
+def server_context(tls: dict) -> ssl.SSLContext:
+    """The TLS context of the ``tls`` config entry (see the module docstring)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(tls["certfile"])
+    if tls.get("client_ca"):
+        ctx.load_verify_locations(cafile=tls["client_ca"])
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+class TLSHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer over TLS: the accepting thread only wraps the socket; the
+    handshake runs in the request's thread, so a slow or failing client blocks nobody."""
+
+    def __init__(self, address, handler, context: ssl.SSLContext):
+        self.ssl_context = context
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        return self.ssl_context.wrap_socket(sock, server_side=True,
+                                            do_handshake_on_connect=False), addr
+
+    def finish_request(self, request, client_address):
+        request.settimeout(HANDSHAKE_TIMEOUT)
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError) as exc:
+            log.info("TLS handshake with %s:%s failed: %s", *client_address[:2],
+                     getattr(exc, "reason", None) or exc)
+            return
+        request.settimeout(None)
+        super().finish_request(request, client_address)
+
+
 class EmulatorServer:
     """The emulator plus one HTTP server per served cluster; ``serve_forever``
     until ``shutdown``."""
@@ -157,11 +205,15 @@ class EmulatorServer:
         host = config.get("host", "127.0.0.1")
         self.httpds: dict[str, ThreadingHTTPServer] = {}
         self.ports: dict[str, int] = {}
+        context = server_context(config["tls"]) if config.get("tls") else None
+        self.scheme = "https" if context else "http"
         try:
             for cluster in self.emu.served():
                 api = Api(self.emu, cluster)
                 handler = make_handler(api, config["username"], config["password"])
-                httpd = ThreadingHTTPServer((host, int(cluster.port or 0)), handler)
+                address = (host, int(cluster.port or 0))
+                httpd = (TLSHTTPServer(address, handler, context) if context
+                         else ThreadingHTTPServer(address, handler))
                 httpd.daemon_threads = True
                 self.httpds[cluster.name] = httpd
                 self.ports[cluster.name] = httpd.server_address[1]
@@ -212,8 +264,10 @@ def serve(config_path: str) -> int:
             json.dump(server.ports, fh)
         os.replace(tmp, port_file)
     for c in server.emu.served():
-        log.info("emulator: REST for cluster %s (%s) on %s:%d", c.cluster_id, c.name,
-                 config.get("host", "127.0.0.1"), server.ports[c.name])
+        log.info("emulator: REST for cluster %s (%s) on %s://%s:%d%s", c.cluster_id, c.name,
+                 server.scheme, config.get("host", "127.0.0.1"), server.ports[c.name],
+                 " (client certificates required)" if (config.get("tls") or {}).get("client_ca")
+                 else "")
 
     def on_signal(signum, _frame):
         log.info("signal %d: shutting down", signum)
