@@ -482,6 +482,11 @@ def check_mirror_topic_info(params):
 
 def check_cluster_link_info(params):
     check_link_names(params.get('names'), 'names')
+    check_topic_names(params.get('health_topics'), 'health_topics')
+    check_all(lambda: check_number(params.get('health_max_lag'), 'health_max_lag', 0, unit='records'),
+              lambda: check_number(params.get('wait_timeout'), 'wait_timeout', 0),
+              lambda: check_number(params.get('wait_interval'), 'wait_interval', 0, exclusive=True),
+              lambda: check_number(params.get('unavailable_grace'), 'unavailable_grace', 0))
 
 
 def check_link_filters(params):

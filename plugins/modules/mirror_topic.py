@@ -327,6 +327,14 @@ changed_topics:
   type: list
   elements: str
   sample: [orders.created]
+unlisted_mirror_count:
+  description:
+    - Number of the link's mirror topics, at the task's last read of them, that are not in O(topics) (mirrors created
+      by C(auto.create.mirror.topics) or by hand). With 0, RV(topics) shows every mirror of the link, so a health gate
+      can judge the link from this result (O(linkops.cluster_linking.cluster_link_info#module:reuse_mirror_result)).
+  returned: always
+  type: int
+  sample: 0
 max_lag_at_cutover:
   description: Largest RV(topics[].lag_at_cutover) of the task; null when it promoted or failed over nothing.
   returned: always
@@ -422,6 +430,7 @@ def main():
     truncated = [r['messages_truncated'] for r in rows if r.get('messages_truncated') is not None]
     result = dict(changed=outcome['changed'], topics=rows,
                   changed_topics=[r['mirror_topic_name'] for r in rows if r['action'] != 'none'],
+                  unlisted_mirror_count=len(set(reconciler.mirrors) - set(r['mirror_topic_name'] for r in rows)),
                   max_lag_at_cutover=max(cutover) if cutover else None,
                   messages_truncated=sum(truncated) if truncated else None)
     if module._diff:
