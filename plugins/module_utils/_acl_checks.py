@@ -6,7 +6,7 @@
 """The ACL check of ``linkops.cluster_linking.migration_verify``: the destination must hold every
 ACL of the source that the ACL filters select (what a link with ``acl.sync.enable`` copies).
 
-Two layers, like ``_migration_checks``:
+Two layers, like ``_migration_checks`` (comparisons) over ``_kafka_reads`` (reads):
 
 * pure functions (``rest_binding``, ``binding_text``, ``compare_acls``) over flat binding dicts in
   the filter spelling of ``_filters.acl_filter_matches`` (``{resourceType: topic, name, patternType:
@@ -217,7 +217,7 @@ def acl_checks(entries, readers, how):
 
 
 class AdminAcls:
-    """Every ACL of a cluster through the Kafka admin API (DescribeAcls), for ``_migration_checks.Cluster``.
+    """Every ACL of a cluster through the Kafka admin API (DescribeAcls), for ``_kafka_reads.Cluster``.
 
     One DescribeAcls request with a filter that matches everything. librdkafka drops the top-level
     error of a DescribeAcls response, so a cluster without an authorizer answers with an empty list;

@@ -7,7 +7,7 @@ Every backend answers in the shapes of Kafka REST v3 (links, config entries, mir
 per-topic batch results), so the reconcilers do not know which one they talk to.
 Failed calls raise ApiError (``status`` 404 means "does not exist").
 
-Backends: RestBackend (Kafka REST v3, _rest_client) and CliBackend (the CP tools, _backend_cli).
+Backends: RestBackend (Kafka REST v3, _rest_client) and CliBackend (the CP tools, _backend_cli over _cli_commands and _cli_output).
 """
 
 from __future__ import absolute_import, division, print_function

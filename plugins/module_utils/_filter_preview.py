@@ -5,7 +5,7 @@
 
 """Preview of what link filters select on the source cluster (``link_filters`` module).
 
-Two layers, like ``_migration_checks``:
+Two layers, like ``_migration_checks`` (comparisons) over ``_kafka_reads`` (reads):
 
 * pure functions (``split_topics``, ``split_groups``, ``binding_dict``, ``split_acls``) that apply
   validated filter entries (see ``_filters``) to names and ACL bindings; unit-tested without brokers;
@@ -29,7 +29,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_cli
     kafka_error_code_name,
     kafka_error_text,
 )
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration_checks import Cluster
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_reads import Cluster
 
 if HAS_CONFLUENT_KAFKA:
     from confluent_kafka.admin import (

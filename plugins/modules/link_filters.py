@@ -378,7 +378,7 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_cli
     HAS_CONFLUENT_KAFKA,
     secret_values,
 )
-from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration_checks import ClusterError
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_reads import ClusterError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._filter_preview import SourcePreview, preview
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._validate import check_link_filters, validate_module
 

@@ -493,9 +493,8 @@ from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_cli
     HAS_CONFLUENT_KAFKA,
     secret_values,
 )
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_reads import Cluster, ClusterError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._migration_checks import (
-    Cluster,
-    ClusterError,
     failure_message,
     topic_pairs,
     verify_migration,

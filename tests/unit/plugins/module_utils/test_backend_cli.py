@@ -18,6 +18,8 @@ import pytest
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _backend
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _backend_cli as cli
+from ansible_collections.linkops.cluster_linking.plugins.module_utils import _cli_commands as cli_commands
+from ansible_collections.linkops.cluster_linking.plugins.module_utils import _cli_output as cli_output
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 
 BIN = "/opt/confluent/bin"
@@ -355,7 +357,7 @@ def test_batch_action_is_one_command_for_all_topics(tmp_path, action, flag, extr
 
 
 def test_every_rest_action_has_a_flag():
-    assert set(cli.ACTION_FLAGS) >= set(_mirrors_actions().values())
+    assert set(cli_commands.ACTION_FLAGS) >= set(_mirrors_actions().values())
 
 
 def _mirrors_actions():
@@ -482,28 +484,28 @@ def test_all_configs_listing_takes_the_source_from_synonyms():
            "  consumer.offset.sync.ms=10000 sensitive=false synonyms={DYNAMIC_CLUSTER_LINK_CONFIG:"
            "consumer.offset.sync.ms=10000, DEFAULT_CONFIG:consumer.offset.sync.ms=30000}\n"
            "  acl.sync.ms=5000 sensitive=false synonyms={DEFAULT_CONFIG:acl.sync.ms=5000}\n")
-    entries = {e["name"]: e for e in cli.parse_config_entries(out)}
+    entries = {e["name"]: e for e in cli_output.parse_config_entries(out)}
     assert entries["consumer.offset.sync.ms"]["is_default"] is False
     assert entries["acl.sync.ms"]["is_default"] is True
     assert entries["acl.sync.ms"]["source"] == "DEFAULT_CONFIG"
 
 
 def test_list_lines_7x_and_6x():
-    links, local = cli.parse_links(LIST_7X)
+    links, local = cli_output.parse_links(LIST_7X)
     assert local == "DST"
     assert [(l["link_name"], l["cluster_link_id"], l["source_cluster_id"], l["link_state"]) for l in links] == [
         ("a", "id-a", "SRC", "ACTIVE"), ("b", "id-b", "SRC2", "UNAVAILABLE")]
     assert links[1]["topic_names"] == ["t1", "t2"]
-    links, local = cli.parse_links(LIST_6X)
+    links, local = cli_output.parse_links(LIST_6X)
     assert local is None and links[0]["source_cluster_id"] == "SRC"
 
 
 def test_source_and_bidirectional_links_put_the_remote_id_in_the_right_field():
     line = ("Link name: 's', link ID: 'i', remote cluster ID: 'R', local cluster ID: 'L', link mode: '%s', "
             "connection mode: 'OUTBOUND', link state: 'ACTIVE'")
-    source, dummy = cli.parse_link_line(line % "SOURCE")
+    source, dummy = cli_output.parse_link_line(line % "SOURCE")
     assert (source["source_cluster_id"], source["destination_cluster_id"]) == (None, "R")
-    bidi, dummy = cli.parse_link_line(line % "BIDIRECTIONAL")
+    bidi, dummy = cli_output.parse_link_line(line % "BIDIRECTIONAL")
     assert bidi["remote_cluster_id"] == "R" and bidi["link_mode"] == "BIDIRECTIONAL"
 
 
@@ -563,7 +565,7 @@ def test_batch_error_lines_of_the_lab_tools():
            "of any cluster link.\n"
            "Request for unpausing topic c's mirror was successfully scheduled.\n"
            "Request for reversing local mirror and pausing remote mirror for topic d was successfully scheduled.\n")
-    done, failed = cli.parse_batch(out, ["a", "b", "c", "d"])
+    done, failed = cli_output.parse_batch(out, ["a", "b", "c", "d"])
     assert sorted(done) == ["a", "c", "d"]
     assert failed == {"b": "UnknownTopicOrPartitionException: Topic 'b' is not a mirror topic of any cluster link."}
 
@@ -571,12 +573,12 @@ def test_batch_error_lines_of_the_lab_tools():
 def test_topic_names_that_look_like_errors_are_not_errors():
     names = ["error-events", "failed.orders", "invalid_x"]
     out = "".join(f"Request for stopping topic {n}'s mirror was successfully scheduled.\n" for n in names)
-    done, failed = cli.parse_batch(out, names)
+    done, failed = cli_output.parse_batch(out, names)
     assert sorted(done) == sorted(names) and failed == {}
 
 
 def test_parse_batch_reverse_and_truncate_lines():
-    done, failed = cli.parse_batch(
+    done, failed = cli_output.parse_batch(
         "Request for reversing local mirror and starting remote mirror for topic a was successfully scheduled.\n"
         "Request for truncate and restore for topic b was successfully scheduled. 42 messages will be truncated.\n",
         ["a", "b"])
@@ -611,16 +613,16 @@ def test_unknown_action_is_refused(tmp_path):
     ("Timed out waiting for a node assignment: no broker answers at 'x'", 400),
 ])
 def test_status_inference(text, status):
-    assert cli.infer_status(text) == status
+    assert cli_output.infer_status(text) == status
 
 
 def test_error_line_picks_the_tool_error_and_drops_the_prefix():
-    assert cli.error_line("", "[2024-01-01] WARN x\nError while executing cluster link command: Boom.\n"
+    assert cli_output.error_line("", "[2024-01-01] WARN x\nError while executing cluster link command: Boom.\n"
                               "\tat kafka.admin.X\n") == "Boom."
-    assert cli.error_line("Error while executing config command with args '--bootstrap-server b --alter'\n"
+    assert cli_output.error_line("Error while executing config command with args '--bootstrap-server b --alter'\n"
                           "org.apache.kafka.common.errors.InvalidConfigurationException: Unknown config x\n",
                           "") == "org.apache.kafka.common.errors.InvalidConfigurationException: Unknown config x"
-    assert cli.error_line("", "Missing required argument \"[link]\"\n") == 'Missing required argument "[link]"'
+    assert cli_output.error_line("", "Missing required argument \"[link]\"\n") == 'Missing required argument "[link]"'
 
 
 def test_secrets_sent_are_redacted_from_error_messages(tmp_path):
@@ -673,11 +675,11 @@ def test_cli_backend_implements_every_backend_method():
 
 
 def test_normalize_status():
-    assert cli.normalize_status("PendingSetupForRestoreMirror") == "PENDING_SETUP_FOR_RESTORE"
-    assert cli.normalize_status("PendingMirror") == "PENDING_MIRROR"
-    assert cli.normalize_status("ACTIVE") == "ACTIVE"
-    assert cli.normalize_status("Stopped") == "STOPPED"
-    assert cli.normalize_status("link_paused") == "LINK_PAUSED"
+    assert cli_output.normalize_status("PendingSetupForRestoreMirror") == "PENDING_SETUP_FOR_RESTORE"
+    assert cli_output.normalize_status("PendingMirror") == "PENDING_MIRROR"
+    assert cli_output.normalize_status("ACTIVE") == "ACTIVE"
+    assert cli_output.normalize_status("Stopped") == "STOPPED"
+    assert cli_output.normalize_status("link_paused") == "LINK_PAUSED"
 
 
 # --- choosing the backend (_rest_options.connect) -------------------------------------------------

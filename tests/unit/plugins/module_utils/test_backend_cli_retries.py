@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _backend_cli as cli
+from ansible_collections.linkops.cluster_linking.plugins.module_utils import _cli_output as cli_output
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import RetryPolicy, outcome_unknown
 
 from test_backend_cli import DESCRIBE_LINK, FakeTools, backend, ok  # noqa: E402  (same directory)
@@ -38,7 +39,7 @@ def retrying(tools, tmp_path, **kw):
     ("Cluster link 'x' does not exist.", None), ("Topic 'a' already exists.", None),
 ])
 def test_failure_kind(message, kind):
-    assert cli.failure_kind(message) == kind
+    assert cli_output.failure_kind(message) == kind
 
 
 @pytest.mark.parametrize("failure", [THROTTLED, LAB_503], ids=["throttled", "503"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _kafka_clients as kc
+from ansible_collections.linkops.cluster_linking.plugins.module_utils import _kafka_reads as kr
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _migration_checks as mc
 
 
@@ -115,7 +116,7 @@ def test_probe_tail_ranges(src, dst, expected):
 
 def test_select_committed_keeps_real_commits_of_listed_topics():
     committed = [("a", 0, 5), ("a", 1, -1001), ("b", 0, 7), ("other", 0, 3), ("a", 2, None)]
-    assert mc.select_committed(committed, ["a", "b"]) == {"a": {0: 5}, "b": {0: 7}}
+    assert kr.select_committed(committed, ["a", "b"]) == {"a": {0: 5}, "b": {0: 7}}
 
 
 def test_group_offsets_equal():
@@ -202,7 +203,7 @@ def test_failure_message_is_truncated():
 
 
 def test_cluster_error_names_side_and_bootstrap():
-    exc = mc.ClusterError("destination", "h:9092", "connecting", "timed out after 3s")
+    exc = kr.ClusterError("destination", "h:9092", "connecting", "timed out after 3s")
     assert str(exc) == ("destination cluster unusable (destination_bootstrap_servers=h:9092): "
                         "connecting failed: timed out after 3s")
     assert "\n" not in str(exc)
