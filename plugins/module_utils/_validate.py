@@ -470,6 +470,7 @@ def check_mirror_topic(params):
     """mirror_topic's link name and numbers (topic entries are checked by parse_topics)."""
     check_link_name(params.get('link_name'), 'link_name')
     check_all(lambda: check_number(params.get('batch_size'), 'batch_size', 1, unit='(topics per batch request)'),
+              lambda: check_number(params.get('parallel'), 'parallel', 1, unit='(creates in flight)'),
               *_wait_numbers(params))
 
 
