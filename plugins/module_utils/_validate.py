@@ -500,6 +500,7 @@ def check_migration_verify(params, sides=('source', 'destination')):
         check_bootstrap(params.get('%s_bootstrap_servers' % side), '%s_bootstrap_servers' % side)
         check_rest_connection(params, side + '_')
     check_number(params.get('timeout'), 'timeout', 0, exclusive=True)
+    check_number(params.get('max_in_flight'), 'max_in_flight', 1, unit='(requests)')
 
 
 def check_migration_report(params):
