@@ -32,7 +32,8 @@ UNAVAILABLE_MIRROR_STATUSES = frozenset(['SOURCE_UNAVAILABLE'])
 SHOWN = 10
 
 
-def _names(names, shown=SHOWN):
+def named(names, shown=SHOWN):
+    """Up to `shown` names, the rest counted ("a, b and 3 more")."""
     names = list(names)
     text = ', '.join(names[:shown])
     if len(names) > shown:
@@ -81,7 +82,7 @@ def health(link, mirrors, expected_topics=(), max_lag=None, name=None):
         present = set(row.get('mirror_topic_name') for row in mirrors)
         missing = [topic for topic in dict.fromkeys(expected_topics or []) if topic not in present]
         if missing:
-            reasons.append('no mirror topic %s' % _names(missing))
+            reasons.append('no mirror topic %s' % named(missing))
             not_ready.extend(missing)
 
         by_status = {}
@@ -93,7 +94,7 @@ def health(link, mirrors, expected_topics=(), max_lag=None, name=None):
             texts = ['%s%s' % (r.get('mirror_topic_name'), ' (%s)' % _error(r.get('mirror_topic_error'))
                                if _error(r.get('mirror_topic_error')) else '') for r in rows]
             reasons.append('%s %s %s: %s' % (len(rows), 'mirror is' if len(rows) == 1 else 'mirrors are', status,
-                                             _names(texts)))
+                                             named(texts)))
             names = [r.get('mirror_topic_name') for r in rows]
             not_ready.extend(names)
             if status in DEAD_MIRROR_STATUSES:
@@ -105,7 +106,7 @@ def health(link, mirrors, expected_topics=(), max_lag=None, name=None):
             lagging = sorted((r for r in live if int(r.get('max_lag') or 0) > max_lag and r.get('status') in SETTLED),
                              key=lambda r: -int(r.get('max_lag') or 0))
             if lagging:
-                reasons.append('lag above %s: %s' % (max_lag, _names(
+                reasons.append('lag above %s: %s' % (max_lag, named(
                     '%s max lag %s' % (r.get('mirror_topic_name'), r.get('max_lag')) for r in lagging)))
                 not_ready.extend(r.get('mirror_topic_name') for r in lagging)
 
@@ -225,9 +226,9 @@ def wait_for_health(read, timeout, interval, grace, sleep=time.sleep, clock=time
 def verdict_message(name, state, verdict, timeout, grace):
     """Why the wait gave up, for the task's msg."""
     why = {
-        'failed': 'stopped waiting at once: %s does not recover by itself' % _names(state.get('failed') or []),
+        'failed': 'stopped waiting at once: %s does not recover by itself' % named(state.get('failed') or []),
         'unavailable': 'stopped waiting after the grace of %ss (unavailable_grace): %s stayed unavailable'
-                       % (grace, _names(state.get('unavailable') or [])),
+                       % (grace, named(state.get('unavailable') or [])),
         'timeout': 'not healthy after %ss (wait_timeout)' % timeout,
     }[verdict]
     return 'Link %s %s: %s.' % (name, why, '; '.join(state.get('reasons') or []) or 'no reason given')
@@ -237,7 +238,7 @@ def progress_line(name, state, left):
     """One line per try of a wait that goes on: the link, the mirrors not ready yet, the max lag, the time left."""
     parts = ['%s: not healthy yet' % name]
     if state.get('not_ready_count'):
-        parts.append('%d mirrors not ready (%s)' % (state['not_ready_count'], _names(state.get('not_ready') or [])))
+        parts.append('%d mirrors not ready (%s)' % (state['not_ready_count'], named(state.get('not_ready') or [])))
     parts.append(state.get('summary') or 'no read')
     if state.get('reasons') and not state.get('not_ready_count'):
         parts.append(state['reasons'][0])
