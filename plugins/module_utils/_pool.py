@@ -62,7 +62,8 @@ def run_bounded(items, call, parallel, expected=(Exception,), stops=None):
                     settle(running.pop(future), future.result)
                     if not state['stop']:
                         start_next()
-    if state['raise'] is not None:
-        raise state['raise']
+    error = state['raise']
+    if isinstance(error, Exception):
+        raise error
     not_started = [i for i in range(len(items)) if i not in done and i not in failed]
     return done, failed, not_started

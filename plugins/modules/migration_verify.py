@@ -447,7 +447,7 @@ admin_requests:
   description:
     - Kafka admin requests sent to each cluster - connecting, one DescribeTopics, one ListOffsets, and one
       committed-offsets request per consumer group (not counting the ACL reads and the probe).
-    - So O(1) requests per kind plus one per group, however many topics and partitions are verified.
+    - So a constant number of requests per kind plus one per group, however many topics and partitions are verified.
   returned: success or when a check failed
   type: dict
   sample: {"source": 503, "destination": 503}

@@ -180,9 +180,11 @@ class Routes:
         path = urllib.parse.urlsplit(url).path.split("/clusters/c1", 1)[1]
         self.paths.append(path)
 
+        body = json.dumps(self.routes[path]).encode()
+
         class Answer:
-            def read(_self):
-                return json.dumps(self.routes[path]).encode()
+            def read(self):
+                return body
         return Answer()
 
 
