@@ -7,7 +7,7 @@ A module prints nothing until it returns, so a sync wait of minutes looked like 
 ``wait_for``, this action runs the module in slices of ``progress_interval`` seconds (each slice one
 module run that reads every ``wait_interval`` seconds, as before) and prints one line per link after
 every slice that did not finish the wait: how many mirrors are not there yet, the largest lag, its
-trend since the wait started, and the time left. The samples of every slice are returned together, and
+trend since the wait started, the time left, and the mirrors waited for (ten named, the rest counted). The samples of every slice are returned together, and
 a timeout says the lag, that a re-run resumes, and how long it waited in all.
 """
 
@@ -19,6 +19,8 @@ import time
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._link_health import named
 
 display = Display()
 
@@ -50,7 +52,7 @@ def progress_line(link, result, samples, left):
         parts.append('%d of them not mirrors yet' % len(missing))
     parts.append('max lag %s (%s)' % (format(int(result.get('max_lag') or 0), ','), trend(samples)))
     parts.append('%d s left' % max(0, int(left)))
-    return ', '.join(parts)
+    return '%s (waiting for %s)' % (', '.join(parts), named(waiting)) if waiting else ', '.join(parts)
 
 
 class ActionModule(ActionBase):

@@ -21,6 +21,7 @@ __metaclass__ = type
 
 import os
 import tempfile
+import threading
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _cli_commands as commands
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._backend import Backend
@@ -83,6 +84,7 @@ class CliBackend(Backend):
         self._cluster_id = cluster_id
         self._tools = {}
         self._count = 0
+        self._count_lock = threading.Lock()  # mirror_topic runs its creates on several threads
         self._warned = set()
         self._secrets = set()
         self._no_describe = False
@@ -313,7 +315,8 @@ class CliBackend(Backend):
             for flag, content in command.files:
                 written.append((flag, self._private_file(content)))
             argv = self.argv(command.tool, command.args, written)
-            self._count += 1
+            with self._count_lock:
+                self._count += 1
             rc, out, err = self._run(argv)
         finally:
             for dummy, path in written:

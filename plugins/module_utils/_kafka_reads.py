@@ -6,8 +6,9 @@
 """Reads of ``linkops.cluster_linking.migration_verify`` (and ``link_filters``' preview): ``Cluster``,
 one side of a migration with its AdminClient and client settings, and ``ClusterError`` for a cluster
 that cannot be used at all. ``Cluster`` asks a cluster with batched calls (one DescribeTopics and one
-ListOffsets per cluster, one committed-offsets call per group, issued together), reads back earlier
-probe records, and runs the produce/consume probe; it returns plain dicts with int partition keys
+ListOffsets per cluster, one committed-offsets call per group for that group's own commits, at most
+``in_flight`` at a time, each with its own timeout), counts the admin requests it sends, reads back
+earlier probe records, and runs the produce/consume probe; it returns plain dicts with int partition keys
 and judges nothing: ``_migration_checks`` turns what it reads into check results.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import deque
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._auth_hints import client_config_hint
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._kafka_clients import (
@@ -70,14 +72,24 @@ class ClusterError(Exception):
         super().__init__(message)
 
 
-class Cluster:
-    """One side of the migration, with its AdminClient and client settings."""
+#: Committed-offset requests (one per group) in flight at once per cluster, unless told otherwise.
+DEFAULT_IN_FLIGHT = 8
 
-    def __init__(self, side, bootstrap_servers, client_config, timeout):
+
+class Cluster:
+    """One side of the migration, with its AdminClient and client settings.
+
+    timeout: seconds for each request (a request waiting in the window is not yet timed). in_flight: the most
+    committed-offset requests sent and not answered yet. requests: admin requests sent so far.
+    """
+
+    def __init__(self, side, bootstrap_servers, client_config, timeout, in_flight=DEFAULT_IN_FLIGHT):
         self.side = side
         self.bootstrap_servers = bootstrap_servers
         self.client_config = client_config or {}
         self.timeout = timeout
+        self.in_flight = max(1, int(in_flight or 1))
+        self.requests = 0
         self.log = ClientLog(side)
         self._admin = None
 
@@ -130,6 +142,7 @@ class Cluster:
     def connect(self):
         """Describe the cluster once, so an unreachable cluster fails fast with a clear message."""
         try:
+            self.requests += 1
             description = self._result(self.admin.describe_cluster(request_timeout=self.timeout),
                                        "connecting")
         except KafkaException as exc:
@@ -140,6 +153,7 @@ class Cluster:
         """{topic: partition count or None when the topic does not exist}; one DescribeTopics."""
         if not topics:
             return {}
+        self.requests += 1
         futures = self.admin.describe_topics(TopicCollection(list(topics)), request_timeout=self.timeout)
         counts = {}
         for topic in topics:
@@ -163,6 +177,7 @@ class Cluster:
         result = {topic: {} for topic, count in partition_counts.items() if count is not None}
         if not request:
             return result
+        self.requests += 1
         futures = self.admin.list_offsets(request, request_timeout=self.timeout)
         for tp, future in futures.items():
             try:
@@ -185,31 +200,39 @@ class Cluster:
         return None
 
     def committed_offsets(self, groups, partition_counts):
-        """{group: {topic: {partition: offset}}} for the given partitions.
+        """{group: {topic: {partition: offset}}} of the given topics' partitions.
 
-        The AdminClient accepts one group per ListConsumerGroupOffsets call, so the calls for
-        all groups are issued first and collected afterwards.
+        Each group is asked for its own commits only (ListConsumerGroupOffsets without partitions: the
+        broker answers with the partitions the group committed), not for every partition of every topic:
+        with 10,000 partitions and 500 groups that request was 10,000 partitions long per group and timed
+        out. One request per group (the AdminClient takes one group per call), at most ``in_flight`` at a
+        time; the answers keep the topics and partitions asked about.
         """
-        partitions = [TopicPartition(topic, p)
-                      for topic, count in sorted(partition_counts.items()) for p in range(count or 0)]
-        if not partitions:
+        if not any(partition_counts.values()):
             return {group: {} for group in groups}
-        pending = {}
-        for group in groups:
-            request = [ConsumerGroupTopicPartitions(group, list(partitions))]
-            pending[group] = self.admin.list_consumer_group_offsets(
-                request, request_timeout=self.timeout)[group]
         result = {}
-        topics = list(partition_counts)
-        for group, future in pending.items():
-            try:
-                answer = self._result(future, "reading committed offsets of group %s" % group)
-            except KafkaException as exc:
-                self._fail("reading committed offsets of group %s" % group, exc)
-            committed = [(tp.topic, tp.partition, tp.offset) for tp in answer.topic_partitions
-                         if tp.error is None]
-            result[group] = select_committed(committed, topics)
+        pending = deque()
+        for group in groups:
+            if len(pending) >= self.in_flight:  # wait for the oldest answer before sending one more
+                done, future = pending.popleft()
+                result[done] = self._own_commits(done, future, partition_counts)
+            self.requests += 1
+            pending.append((group, self.admin.list_consumer_group_offsets(
+                [ConsumerGroupTopicPartitions(group)], request_timeout=self.timeout)[group]))
+        while pending:
+            done, future = pending.popleft()
+            result[done] = self._own_commits(done, future, partition_counts)
         return result
+
+    def _own_commits(self, group, future, partition_counts):
+        action = "reading committed offsets of group %s" % group
+        try:
+            answer = self._result(future, action)
+        except KafkaException as exc:
+            self._fail(action, exc)
+        committed = [(tp.topic, tp.partition, tp.offset) for tp in answer.topic_partitions or []
+                     if tp.error is None and tp.partition < (partition_counts.get(tp.topic) or 0)]
+        return select_committed(committed, partition_counts)
 
     def count_probe_records(self, ranges):
         """Read ``{topic: (partition, start, end)}`` and count records carrying the probe header.

@@ -4,8 +4,10 @@
 """What cluster_link_info reads: the links of a cluster with their mode, state, configs, tasks and
 mirrors (with lag), at a cost that does not depend on the number of mirrors.
 
-Calls: one list of links, then per reported link its configs (and the link with its tasks when
-include_tasks), then one list of every mirror of every link.
+Calls for named links: per link the link (with its tasks: the same request), its configs when
+include_configs, its mirrors when include_mirrors. For all links: one list of links, then per link its
+configs (and the link with its tasks when include_tasks), then one list of every mirror of every link.
+Each link's health (_link_health) is computed here, once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,8 +15,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_configs as lc
+from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_health as _health
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _link_modes as lm
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _links
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._mirrors import summarize
 
 
@@ -71,29 +75,45 @@ def describe_link(link, entries, mirrors, include_defaults):
     return view
 
 
-def read_links(backend, names=None, include_tasks=True, include_mirrors=True, include_default_configs=False):
-    """The result of cluster_link_info (without the call count)."""
-    listed = dict((l.get('link_name'), l) for l in backend.list_links())
-    wanted = sorted(listed) if names is None else [n for n in _unique(names) if n in listed]
-    missing = [] if names is None else [n for n in _unique(names) if n not in listed]
+def read_links(backend, names=None, include_tasks=True, include_mirrors=True, include_default_configs=False,
+               include_configs=True, health_topics=(), health_max_lag=None):
+    """The result of cluster_link_info (without the call count).
+
+    Named links are read one by one (the link, its mirrors): the cost does not grow with the other
+    links of the cluster or their mirrors. Without names, every link and every mirror of the cluster.
+    """
+    if names is None:
+        listed = dict((l.get('link_name'), l) for l in backend.list_links())
+        wanted, missing = sorted(listed), []
+    else:
+        listed, wanted, missing = {}, _unique(names), []
 
     by_link = {}
-    if include_mirrors and wanted:
+    if include_mirrors and wanted and names is None:
         for mirror in backend.list_all_mirrors():
             by_link.setdefault(mirror.get('link_name'), []).append(mirror)
 
     links = []
     for name in wanted:
-        link = listed[name]
-        if include_tasks:
-            link = backend.get_link(name, include_tasks=True)
-            if link is None:  # deleted since it was listed
+        link = listed.get(name)
+        if names is not None or include_tasks:
+            link = backend.get_link(name, include_tasks=include_tasks)
+            if link is None:  # no such link (or deleted since it was listed)
                 missing.append(name)
                 continue
-        links.append(describe_link(link, backend.get_link_configs(name), by_link.get(name, []),
-                                   include_default_configs))
+        if include_mirrors and names is not None:
+            by_link[name] = _mirrors_of(backend, name)
+        entries = backend.get_link_configs(name) if include_configs else []
+        view = describe_link(link, entries, by_link.get(name, []), include_default_configs)
+        if not include_configs:
+            for key in ('configs', 'secrets_set'):
+                view.pop(key)
+        view['health'] = _health.health(view, view['mirrors'] if include_mirrors else [],
+                                        health_topics if include_mirrors else (), health_max_lag, name)
+        links.append(view)
 
     rows = [r for l in links for r in l['mirrors']]
+    healths = [l['health'] for l in links] + [_health.health(None, [], (), None, n) for n in missing]
     return {
         'links': links,
         'missing': missing,
@@ -103,7 +123,18 @@ def read_links(backend, names=None, include_tasks=True, include_mirrors=True, in
         'tasks_in_error': ['%s: %s' % (l['link_name'], t) for l in links for t in l['tasks_in_error']],
         'max_lag': max([r['max_lag'] for r in rows] or [0]),
         'status_counts': _count(rows),
+        'health': _health.combine(healths, [l['link_name'] for l in links] + missing),
     }
+
+
+def _mirrors_of(backend, name):
+    """The link's mirrors (one call); none when the link went away since it was read."""
+    try:
+        return list(backend.list_mirrors(name).values())
+    except ApiError as exc:
+        if exc.status == 404:
+            return []
+        raise
 
 
 def _unique(names):

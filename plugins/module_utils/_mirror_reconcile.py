@@ -17,6 +17,7 @@ import time
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirror_states as st
 from ansible_collections.linkops.cluster_linking.plugins.module_utils import _mirrors as m
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError, TaskFailure
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._pool import run_bounded
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import outcome_unknown
 
 # How many topics a one-line message names before it says "and N more" (the rows list them all).
@@ -136,8 +137,9 @@ class MirrorReconciler:
     """Brings the listed mirror topics of one link to a wanted state (see ensure())."""
 
     def __init__(self, backend, link_name, wait=True, wait_timeout=300, wait_interval=2.0, max_lag=0,
-                 batch_size=200, allow_delete=False, sleep=time.sleep, clock=time.monotonic):
+                 batch_size=200, allow_delete=False, sleep=time.sleep, clock=time.monotonic, parallel=8):
         self.backend = backend
+        self.parallel = parallel
         self.link = link_name
         self.wait = wait
         self.wait_timeout = wait_timeout
@@ -473,16 +475,23 @@ class MirrorReconciler:
                                 self.rows(specs, before, {}))
 
     def _create(self, actions, creating):
-        """One create call per missing mirror (there is no batch create); True when any was created."""
+        """One create call per missing mirror (there is no batch create), at most self.parallel at a time;
+        True when any was created. After a failure no further create is started (those in flight finish)."""
         errors, lost = {}, {}
-        for spec in creating:
-            try:
-                self.backend.create_mirror(self.link, spec.name, spec.source, spec.configs or None)
-            except ApiError as exc:
-                if outcome_unknown(exc):
-                    lost[spec.name] = exc
-                else:
-                    errors[spec.name] = exc.message
+
+        def create(spec):
+            self.backend.create_mirror(self.link, spec.name, spec.source, spec.configs or None)
+
+        dummy, failed, not_started = run_bounded(creating, create, self.parallel, expected=(ApiError,),
+                                                 stops=lambda exc: not outcome_unknown(exc))
+        for index, exc in failed.items():
+            if outcome_unknown(exc):
+                lost[creating[index].name] = exc
+            else:
+                errors[creating[index].name] = exc.message
+        skipped = [creating[i].name for i in not_started]
+        for name in skipped:
+            actions[name] = 'none'
         self.refresh()
         if lost:
             self._create_after_lost_answers([s for s in creating if s.name in lost], lost, errors)
@@ -494,8 +503,9 @@ class MirrorReconciler:
         if errors:
             for name in errors:
                 actions[name] = 'failed'
-            raise MirrorFailure('Creating mirror topics failed: %s' % '; '.join(
-                '%s: %s' % (n, e) for n, e in sorted(errors.items())), changed=created)
+            raise MirrorFailure('Creating mirror topics failed: %s%s' % ('; '.join(
+                '%s: %s' % (n, e) for n, e in sorted(errors.items())),
+                '. Not sent after the failure: %s' % _named(skipped) if skipped else ''), changed=created)
         return created
 
     def _create_after_lost_answers(self, specs, lost, errors):

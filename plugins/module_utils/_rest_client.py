@@ -13,6 +13,11 @@ connection error; a write only when the server did not act: HTTP 429, HTTP 503, 
 that could not be opened (nothing was sent). A write whose answer is lost after it was sent (the
 connection dropped or timed out, or a gateway answered 502/504) raises AnswerLost: the caller
 re-reads the object to learn whether it landed.
+
+Threads: one client may be used by several threads at once (mirror_topic's parallel creates); the
+request count is kept under a lock. Connections are not kept alive: open_url builds a new urllib
+opener per request and urllib's handler sends ``Connection: close``, so every request opens its own
+connection (over TLS, its own handshake); parallel requests make up for that.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +26,7 @@ __metaclass__ = type
 
 import json
 import socket
+import threading
 
 from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
@@ -109,6 +115,7 @@ class RestClient:
         self._open = opener or open_url
         self.request_count = 0
         self.option_names = option_names  # how the module names rest_url, ca_path, ... (_rest_tls)
+        self._count_lock = threading.Lock()
 
     @property
     def retry_count(self):
@@ -156,7 +163,8 @@ class RestClient:
         what = '%s %s' % (method, urlsplit(url).path)
         attempt = 0
         while True:
-            self.request_count += 1
+            with self._count_lock:
+                self.request_count += 1
             try:
                 response = self._open(
                     url, data=data, headers=headers, method=method, timeout=self.timeout,

@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import calendar
 import random
+import threading
 import time
 from email.utils import parsedate_tz
 
@@ -98,6 +99,7 @@ class RetryPolicy:
         self.count = 0
         self.lines = []
         self.verbose = False
+        self._lock = threading.Lock()  # retries of parallel calls are counted from several threads
 
     def now(self):
         """The policy's clock (time.monotonic unless a test gives another)."""
@@ -135,13 +137,15 @@ class RetryPolicy:
 
     def record(self, line):
         """Count one retry (or one write sent again after a lost answer) and keep its line for -vvv."""
-        self.count += 1
+        with self._lock:
+            self.count += 1
         self.note(line)
 
     def note(self, line):
         """Keep a line for -vvv without counting a retry (a decision after a lost answer)."""
-        if len(self.lines) < MAX_LOG_LINES:
-            self.lines.append(line)
+        with self._lock:
+            if len(self.lines) < MAX_LOG_LINES:
+                self.lines.append(line)
         if self._log:
             self._log(line)
 

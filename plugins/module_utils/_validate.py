@@ -470,6 +470,7 @@ def check_mirror_topic(params):
     """mirror_topic's link name and numbers (topic entries are checked by parse_topics)."""
     check_link_name(params.get('link_name'), 'link_name')
     check_all(lambda: check_number(params.get('batch_size'), 'batch_size', 1, unit='(topics per batch request)'),
+              lambda: check_number(params.get('parallel'), 'parallel', 1, unit='(creates in flight)'),
               *_wait_numbers(params))
 
 
@@ -482,6 +483,11 @@ def check_mirror_topic_info(params):
 
 def check_cluster_link_info(params):
     check_link_names(params.get('names'), 'names')
+    check_topic_names(params.get('health_topics'), 'health_topics')
+    check_all(lambda: check_number(params.get('health_max_lag'), 'health_max_lag', 0, unit='records'),
+              lambda: check_number(params.get('wait_timeout'), 'wait_timeout', 0),
+              lambda: check_number(params.get('wait_interval'), 'wait_interval', 0, exclusive=True),
+              lambda: check_number(params.get('unavailable_grace'), 'unavailable_grace', 0))
 
 
 def check_link_filters(params):
@@ -494,6 +500,7 @@ def check_migration_verify(params, sides=('source', 'destination')):
         check_bootstrap(params.get('%s_bootstrap_servers' % side), '%s_bootstrap_servers' % side)
         check_rest_connection(params, side + '_')
     check_number(params.get('timeout'), 'timeout', 0, exclusive=True)
+    check_number(params.get('max_in_flight'), 'max_in_flight', 1, unit='(requests)')
     check_probe_options(params)
 
 

@@ -232,8 +232,17 @@ options:
   timeout:
     description:
       - Timeout in seconds for each request to a cluster, and for producing and consuming the probe records.
+      - Each committed-offsets request has its own timeout from when it is sent; requests waiting for a place among
+        the O(max_in_flight) are not timed yet, so the timeout need not grow with the number of groups.
     type: int
     default: 30
+  max_in_flight:
+    description:
+      - Most committed-offsets requests (one per consumer group in O(consumer_groups)) sent to a cluster and not
+        answered yet. A new one is sent when the oldest is answered.
+      - Each asks the group for its own commits only, so it stays small however many partitions the topics have.
+    type: int
+    default: 8
 notes:
   - With O(probe=true) the probe writes one record per probed topic to the destination although the module
     reports C(changed=false); without it the module writes nothing. A mirror topic that is still read-only rejects
@@ -500,6 +509,14 @@ acls:
     destination_selected: 1
     missing: []
     principals: {"User:orders-app": {source: 1, present: 1, missing: 0, destination_only: 0}}
+admin_requests:
+  description:
+    - Kafka admin requests sent to each cluster - connecting, one DescribeTopics, one ListOffsets, and one
+      committed-offsets request per consumer group (not counting the ACL reads and the probe).
+    - So a constant number of requests per kind plus one per group, however many topics and partitions are verified.
+  returned: success or when a check failed
+  type: dict
+  sample: {"source": 503, "destination": 503}
 rest_requests:
   description:
     - Kafka REST requests made, both clusters together; the ACL reads (O(acl_source=rest)) and the destination's
@@ -656,6 +673,7 @@ def argument_spec():
         probe_topic=dict(type="str"),
         probe_topics=dict(type="list", elements="str"),
         timeout=dict(type="int", default=30),
+        max_in_flight=dict(type="int", default=8),
     )
     for side in SIDES:
         spec.update(rest_options(side))
@@ -699,9 +717,9 @@ def main():
                                      "acl_source=admin." % " and ".join(missing))
 
     source = Cluster("source", params["source_bootstrap_servers"], params["source_client_config"],
-                     params["timeout"])
+                     params["timeout"], params["max_in_flight"])
     destination = Cluster("destination", params["destination_bootstrap_servers"],
-                          params["destination_client_config"], params["timeout"])
+                          params["destination_client_config"], params["timeout"], params["max_in_flight"])
     clusters = {"source": source, "destination": destination}
 
     acl_check = None
@@ -733,6 +751,7 @@ def main():
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg="migration verification error: %s" % exc, exception=traceback.format_exc())
 
+    result["admin_requests"] = dict((side, cluster.requests) for side, cluster in clusters.items())
     if rest_clients:
         result["rest_requests"] = sum(client.request_count for client in rest_clients.values())
     if result["failed_checks"]:

@@ -120,6 +120,17 @@ options:
         in further requests; after a batch with a failed topic no further batch is sent.
     type: int
     default: 200
+  parallel:
+    description:
+      - Most mirror creates in flight at once. The server has no batch create, so each new mirror is one request
+        (one C(kafka-mirrors --create) with O(api=cli)); they are sent on up to this many threads. V(1) sends them one
+        after the other.
+      - After a create fails, no further create is started (those in flight finish); the task fails naming each
+        failed topic with its error and the topics not sent.
+      - For thousands of topics, C(auto.create.mirror.topics.enable) with topic filters on the link
+        (M(linkops.cluster_linking.cluster_link)) is cheaper still - the link creates the mirrors itself.
+    type: int
+    default: 8
   max_lag:
     description:
       - Lag gate of O(state=promoted) in records. The module waits until every partition of every topic to
@@ -327,6 +338,14 @@ changed_topics:
   type: list
   elements: str
   sample: [orders.created]
+unlisted_mirror_count:
+  description:
+    - Number of the link's mirror topics, at the task's last read of them, that are not in O(topics) (mirrors created
+      by C(auto.create.mirror.topics) or by hand). With 0, RV(topics) shows every mirror of the link, so a health gate
+      can judge the link from this result (O(linkops.cluster_linking.cluster_link_info#module:reuse_mirror_result)).
+  returned: always
+  type: int
+  sample: 0
 max_lag_at_cutover:
   description: Largest RV(topics[].lag_at_cutover) of the task; null when it promoted or failed over nothing.
   returned: always
@@ -395,6 +414,7 @@ def main():
         state=dict(type='str', default='active', choices=list(WANTED_STATES)),
         allow_delete=dict(type='bool', default=False),
         batch_size=dict(type='int', default=200),
+        parallel=dict(type='int', default=8),
         max_lag=dict(type='int', default=0),
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=300),
@@ -405,7 +425,8 @@ def main():
     backend = connect(module)
     reconciler = MirrorReconciler(backend, p['link_name'], wait=p['wait'], wait_timeout=p['wait_timeout'],
                                   wait_interval=p['wait_interval'], max_lag=p['max_lag'],
-                                  batch_size=p['batch_size'], allow_delete=p['allow_delete'])
+                                  batch_size=p['batch_size'], allow_delete=p['allow_delete'],
+                                  parallel=p['parallel'])
     try:
         outcome = reconciler.ensure(parse_topics(p['topics']), p['state'], module.check_mode)
     except TaskFailure as exc:
@@ -422,6 +443,7 @@ def main():
     truncated = [r['messages_truncated'] for r in rows if r.get('messages_truncated') is not None]
     result = dict(changed=outcome['changed'], topics=rows,
                   changed_topics=[r['mirror_topic_name'] for r in rows if r['action'] != 'none'],
+                  unlisted_mirror_count=len(set(reconciler.mirrors) - set(r['mirror_topic_name'] for r in rows)),
                   max_lag_at_cutover=max(cutover) if cutover else None,
                   messages_truncated=sum(truncated) if truncated else None)
     if module._diff:

@@ -240,3 +240,25 @@ def test_reading_a_link_costs_one_request_however_many_mirrors(lab, run_module, 
         assert info.rc == 0, info.output
         assert len(info.result["mirrors"]) == len(listed)
         assert calls(info.result) == 1, info.result
+
+
+def test_parallel_creates_report_each_failure_and_start_nothing_after_it(lab, run_module, unique, link_name):
+    """parallel: 4 creates in flight; a topic missing on the source fails with its own error, the creates in
+    flight finish, no new one starts, and every listed topic is either created or named as not sent."""
+    topics = [unique("it-par") for dummy in range(10)]
+    missing = topics[1]  # never created on the source
+    for topic in topics:
+        if topic != missing:
+            lab.create_topic(S, topic, partitions=1)
+    create_link_via_rest(lab, link_name)
+    run = run_module("mirror_topic", {"link_name": link_name, "topics": topics, "parallel": 4, "wait": False})
+    assert run.rc != 0, run.output
+    assert "Traceback" not in run.output
+    assert f"Creating mirror topics failed: {missing}: " in run.msg, run.msg
+    created = [t for t in topics if mirror(lab, link_name, t)[0] == 200]
+    not_sent = re.search(r"Not sent after the failure: (.*)$", run.msg)
+    skipped = not_sent.group(1).split(", ") if not_sent else []
+    assert missing not in created
+    assert sorted(created + skipped + [missing]) == sorted(topics), (created, skipped, run.msg)
+    rows = dict((r["mirror_topic_name"], r["action"]) for r in run.result["topics"])
+    assert rows[missing] == "failed" and all(rows[t] == "created" for t in created)

@@ -120,6 +120,12 @@ class FakeBackend(Backend):
         self.calls.append(("list_all_mirrors",))
         return copy.deepcopy(self.mirrors)
 
+    def list_mirrors(self, link_name):
+        self.calls.append(("list_mirrors", link_name))
+        if link_name not in self.links:
+            raise ApiError("no such link", status=404)
+        return dict((m["mirror_topic_name"], copy.deepcopy(m)) for m in self.mirrors if m["link_name"] == link_name)
+
     mirrors = ()
 
 
@@ -762,8 +768,22 @@ def test_info_default_configs():
 def test_info_without_tasks_and_mirrors_costs_less():
     backend = info_backend(3)
     result = li.read_links(backend, names=["a"], include_tasks=False, include_mirrors=False)
-    assert [c[0] for c in backend.calls] == ["list_links", "get_link_configs"]
+    assert [c[0] for c in backend.calls] == ["get_link", "get_link_configs"]
     assert result["links"][0]["mirrors"] == [] and result["all_active"] is True
+
+
+@pytest.mark.parametrize("mirrors_per_link", [1, 50])
+def test_a_named_link_reads_only_itself_and_its_own_mirrors(mirrors_per_link):
+    backend = info_backend(mirrors_per_link)
+    result = li.read_links(backend, names=["b"], include_configs=False, health_max_lag=10)
+    assert backend.calls == [("get_link", "b"), ("list_mirrors", "b")]
+    b = result["links"][0]
+    assert b["mirror_count"] == mirrors_per_link and "configs" not in b
+    assert result["health"]["reasons"] == ["%d %s PAUSED: %s" % (
+        mirrors_per_link, "mirror is" if mirrors_per_link == 1 else "mirrors are",
+        ", ".join("b%03d" % i for i in range(min(10, mirrors_per_link)))
+        + (" and %d more" % (mirrors_per_link - 10) if mirrors_per_link > 10 else ""))]
+    assert b["health"] == result["health"]
 
 
 def test_info_tasks_in_error():
@@ -786,8 +806,10 @@ def test_info_tasks_in_error():
 def test_info_on_a_cluster_without_links():
     backend = FakeBackend()
     result = li.read_links(backend)
+    health = result.pop("health")
     assert result == {"links": [], "missing": [], "exists": False, "all_active": False, "all_mirrors_active": False,
                       "tasks_in_error": [], "max_lag": 0, "status_counts": {}}
+    assert health["ok"] is False and health["reasons"] == []
     assert [c[0] for c in backend.calls] == ["list_links"]
 
 

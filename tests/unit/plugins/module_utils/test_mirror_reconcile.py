@@ -11,6 +11,8 @@ Time is faked.
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from urllib.parse import unquote
 
 import pytest
@@ -432,6 +434,71 @@ def test_create_error_is_reported_per_topic():
     err = fails(rest, ["a"], "active")
     assert "Creating mirror topics failed: a: POST failed: HTTP 400, error 40002: no such source topic" == str(err)
     assert err.topics[0]["action"] == "failed"
+
+
+class SlowCreates(FakeMirrorRest):
+    """Creates take a while and run on several threads: records how many were in flight at most."""
+
+    def __init__(self, failing=(), delay=0.02):
+        super().__init__()
+        self.failing, self.delay = set(failing), delay
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
+
+    def cluster(self, method, path, query=None, body=None):
+        if method != "POST" or not path.endswith("/mirrors"):
+            return super().cluster(method, path, query, body)
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            time.sleep(self.delay)
+            with self.lock:
+                if body["source_topic_name"] in self.failing:
+                    self.request_count += 1
+                    self.calls.append((method, path, None, copy.deepcopy(body)))
+                    raise RestError("POST failed: HTTP 400, error 40002: no such source topic", status=400)
+                return super().cluster(method, path, query, body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_creates_run_on_a_bounded_pool_with_the_same_requests_and_results():
+    names = ["t%02d" % i for i in range(24)]
+    results = {}
+    for parallel in (1, 4):
+        rest = SlowCreates()
+        rest.add_link("l1")
+        result, dummy = run(rest, names, "active", parallel=parallel, wait=False)
+        posts = sorted(c[3]["source_topic_name"] for c in rest.writes)
+        results[parallel] = (posts, [(r["mirror_topic_name"], r["action"]) for r in result["topics"]], rest.request_count)
+        assert rest.most_in_flight == parallel
+    assert results[1] == results[4]
+    # the creates, and the reads: mirrors, link configs (prefix), topics (clashes), mirrors after
+    assert results[4][0] == names and results[4][2] == 24 + 4
+
+
+def test_a_failed_create_stops_new_creates_and_each_topic_is_reported():
+    rest = SlowCreates(failing={"b"})
+    rest.add_link("l1")
+    err = fails(rest, ["a", "b", "c", "d"], "active", parallel=1)
+    assert str(err) == ("Creating mirror topics failed: b: POST failed: HTTP 400, error 40002: no such source topic. "
+                        "Not sent after the failure: c, d")
+    assert [c[3]["source_topic_name"] for c in rest.writes] == ["a", "b"]
+    assert dict((r["mirror_topic_name"], r["action"]) for r in err.topics) == {
+        "a": "created", "b": "failed", "c": "none", "d": "none"}
+    assert err.changed
+
+
+def test_with_a_pool_the_creates_in_flight_finish_and_no_new_one_starts():
+    names = ["t%02d" % i for i in range(20)]
+    rest = SlowCreates(failing={"t00"})
+    rest.add_link("l1")
+    err = fails(rest, names, "active", parallel=4)
+    sent = [c[3]["source_topic_name"] for c in rest.writes]
+    assert "t00" in sent and len(sent) < len(names)  # the ones in flight finish, nothing after them starts
+    assert "Not sent after the failure" in str(err)
 
 
 def test_missing_link_says_to_create_it():
