@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import ssl
 import sys
 import urllib.parse
 import urllib.request
@@ -39,7 +40,12 @@ def _rest(lab: dict, side: str, method: str, path: str, body: dict | None = None
         data=None if body is None else json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     token = base64.b64encode(f"{lab['rest_username']}:{lab['rest_password']}".encode()).decode()
     request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=10) as answer:
+    context = None
+    if lab.get("rest_tls"):     # HTTPS REST: trust the lab CA, show the client certificate under mTLS
+        context = ssl.create_default_context(cafile=lab["rest_ca_path"])
+        if lab.get("rest_mtls"):
+            context.load_cert_chain(lab["rest_client_cert"], lab["rest_client_key"])
+    with urllib.request.urlopen(request, timeout=10, context=context) as answer:
         text = answer.read()
     return json.loads(text) if text else {}
 
