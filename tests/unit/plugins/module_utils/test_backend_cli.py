@@ -618,10 +618,10 @@ def test_status_inference(text, status):
 
 def test_error_line_picks_the_tool_error_and_drops_the_prefix():
     assert cli_output.error_line("", "[2024-01-01] WARN x\nError while executing cluster link command: Boom.\n"
-                              "\tat kafka.admin.X\n") == "Boom."
+                                     "\tat kafka.admin.X\n") == "Boom."
     assert cli_output.error_line("Error while executing config command with args '--bootstrap-server b --alter'\n"
-                          "org.apache.kafka.common.errors.InvalidConfigurationException: Unknown config x\n",
-                          "") == "org.apache.kafka.common.errors.InvalidConfigurationException: Unknown config x"
+                                 "org.apache.kafka.common.errors.InvalidConfigurationException: Unknown config x\n",
+                                 "") == "org.apache.kafka.common.errors.InvalidConfigurationException: Unknown config x"
     assert cli_output.error_line("", "Missing required argument \"[link]\"\n") == 'Missing required argument "[link]"'
 
 
