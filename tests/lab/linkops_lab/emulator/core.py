@@ -37,4 +37,5 @@ class Emulator(LinkOps, MirrorOps, State):
             w.stop()
         for w in workers:
             w.join(timeout=10)
-        self.save()
+        if self.state_writer is not None:
+            self.state_writer.close()   # writes what is not saved yet

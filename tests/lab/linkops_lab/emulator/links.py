@@ -196,3 +196,4 @@ class LinkOps:
                 else:
                     link.configs.pop(name, None)
             self.save()
+        self.wake(link)
