@@ -43,3 +43,26 @@ class TopicsCache:
             topics = kafka.topic_partitions(adm, timeout=timeout)
             entry[:] = [started, topics, read_ms]
             return topics, read_ms
+
+
+class ReadBudget:
+    """A rate shared by the copiers for reads whose cost grows with the topics they name (the
+    topic config sync describes every mirror's source topic): ``take(n)`` grants up to ``n`` of
+    at most ``per_second`` topics a second (a token bucket holding one second's worth). A lab of
+    a few hundred mirrors never waits; 10,000 mirrors are synced in turns, a full pass every
+    ``10,000 / per_second`` seconds, instead of 1.6 s of CPU every topic.config.sync.ms."""
+
+    def __init__(self, per_second: float):
+        self.per_second = per_second
+        self._tokens = per_second
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> int:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.per_second, self._tokens + (now - self._at) * self.per_second)
+            self._at = now
+            granted = min(n, int(self._tokens))
+            self._tokens -= granted
+            return granted
