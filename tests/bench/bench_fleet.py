@@ -184,13 +184,19 @@ class Bench:
             create_link_via_rest(self.lab, l)
         create_s = 0.0
         for l in self.links:
-            create_s += self.create_mirrors_rest(l, self.topics[l])
+            took = self.create_mirrors_rest(l, self.topics[l])
+            create_s += took
+            print(f"  {l}: {per_link} mirrors in {took:.1f} s ({per_link / took:.0f}/s)", flush=True)
         self.wait_active(set(every))
         total = time.monotonic() - start
         self.facts["creates_per_s"] = len(every) / create_s
+        self.facts["creates_per_s_last_link"] = per_link / took
         self.row(f"setup: {links} links x {per_link} mirrors (REST, {POOL} at a time)", total,
                  f"source topics {topics_done:.0f} s; {len(every)} mirror creates in {create_s:.0f} s = "
-                 f"{len(every) / create_s:.0f}/s at the lab; all ACTIVE, lag 0")
+                 f"{len(every) / create_s:.0f}/s at the lab ({per_link / took:.0f}/s for the last link's); "
+                 "all ACTIVE, lag 0")
+        if self.args.lab_only:
+            return
         self.inventory = write_inventory(self.workdir / "inventory", self.lab,
                                          {l: {"link_topics": self.topics[l]} for l in self.links})
         # the links made by REST may lack configs the inventory gives them: a first run converges
@@ -270,6 +276,36 @@ class Bench:
         batches = routes.get(key, 0) - routes0.get(key, 0)
         self.row(f"promote {n} mirrors, batch_size {self.args.batch_size}", elapsed,
                  f"{used} REST requests: {batches} batch POSTs, {used - batches} reads")
+
+    def promote_rest(self) -> None:
+        """The lab alone: promote PROMOTE fleet mirrors with REST batches, until all are STOPPED."""
+        by_link: dict[str, list[str]] = {}
+        left = self.args.promote
+        for l in self.links:
+            if left > 0:
+                by_link[l] = self.topics[l][:left]
+                left -= len(by_link[l])
+        n = sum(len(v) for v in by_link.values())
+        size = self.args.batch_size
+        start = time.monotonic()
+        for l, topics in by_link.items():
+            for i in range(0, len(topics), size):
+                status, body = self.lab.rest(
+                    "POST", f"/kafka/v3/clusters/{self.lab.destination_cluster_id}/links/{l}/mirrors:promote",
+                    {"mirror_topic_names": topics[i:i + size]}, timeout=300)
+                if status != 200 or any(r["error_code"] for r in body["data"]):
+                    raise RuntimeError(f"promote: {status} {str(body)[:300]}")
+        posted = time.monotonic() - start
+        wanted = {t for v in by_link.values() for t in v}
+        while True:
+            stopped = {m["mirror_topic_name"] for m in self.mirrors() if m["mirror_status"] == "STOPPED"}
+            if wanted <= stopped:
+                break
+            if time.monotonic() - start > 600:
+                raise RuntimeError(f"{len(wanted - stopped)} of {n} not STOPPED after 600 s")
+            time.sleep(0.5)
+        self.row(f"lab: promote {n} mirrors, REST batches of {size}", time.monotonic() - start,
+                 f"batch POSTs answered in {posted:.1f} s; then all STOPPED (pending_stopped_ms 500)")
 
     def verify(self) -> None:
         every = [t for l in self.links for t in self.topics[l]]
@@ -362,6 +398,8 @@ def main() -> int:
     ap.add_argument("--serial", default="[1, 2]", help="rollout_serial of the rollout runs (the playbook's default)")
     ap.add_argument("--forks", type=int, default=0, help="ansible-playbook -f (0: ansible.cfg's)")
     ap.add_argument("--idle-seconds", type=int, default=30)
+    ap.add_argument("--lab-only", action="store_true",
+                    help="only the lab: setup, idle CPU and a promote of --promote mirrors with REST batches")
     ap.add_argument("--json", help="also write the table and facts here")
     ap.add_argument("--dir", help="work directory (default: a temporary one, removed at the end)")
     args = ap.parse_args()
@@ -378,6 +416,9 @@ def main() -> int:
             bench = Bench(lab, workdir, args)
             bench.setup()
             bench.run_step("lab idle", bench.idle_cpu)
+            if args.lab_only:
+                bench.run_step("lab promote", bench.promote_rest)
+                return finish(bench, args, where, lab)
             bench.run_step("rollout.yml no-op", bench.rollout)
             bench.run_step("create mirrors", bench.creates)
             if getattr(bench, "promote_link", None):
@@ -386,6 +427,12 @@ def main() -> int:
             bench.run_step("naive uri loop", bench.naive)
         finally:
             lab.stop()
+    return finish(bench, args, where, None)
+
+
+def finish(bench: Bench, args, where: str, lab: Lab | None) -> int:
+    if lab is not None:
+        lab.stop()
     print(f"\nfleet benchmark {args.links}x{args.mirrors}; {where}; load at the end "
           f"{os.getloadavg()[0]:.1f}\n")
     print(bench.table())

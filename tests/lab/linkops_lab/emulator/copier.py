@@ -64,10 +64,12 @@ class LinkWorker(SyncMixin, threading.Thread):
         self._halt.set()
         self._wake.set()
 
-    def wake(self) -> None:
-        """Run a round now and poll the source at once (a mirror was created or changed state)."""
-        self._next_copy = 0.0
-        self._copy_wait = 0.0
+    def wake(self, poll: bool = True) -> None:
+        """Run a round now: the link's mirrors changed. ``poll``: also poll the source at once
+        (a new mirror is polled when its PENDING_MIRROR phase ends, not before)."""
+        if poll:
+            self._next_copy = 0.0
+            self._copy_wait = 0.0
         self._wake.set()
 
     def run(self) -> None:
@@ -538,7 +540,14 @@ class LinkWorker(SyncMixin, threading.Thread):
             emu.save()
         self._clients(bootstrap)  # a restore earlier in this round may have closed them
         consumer, producer = self._consumer, self._producer
-        if want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
+        added = [k for k in want if k not in self._assigned]
+        if added and len(added) < len(want) and all(
+                self._assigned.get(k) == off for k, off in want.items() if k in self._assigned) \
+                and not set(self._assigned) - set(want):
+            # only new partitions (new mirrors): add them, keep the others' prefetched records
+            consumer.incremental_assign([TopicPartition(st, p, want[(st, p)]) for st, p in added])
+            self._assigned.update({k: want[k] for k in added})
+        elif want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
             consumer.assign([TopicPartition(st, p, off) for (st, p), off in want.items()])
             self._assigned = dict(want)
             consumer.resume([TopicPartition(st, p) for (st, p) in want])  # no pause left from before

@@ -114,7 +114,7 @@ class MirrorOps:
             m.synced_configs = source_configs
             link.mirrors[mirror_name] = m
             self.save()
-        self.wake(link)
+        self.wake(link, poll=False)   # it copies when PENDING_MIRROR ends
         log.info("%s: created mirror %s of %s on link %s of %s (%d partitions, start %s)", origin,
                  mirror_name, source, link.name, link.cluster_id, num_partitions, start_spec)
         return m

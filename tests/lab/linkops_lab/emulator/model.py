@@ -541,10 +541,11 @@ class State:
 
     def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0) -> str:
         """Cluster id of the cluster at ``bootstrap``: the lab's logical id for a
-        known bootstrap, else what its metadata reports. Raises KafkaException."""
-        md = self.admin_for(bootstrap).list_topics(timeout=timeout)
+        known bootstrap, else what the cluster reports (DescribeCluster: not the metadata of
+        every topic). Raises KafkaException."""
+        found = self.admin_for(bootstrap).describe_cluster(request_timeout=timeout).result().cluster_id
         known = self.known.get(self._norm(bootstrap))
-        return known[0] if known else md.cluster_id
+        return known[0] if known else found
 
     def save(self) -> None:
         """The state changed: the state file is written soon, in the background (statefile.py)."""
@@ -559,11 +560,12 @@ class State:
                              for c in self.served()},
                 "acls": self.acls.to_state()})
 
-    def wake(self, link: Link) -> None:
-        """Make the copier of ``link`` run a round now (a mirror was added or changed state)."""
+    def wake(self, link: Link, poll: bool = True) -> None:
+        """Make the copier of ``link`` run a round now (a mirror was added or changed state);
+        ``poll``: and poll the source at once (copier.LinkWorker.wake)."""
         worker = self.workers.get((link.cluster_id, link.name))
         if worker is not None:
-            worker.wake()
+            worker.wake(poll)
 
     def _load(self) -> None:
         if not self.state_file or not os.path.exists(self.state_file):
