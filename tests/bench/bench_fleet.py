@@ -195,14 +195,61 @@ class Bench:
                  f"source topics {topics_done:.0f} s; {len(every)} mirror creates in {create_s:.0f} s = "
                  f"{len(every) / create_s:.0f}/s at the lab ({per_link / took:.0f}/s for the last link's); "
                  "all ACTIVE, lag 0")
-        if self.args.lab_only:
-            return
         self.inventory = write_inventory(self.workdir / "inventory", self.lab,
                                          {l: {"link_topics": self.topics[l]} for l in self.links})
         # the links made by REST may lack configs the inventory gives them: a first run converges
         elapsed, used, _ = self.playbook()
         self.row("rollout.yml, first run (converges the links made by REST)", elapsed,
                  f"{used} REST requests = {used / links:.1f} per link")
+
+    def seed(self) -> None:
+        """--lab-only: the fleet made directly, to get to 10,000 mirrors in minutes on a loaded
+        machine: empty topics on both clusters (so every mirror is in sync), the links by REST,
+        their mirrors written into the emulator's state file, the lab restarted with keep_data
+        (as `labctl.py up --keep-data` does). Then CREATES more mirrors are created through REST
+        on top of them: the lab's creates per second at that size."""
+        links, per_link = self.args.links, self.args.mirrors
+        self.links = [f"fleet-{i:03d}" for i in range(links)]
+        self.topics = {l: [f"{l}-t{j:05d}" for j in range(per_link)] for l in self.links}
+        every = [t for l in self.links for t in self.topics[l]]
+        start = time.monotonic()
+        for side in ("source", "destination"):
+            adm = self.lab.admin(side)
+            for i in range(0, len(every), 500):
+                for fut in adm.create_topics([NewTopic(t, 1, 1) for t in every[i:i + 500]],
+                                             operation_timeout=60, request_timeout=60).values():
+                    fut.result()
+        for l in self.links:
+            create_link_via_rest(self.lab, l)
+        self.lab.stop()
+        state_file = self.workdir / "lab" / "emulator-state.json"
+        doc = json.loads(state_file.read_text())
+        now_ms = int(time.time() * 1000)
+        for cluster in doc["clusters"].values():
+            for link in cluster["links"]:
+                link["mirrors"] = [{"name": t, "source_topic": t, "num_partitions": 1, "status": "ACTIVE",
+                                    "state_time_ms": now_ms} for t in self.topics[link["name"]]]
+        state_file.write_text(json.dumps(doc))
+        self.lab = Lab.start(self.workdir / "lab", keep_data=True)
+        self.wait_active(set(every))
+        self.row(f"seed: {links} links x {per_link} mirrors (state file, lab restarted)", time.monotonic() - start,
+                 f"{len(every)} topics on each cluster; all ACTIVE, lag 0")
+
+    def creates_on_top(self) -> None:
+        n = self.args.creates
+        link = "bench-top"
+        topics = [f"{link}-{i:05d}" for i in range(n)]
+        self.source_topics(topics)
+        create_link_via_rest(self.lab, link)
+        cpu0 = self.emulator_cpu()
+        took = self.create_mirrors_rest(link, topics)
+        cpu = self.emulator_cpu() - cpu0
+        self.wait_active(set(topics))
+        have = self.args.links * self.args.mirrors
+        self.facts["creates_per_s"] = n / took
+        self.row(f"lab: create {n} mirrors on top of {have} (REST, {POOL} at a time)", took,
+                 f"{n / took:.0f} creates/s; emulator CPU {cpu / n * 1000:.1f} ms per create "
+                 f"(= {n / cpu:.0f}/s per core)")
 
     def idle_cpu(self) -> None:
         seconds = self.args.idle_seconds
@@ -399,7 +446,8 @@ def main() -> int:
     ap.add_argument("--forks", type=int, default=0, help="ansible-playbook -f (0: ansible.cfg's)")
     ap.add_argument("--idle-seconds", type=int, default=30)
     ap.add_argument("--lab-only", action="store_true",
-                    help="only the lab: setup, idle CPU and a promote of --promote mirrors with REST batches")
+                    help="only the lab: the fleet seeded into the state file, idle CPU, --creates more mirrors "
+                         "through REST on top, a promote of --promote mirrors with REST batches")
     ap.add_argument("--json", help="also write the table and facts here")
     ap.add_argument("--dir", help="work directory (default: a temporary one, removed at the end)")
     args = ap.parse_args()
@@ -411,14 +459,16 @@ def main() -> int:
     print(f"fleet benchmark {args.links}x{args.mirrors} on {where}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-fleet-", dir=args.dir) as tmp:
         workdir = Path(tmp)
-        lab = Lab.start(workdir / "lab")
+        bench = Bench(Lab.start(workdir / "lab"), workdir, args)
         try:
-            bench = Bench(lab, workdir, args)
+            if args.lab_only:
+                bench.seed()
+                bench.run_step("lab idle", bench.idle_cpu)
+                bench.run_step("lab creates", bench.creates_on_top)
+                bench.run_step("lab promote", bench.promote_rest)
+                return finish(bench, args, where, bench.lab)
             bench.setup()
             bench.run_step("lab idle", bench.idle_cpu)
-            if args.lab_only:
-                bench.run_step("lab promote", bench.promote_rest)
-                return finish(bench, args, where, lab)
             bench.run_step("rollout.yml no-op", bench.rollout)
             bench.run_step("create mirrors", bench.creates)
             if getattr(bench, "promote_link", None):
@@ -426,7 +476,7 @@ def main() -> int:
             bench.run_step("migration_verify", bench.verify)
             bench.run_step("naive uri loop", bench.naive)
         finally:
-            lab.stop()
+            bench.lab.stop()
     return finish(bench, args, where, None)
 
 
