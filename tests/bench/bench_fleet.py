@@ -146,7 +146,7 @@ class Bench:
 
     def playbook(self, *extra: str) -> tuple[float, int, str]:
         args = ["-i", str(self.inventory), "playbooks/rollout.yml", "-e", "rollout_gate_interval=2",
-                "-e", f"rollout_serial={self.args.serial}"]
+                "-e", json.dumps({"rollout_serial": yaml.safe_load(self.args.serial)})]
         if self.args.forks:
             args += ["-f", str(self.args.forks)]
         before = self.requests()

@@ -17,7 +17,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import NewPartitions, NewTopic
 
 from linkops_lab import kafka
-from linkops_lab.emulator import acls, faults
+from linkops_lab.emulator import acls, faults, metadata
 from linkops_lab.emulator.model import Link, Mirror, PENDING_STATUSES, REMOTE_LINK_NOT_FOUND
 from linkops_lab.emulator.sync import SyncMixin
 
@@ -43,6 +43,12 @@ class LinkWorker(SyncMixin, threading.Thread):
         # (copy_interval_ms up to copy_idle_max_ms), a copy or a wake() resets it
         self._next_copy = 0.0
         self._copy_wait = 0.0
+        # noted by _transitions, the round's one pass over the mirrors
+        self._stopping: list[Mirror] = []
+        self._synchronizing: list[Mirror] = []
+        self._next_pending = 0.0
+        # wall-clock ms of the topic lists this link last checked its mirrors against
+        self._checked_read_ms = (0, 0)
         self._src_bootstrap: str | None = None
         self._src_conf: dict | None = None
         self._consumer: Consumer | None = None
@@ -93,8 +99,7 @@ class LinkWorker(SyncMixin, threading.Thread):
         data or a retry) is looked at again after copy_interval_ms."""
         due = [self._next_copy, self._next_metadata, self._next_offset_sync, self._next_config_sync,
                self._next_auto_create, getattr(self, "_next_acl_sync", 0.0)]
-        with self.emu.lock:
-            due += [m.pending_until for m in self.link.mirrors.values() if m.status in PENDING_STATUSES]
+        due.append(self._next_pending)
         wait = min(due) - time.monotonic()
         if wait <= 0:
             wait = self.emu.knobs["copy_interval_ms"] / 1000
@@ -189,13 +194,13 @@ class LinkWorker(SyncMixin, threading.Thread):
             # the source half only carries the connection; its destination half mirrors
             if time.monotonic() >= self._next_metadata:
                 self._refresh_metadata(bootstrap)
-                self._next_metadata = time.monotonic() + emu.knobs["metadata_interval_ms"] / 1000
+                self._next_metadata = time.monotonic() + self._metadata_wait()
             self._polled(False)
             return False
         now = time.monotonic()
         if now >= self._next_metadata:
             self._refresh_metadata(bootstrap)
-            self._next_metadata = now + emu.knobs["metadata_interval_ms"] / 1000
+            self._next_metadata = now + self._metadata_wait()
         self._clients(bootstrap)
         self._transitions()
         busy = False
@@ -258,6 +263,9 @@ class LinkWorker(SyncMixin, threading.Thread):
             dest_topics, dest_read_ms = emu.topics_cache.get(self.local_admin, self._metadata_age(), timeout=3)
         except Exception:
             return
+        if (src_read_ms, dest_read_ms) == self._checked_read_ms:
+            return                  # the same (shared) lists as last time: nothing new to see
+        self._checked_read_ms = (src_read_ms, dest_read_ms)
         changed = False
         with emu.lock:
             for m in list(link.mirrors.values()):
@@ -304,19 +312,40 @@ class LinkWorker(SyncMixin, threading.Thread):
     def _metadata_age(self) -> float:
         return self.emu.knobs["metadata_interval_ms"] / 1000
 
+    def _metadata_wait(self) -> float:
+        """Seconds until the next metadata read of this link: metadata_interval_ms, or as long
+        as the shared lists are reused (metadata.AGE_PER_TOPIC) for a large cluster."""
+        return max(self._metadata_age(), len(self._src_topics) * metadata.AGE_PER_TOPIC)
+
     def _transitions(self) -> None:
+        """The one pass of a round over the link's mirrors: PENDING_MIRROR and PENDING_RESTORE
+        end, PENDING_SETUP_FOR_RESTORE is set up; what else is due (``_stopping``,
+        ``_synchronizing``) and when the next phase ends (``_next_pending``) are noted for the
+        rest of the round."""
         emu, link = self.emu, self.link
         now = time.monotonic()
+        self._stopping, self._synchronizing, self._next_pending = [], [], float("inf")
         with emu.lock:
             changed = False
             setup = []
             for m in link.mirrors.values():
-                if m.status in ("PENDING_MIRROR", "PENDING_RESTORE") and now >= m.pending_until:
+                status = m.status
+                if status not in PENDING_STATUSES:
+                    continue
+                if now < m.pending_until:
+                    self._next_pending = min(self._next_pending, m.pending_until)
+                elif status in ("PENDING_MIRROR", "PENDING_RESTORE"):
                     m.set_status("ACTIVE")
                     changed = True
                     self._next_copy = 0.0   # copy it at once
-                elif m.status == "PENDING_SETUP_FOR_RESTORE" and now >= m.pending_until:
+                elif status == "PENDING_SETUP_FOR_RESTORE":
                     setup.append(m)
+                elif status == "PENDING_STOPPED":
+                    self._stopping.append(m)
+                else:
+                    self._synchronizing.append(m)
+                if m.status in PENDING_STATUSES and now >= m.pending_until:
+                    self._next_pending = now    # overdue: looked at again after copy_interval_ms
             if changed:
                 emu.save()
         for m in setup:
@@ -396,10 +425,8 @@ class LinkWorker(SyncMixin, threading.Thread):
         consumer offsets a last time, stop the local mirror (writable) and make the
         remote topic a mirror of it over the remote half of the link."""
         emu, link = self.emu, self.link
-        now = time.monotonic()
         with emu.lock:
-            due = [m for m in link.mirrors.values()
-                   if m.status == "PENDING_SYNCHRONIZE" and now >= m.pending_until]
+            due = [m for m in self._synchronizing if m.status == "PENDING_SYNCHRONIZE"]
         if not due or emu.peer_link(link) is None or not link.available or link.paused:
             return
         # every due mirror in one round: one end-offset read per cluster, one offset sync
@@ -445,8 +472,7 @@ class LinkWorker(SyncMixin, threading.Thread):
         emu, link = self.emu, self.link
         now = time.monotonic()
         with emu.lock:
-            due = [m for m in link.mirrors.values()
-                   if m.status == "PENDING_STOPPED" and now >= m.pending_until]
+            due = [m for m in self._stopping if m.status == "PENDING_STOPPED"]
         if not due:
             return
         lags = emu.lags(link, due)

@@ -51,7 +51,8 @@ class ReadBudget:
     topic config sync describes every mirror's source topic): ``take(n)`` grants up to ``n`` of
     at most ``per_second`` topics a second (a token bucket holding one second's worth). A lab of
     a few hundred mirrors never waits; 10,000 mirrors are synced in turns, a full pass every
-    ``10,000 / per_second`` seconds, instead of 1.6 s of CPU every topic.config.sync.ms."""
+    ``10,000 / per_second`` seconds, instead of 1.6 s of CPU every topic.config.sync.ms (measured:
+    describing 1,000 topics costs the emulator about 160 ms of CPU)."""
 
     def __init__(self, per_second: float):
         self.per_second = per_second

@@ -361,7 +361,7 @@ class State:
         self.workers: dict[tuple[str, str], LinkWorker] = {}  # started by core.Emulator
         self._admins: dict[str, AdminClient] = {}
         self.topics_cache = metadata.TopicsCache()   # topic lists shared by the copiers
-        self.config_sync_reads = metadata.ReadBudget(200)   # topics/s the config syncs describe
+        self.config_sync_reads = metadata.ReadBudget(100)   # topics/s the config syncs describe
         self.dest_admin = self.admin_for(self.dest_bootstrap)
         self.stopping = threading.Event()
         self.acls = acls.AclStore(on_change=self.save)  # ACLs of every lab cluster (acls.py)
