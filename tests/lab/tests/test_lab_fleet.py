@@ -7,21 +7,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from confluent_kafka.admin import NewTopic
 
 from labtesting import unique, wait_until
 
 FAST = {"pending_mirror_ms": 100, "pending_stopped_ms": 300, "copy_interval_ms": 50}
-
-
-@pytest.fixture
-def link(rest):
-    """A fresh link; force-deleted afterwards."""
-    name = unique("fleet")
-    rest.create_link(name)
-    yield name
-    rest("DELETE", f"/clusters/{{D}}/links/{name}", params={"force": True})
 
 
 def stats(lab, cluster="destination"):
