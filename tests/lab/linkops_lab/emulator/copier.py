@@ -494,13 +494,14 @@ class LinkWorker(SyncMixin, threading.Thread):
         except Exception:
             ends = {}
         with emu.lock:
+            at_ms = int(time.time() * 1000)
             for m in ready:
                 if m.status != "PENDING_STOPPED":
                     continue
                 m.frozen_lags = lags[m.name]
                 offsets = {p: ends.get((m.name, p)) for p in range(m.num_partitions)}
                 m.stop_offsets = None if None in offsets.values() else offsets
-                m.set_status("STOPPED")
+                m.set_status("STOPPED", at_ms)
             emu.save()
         log.info("link %s: %d mirror(s) STOPPED (%s)", link.name, len(ready),
                  ", ".join(sorted(m.name for m in ready)[:5]) + (" ..." if len(ready) > 5 else ""))

@@ -298,6 +298,7 @@ class MirrorOps:
                             "mirror_lags": mlags, "messages_truncated": None,
                             "partition_level_truncation_data": []})
 
+        started = time.monotonic()   # the mirrors of one request end their phase together
         with self.lock:
             for name in targets:
                 m = link.mirrors.get(name)
@@ -325,7 +326,7 @@ class MirrorOps:
                 changed = True
                 if action in ("promote", "failover"):
                     m.stop_kind = action
-                    m.pending_until = time.monotonic() + self.knobs["pending_stopped_ms"] / 1000
+                    m.pending_until = started + self.knobs["pending_stopped_ms"] / 1000
                     m.set_status("PENDING_STOPPED")
                 elif action == "pause":
                     m.set_status("PAUSED")
@@ -333,7 +334,7 @@ class MirrorOps:
                     m.set_status("ACTIVE")
                 elif action in REVERSE_ACTIONS:
                     m.reverse_to = "PAUSED" if action == "reverse-and-pause-mirror" else "ACTIVE"
-                    m.pending_until = time.monotonic() + self.knobs["pending_synchronize_ms"] / 1000
+                    m.pending_until = started + self.knobs["pending_synchronize_ms"] / 1000
                     m.set_status("PENDING_SYNCHRONIZE")
             if changed:
                 self.save()

@@ -153,10 +153,11 @@ class Mirror:
         # messages_truncated}])
         self.truncation: list[dict] | None = None
 
-    def set_status(self, status: str) -> None:
+    def set_status(self, status: str, at_ms: int | None = None) -> None:
+        """Change the status; ``at_ms``: the time of the change (one round's changes share it)."""
         if status != self.status:
             self.status = status
-            self.state_time_ms = now_ms()
+            self.state_time_ms = at_ms or now_ms()
 
     def fail(self, error: str, message: str) -> None:
         log.warning("mirror %s of link %s FAILED: %s (%s)", self.name, self.link_name, message, error)
