@@ -144,7 +144,7 @@ class Bench:
             time.sleep(3)
         raise RuntimeError(f"{len(names - ready)} mirrors not ACTIVE with lag 0 after {timeout} s")
 
-    def playbook(self, *extra: str) -> tuple[float, int, str]:
+    def playbook(self, *extra: str) -> tuple[float, int]:
         args = ["-i", str(self.inventory), "playbooks/rollout.yml", "-e", "rollout_gate_interval=2",
                 "-e", json.dumps({"rollout_serial": yaml.safe_load(self.args.serial)})]
         if self.args.forks:
@@ -159,7 +159,7 @@ class Bench:
         changed = sum(int(x) for x in re.findall(r" changed=(\d+)", run.output))
         if changed:
             print(f"  note: the no-op run reported changed={changed}", flush=True)
-        return elapsed, used, run.output
+        return elapsed, used
 
     def module(self, name: str, args: dict) -> tuple[float, int, dict]:
         before = self.requests()
@@ -198,7 +198,7 @@ class Bench:
         self.inventory = write_inventory(self.workdir / "inventory", self.lab,
                                          {l: {"link_topics": self.topics[l]} for l in self.links})
         # the links made by REST may lack configs the inventory gives them: a first run converges
-        elapsed, used, _ = self.playbook()
+        elapsed, used = self.playbook()
         self.row("rollout.yml, first run (converges the links made by REST)", elapsed,
                  f"{used} REST requests = {used / links:.1f} per link")
 
@@ -265,14 +265,14 @@ class Bench:
                  f"emulator process CPU over {seconds} s (/proc/<pid>/stat)")
 
     def rollout(self) -> None:
-        elapsed, used, _ = self.playbook()
+        elapsed, used = self.playbook()
         n = self.args.links
         self.facts["rollout_s"] = elapsed
         self.facts["rollout_per_mirror"] = elapsed / (n * self.args.mirrors)
         self.row(f"rollout.yml no-op ({n} links, serial {self.args.serial})", elapsed,
                  f"{used} REST requests = {used / n:.1f} per link; "
                  f"{elapsed / (n * self.args.mirrors) * 1000:.1f} ms per mirror")
-        elapsed, used, _ = self.playbook("--tags", "link,mirrors")
+        elapsed, used = self.playbook("--tags", "link,mirrors")
         self.row("rollout.yml --tags link,mirrors no-op", elapsed, f"{used} REST requests = {used / n:.1f} per link")
 
     def has_parallel(self) -> bool:
@@ -444,7 +444,7 @@ def machine() -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--fleet", default="3x50", help="LINKSxMIRRORS (mirrors per link), e.g. 20x500")
     ap.add_argument("--creates", type=int, default=1000, help="mirrors created by each create step")
     ap.add_argument("--promote", type=int, default=1000, help="mirrors promoted (of the sequential create's)")
