@@ -8,7 +8,7 @@ COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv browser demo test unit integration molecule sanity lint bench soak lab-up lab-down lab-status clean
+.PHONY: venv browser demo test unit integration molecule sanity lint bench bench-fleet soak lab-up lab-down lab-status clean
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -74,6 +74,17 @@ lint: venv
 ## bench: REST requests and wall time of mirror_topic on a link with many mirrors (BENCH_MIRRORS=200)
 bench: venv
 	$(VPY) tests/bench/bench_mirror_topic.py --mirrors $${BENCH_MIRRORS:-200}
+
+## bench-fleet: the fleet benchmark (docs/fleet.md "Measured at fleet size"): make bench-fleet FLEET=20x500 (or make bench-fleet 20x500; default 3x50); BENCH_FLEET_ARGS for more options
+FLEET ?= 3x50
+ifeq (bench-fleet,$(firstword $(MAKECMDGOALS)))
+  ifneq ($(word 2,$(MAKECMDGOALS)),)
+    FLEET := $(word 2,$(MAKECMDGOALS))
+    $(eval $(FLEET):;@:)
+  endif
+endif
+bench-fleet: venv
+	$(VPY) tests/bench/bench_fleet.py --fleet $(FLEET) $(BENCH_FLEET_ARGS)
 
 ## soak: migrate.yml SOAK_RUNS (20) times per REST fault mode (503/429/drops; answers lost after the write); how many converge on their first run
 soak: venv

@@ -100,6 +100,8 @@ KNOB_ENV = {
     "pending_restore_ms": "LAB_PENDING_RESTORE_MS",
     "auto_create_interval_ms": "LAB_AUTO_CREATE_INTERVAL_MS",
     "copy_interval_ms": "LAB_COPY_INTERVAL_MS",
+    "copy_idle_max_ms": "LAB_COPY_IDLE_MAX_MS",
+    "state_save_ms": "LAB_STATE_SAVE_MS",
     "metadata_interval_ms": "LAB_METADATA_INTERVAL_MS",
 }
 

@@ -4,6 +4,7 @@
 timings; set ``LAB_TEST_ATTACH=<dir>`` to use a lab started by ``labctl.py
 up`` instead). ``spec``: the Cloud OpenAPI checker. ``rest``: a request
 helper that validates every authenticated response against the spec.
+``link``: a fresh link on the destination, force-deleted after the test.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from linkops_lab.lab import Lab
 from spec_check import SpecChecker
-from labtesting import Rest
+from labtesting import Rest, unique
 
 TEST_KNOBS = {"pending_stopped_ms": 300, "pending_mirror_ms": 100, "auto_create_interval_ms": 300,
               "copy_interval_ms": 50}
@@ -38,3 +39,12 @@ def spec():
 @pytest.fixture(scope="session")
 def rest(lab, spec):
     return Rest(lab, spec)
+
+
+@pytest.fixture
+def link(rest):
+    """A fresh link on the destination; force-deleted afterwards."""
+    name = unique("link")
+    rest.create_link(name)
+    yield name
+    rest("DELETE", f"/clusters/{{D}}/links/{name}", params={"force": True})

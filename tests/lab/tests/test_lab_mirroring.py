@@ -18,15 +18,6 @@ def group_filter(*names, pattern="PREFIXED"):
                                         for n in names]})
 
 
-@pytest.fixture
-def link(rest):
-    """A fresh link; force-deleted afterwards."""
-    name = unique("link")
-    rest.create_link(name)
-    yield name
-    rest("DELETE", f"/clusters/{{D}}/links/{name}", params={"force": True})
-
-
 @pytest.fixture(autouse=True)
 def copy_running(lab):
     yield

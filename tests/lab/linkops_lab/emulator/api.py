@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -54,7 +55,34 @@ class Api:
             (rf"/clusters/{c}/links/{l}/mirrors/(?P<topic>[^/]+)", {"GET": self.get_mirror}),
         ]
         self.routes += acls.routes(self)  # /clusters/{cid}/acls[:batch] for every lab cluster
-        self.routes = [(re.compile("^" + rx + "$"), methods) for rx, methods in self.routes]
+        # each route with a readable name for the request counts: /clusters/{cid}/links/{link}/...
+        self.routes = [(re.compile("^" + rx + "$"), methods,
+                        re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", rx).replace("{cid}", "{cluster_id}"))
+                       for rx, methods in self.routes]
+        # requests this cluster's REST received (lab paths left out): total and per route
+        self._count_lock = threading.Lock()
+        self.request_count = 0
+        self.route_counts: dict[str, int] = {}
+
+    def count(self, req, route: str | None = None) -> None:
+        """Count a request (``route`` None: only the total; the route once it is known)."""
+        if req.path.startswith("/lab/"):
+            return
+        with self._count_lock:
+            if route is None:
+                self.request_count += 1
+            else:
+                self.route_counts[route] = self.route_counts.get(route, 0) + 1
+
+    def lab_stats(self) -> dict:
+        """``GET /lab/v1/stats``: what this REST server answered and how often the state file
+        was written (the fleet benchmark reads the request counts here)."""
+        writer = self.emu.state_writer
+        with self._count_lock:
+            return {"cluster_id": self.cid, "requests": self.request_count,
+                    "requests_by_route": dict(sorted(self.route_counts.items())),
+                    "state_writes": writer.writes if writer else 0,
+                    "state_last_write_seconds": round(writer.last_write_s, 4) if writer else 0.0}
 
     # -- rendering helpers
     def base(self, req) -> str:
@@ -418,6 +446,8 @@ class Api:
                     raise bad_request(str(exc)) from None
             with self.emu.lock:
                 self.emu.knobs.update(body)
+            for link in self.emu.all_links():
+                self.emu.wake(link)        # new timings apply now, not after the current wait
         with self.emu.lock:
             return 200, json.loads(json.dumps(self.emu.knobs))
 
@@ -454,13 +484,16 @@ class Api:
             return self.lab_knobs(req)
         if path == "/lab/v1/health" and req.method == "GET":
             return 200, {"status": "ok", "cluster_id": self.cid, "cluster": self.cluster.name}
+        if path == "/lab/v1/stats" and req.method == "GET":
+            return 200, self.lab_stats()
         for prefix in ("/kafka/v3", "/v3"):
             if path.startswith(prefix + "/"):
                 req.prefix = prefix
                 rest = path[len(prefix):]
-                for rx, methods in self.routes:
+                for rx, methods, name in self.routes:
                     mt = rx.match(rest)
                     if mt:
+                        self.count(req, f"{req.method} {name}")
                         fn = methods.get(req.method)
                         if fn is None:
                             raise ApiError(405, 405, "HTTP 405 Method Not Allowed")

@@ -137,7 +137,8 @@ class Clients:
 
     def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0) -> str:
         """Cluster id of the cluster at ``bootstrap``: the lab's logical id for a
-        known bootstrap, else what its metadata reports. Raises KafkaException."""
-        md = self.admin_for(bootstrap).list_topics(timeout=timeout)
+        known bootstrap, else what the cluster reports (DescribeCluster: not the metadata of
+        every topic). Raises KafkaException."""
+        found = self.admin_for(bootstrap).describe_cluster(request_timeout=timeout).result().cluster_id
         known = self.known.get(self._norm(bootstrap))
-        return known[0] if known else md.cluster_id
+        return known[0] if known else found

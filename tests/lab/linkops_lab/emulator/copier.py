@@ -17,8 +17,8 @@ from confluent_kafka import (
 from confluent_kafka.admin import NewPartitions, NewTopic
 
 from linkops_lab import kafka
-from linkops_lab.emulator import acls, faults
-from linkops_lab.emulator.model import Link, Mirror, REMOTE_LINK_NOT_FOUND
+from linkops_lab.emulator import acls, faults, metadata
+from linkops_lab.emulator.model import Link, Mirror, PENDING_STATUSES, REMOTE_LINK_NOT_FOUND
 from linkops_lab.emulator.sync import SyncMixin
 
 if TYPE_CHECKING:  # annotations only (no import cycle)
@@ -38,6 +38,17 @@ class LinkWorker(SyncMixin, threading.Thread):
         self.local = emu.local_cluster(link)       # the cluster that holds the link
         self.local_admin = emu.admin_for(self.local.bootstrap)
         self._halt = threading.Event()
+        self._wake = threading.Event()
+        # the source watermark poll: due at _next_copy; a poll that finds nothing doubles the wait
+        # (copy_interval_ms up to copy_idle_max_ms), a copy or a wake() resets it
+        self._next_copy = 0.0
+        self._copy_wait = 0.0
+        # noted by _transitions, the round's one pass over the mirrors
+        self._stopping: list[Mirror] = []
+        self._synchronizing: list[Mirror] = []
+        self._next_pending = 0.0
+        # wall-clock ms of the topic lists this link last checked its mirrors against
+        self._checked_read_ms = (0, 0)
         self._src_bootstrap: str | None = None
         self._src_conf: dict | None = None
         self._consumer: Consumer | None = None
@@ -57,10 +68,20 @@ class LinkWorker(SyncMixin, threading.Thread):
 
     def stop(self) -> None:
         self._halt.set()
+        self._wake.set()
+
+    def wake(self, poll: bool = True) -> None:
+        """Run a round now: the link's mirrors changed. ``poll``: also poll the source at once
+        (a new mirror is polled when its PENDING_MIRROR phase ends, not before)."""
+        if poll:
+            self._next_copy = 0.0
+            self._copy_wait = 0.0
+        self._wake.set()
 
     def run(self) -> None:
         try:
             while not self._halt.is_set() and not self.emu.stopping.is_set():
+                self._wake.clear()
                 busy = False
                 try:
                     busy = self.tick()
@@ -68,9 +89,34 @@ class LinkWorker(SyncMixin, threading.Thread):
                     log.exception("link %s: worker round failed", self.link.name)
                     self._halt.wait(1.0)
                 if not busy:
-                    self._halt.wait(self.emu.knobs["copy_interval_ms"] / 1000)
+                    self._wake.wait(self._idle_for())
         finally:
             self._close_clients()
+
+    def _idle_for(self) -> float:
+        """Seconds until the next thing of this link is due: a source poll, a metadata read, a
+        sync task, the end of a PENDING_* phase. Something overdue (a mirror that waits for
+        data or a retry) is looked at again after copy_interval_ms."""
+        due = [self._next_copy, self._next_metadata, self._next_offset_sync, self._next_config_sync,
+               self._next_auto_create, getattr(self, "_next_acl_sync", 0.0)]
+        due.append(self._next_pending)
+        wait = min(due) - time.monotonic()
+        if wait <= 0:
+            wait = self.emu.knobs["copy_interval_ms"] / 1000
+        return min(wait, max(self.emu.knobs["copy_idle_max_ms"], 1000) / 1000)
+
+    def _polled(self, copied: bool, took: float = 0.0) -> None:
+        """Schedule the next source poll: at once after a copy, else after a wait that doubles
+        from copy_interval_ms up to copy_idle_max_ms, and at least 5 times as long as the poll
+        took (a poll of many partitions is not repeated back to back)."""
+        knobs = self.emu.knobs
+        base = knobs["copy_interval_ms"] / 1000
+        if copied:
+            self._copy_wait = 0.0
+            self._next_copy = 0.0
+            return
+        self._copy_wait = min(max(self._copy_wait * 2, base), max(knobs["copy_idle_max_ms"] / 1000, base))
+        self._next_copy = time.monotonic() + max(self._copy_wait, took * 5)
 
     def _close_clients(self) -> None:
         if self._consumer is not None:
@@ -142,32 +188,37 @@ class LinkWorker(SyncMixin, threading.Thread):
         if conn_error:
             self._transitions()
             self._finish_pending()
+            self._polled(False)
             return False
         if link.mode == "SOURCE":
             # the source half only carries the connection; its destination half mirrors
             if time.monotonic() >= self._next_metadata:
                 self._refresh_metadata(bootstrap)
-                self._next_metadata = time.monotonic() + emu.knobs["metadata_interval_ms"] / 1000
+                self._next_metadata = time.monotonic() + self._metadata_wait()
+            self._polled(False)
             return False
         now = time.monotonic()
         if now >= self._next_metadata:
             self._refresh_metadata(bootstrap)
-            self._next_metadata = now + emu.knobs["metadata_interval_ms"] / 1000
+            self._next_metadata = now + self._metadata_wait()
         self._clients(bootstrap)
         self._transitions()
         busy = False
-        with emu.lock:
-            copy_ok = link.available and not link.paused and not emu.knobs["copy_paused"]
-            mirrors = [m for m in link.mirrors.values()
-                       if m.status in ("ACTIVE", "PENDING_SYNCHRONIZE", "PENDING_RESTORE")
-                       or (m.status == "PENDING_STOPPED" and m.stop_kind == "promote")]
-        if copy_ok and mirrors:
-            busy = self._copy(bootstrap, mirrors)
-        elif self._assigned and self._consumer is not None:
-            # nothing to copy (paused, link paused, ...): stop fetching, as a paused mirror does
-            self._consumer.unassign()
-            self._assigned = {}
-            self._fetch_paused = set()
+        if time.monotonic() >= self._next_copy:
+            with emu.lock:
+                copy_ok = link.available and not link.paused and not emu.knobs["copy_paused"]
+                mirrors = [m for m in link.mirrors.values()
+                           if m.status in ("ACTIVE", "PENDING_SYNCHRONIZE", "PENDING_RESTORE")
+                           or (m.status == "PENDING_STOPPED" and m.stop_kind == "promote")]
+            started = time.monotonic()
+            if copy_ok and mirrors:
+                busy = self._copy(bootstrap, mirrors)
+            elif self._assigned and self._consumer is not None:
+                # nothing to copy (paused, link paused, ...): stop fetching, as a paused mirror does
+                self._consumer.unassign()
+                self._assigned = {}
+                self._fetch_paused = set()
+            self._polled(busy, time.monotonic() - started)
         self._finish_pending()
         self._finish_synchronize(bootstrap)
         if link.available and time.monotonic() >= self._next_offset_sync:
@@ -192,7 +243,8 @@ class LinkWorker(SyncMixin, threading.Thread):
     def _refresh_metadata(self, bootstrap: str) -> None:
         emu, link = self.emu, self.link
         try:
-            self._src_topics = kafka.topic_partitions(emu.admin_for(bootstrap, link), timeout=2)
+            self._src_topics, src_read_ms = emu.topics_cache.get(emu.admin_for(bootstrap, link),
+                                                                 self._metadata_age(), timeout=2)
             ok, err = True, None
         except Exception as exc:
             ok, err = False, str(exc)
@@ -208,14 +260,19 @@ class LinkWorker(SyncMixin, threading.Thread):
             return
         # mirrored topics deleted on the destination disappear; partition changes follow the source
         try:
-            dest_topics = kafka.topic_partitions(self.local_admin, timeout=3)
+            dest_topics, dest_read_ms = emu.topics_cache.get(self.local_admin, self._metadata_age(), timeout=3)
         except Exception:
             return
+        if (src_read_ms, dest_read_ms) == self._checked_read_ms:
+            return                  # the same (shared) lists as last time: nothing new to see
+        self._checked_read_ms = (src_read_ms, dest_read_ms)
         changed = False
         with emu.lock:
             for m in list(link.mirrors.values()):
                 if m.status in ("PENDING_MIRROR", "PENDING_SETUP_FOR_RESTORE"):
                     continue
+                if m.state_time_ms >= min(src_read_ms, dest_read_ms):
+                    continue  # a shared read from before this mirror's last change: not a proof
                 if m.name not in dest_topics:
                     log.info("link %s: mirror topic %s was deleted on the destination",
                              link.name, m.name)
@@ -252,18 +309,43 @@ class LinkWorker(SyncMixin, threading.Thread):
             if changed:
                 emu.save()
 
+    def _metadata_age(self) -> float:
+        return self.emu.knobs["metadata_interval_ms"] / 1000
+
+    def _metadata_wait(self) -> float:
+        """Seconds until the next metadata read of this link: metadata_interval_ms, or as long
+        as the shared lists are reused (metadata.AGE_PER_TOPIC) for a large cluster."""
+        return max(self._metadata_age(), len(self._src_topics) * metadata.AGE_PER_TOPIC)
+
     def _transitions(self) -> None:
+        """The one pass of a round over the link's mirrors: PENDING_MIRROR and PENDING_RESTORE
+        end, PENDING_SETUP_FOR_RESTORE is set up; what else is due (``_stopping``,
+        ``_synchronizing``) and when the next phase ends (``_next_pending``) are noted for the
+        rest of the round."""
         emu, link = self.emu, self.link
         now = time.monotonic()
+        self._stopping, self._synchronizing, self._next_pending = [], [], float("inf")
         with emu.lock:
             changed = False
             setup = []
             for m in link.mirrors.values():
-                if m.status in ("PENDING_MIRROR", "PENDING_RESTORE") and now >= m.pending_until:
+                status = m.status
+                if status not in PENDING_STATUSES:
+                    continue
+                if now < m.pending_until:
+                    self._next_pending = min(self._next_pending, m.pending_until)
+                elif status in ("PENDING_MIRROR", "PENDING_RESTORE"):
                     m.set_status("ACTIVE")
                     changed = True
-                elif m.status == "PENDING_SETUP_FOR_RESTORE" and now >= m.pending_until:
+                    self._next_copy = 0.0   # copy it at once
+                elif status == "PENDING_SETUP_FOR_RESTORE":
                     setup.append(m)
+                elif status == "PENDING_STOPPED":
+                    self._stopping.append(m)
+                else:
+                    self._synchronizing.append(m)
+                if m.status in PENDING_STATUSES and now >= m.pending_until:
+                    self._next_pending = now    # overdue: looked at again after copy_interval_ms
             if changed:
                 emu.save()
         for m in setup:
@@ -343,29 +425,29 @@ class LinkWorker(SyncMixin, threading.Thread):
         consumer offsets a last time, stop the local mirror (writable) and make the
         remote topic a mirror of it over the remote half of the link."""
         emu, link = self.emu, self.link
-        now = time.monotonic()
         with emu.lock:
-            due = [m for m in link.mirrors.values()
-                   if m.status == "PENDING_SYNCHRONIZE" and now >= m.pending_until]
-        for m in due:
-            peer = emu.peer_link(link)
-            if peer is None or not link.available or link.paused:
-                continue
+            due = [m for m in self._synchronizing if m.status == "PENDING_SYNCHRONIZE"]
+        if not due or emu.peer_link(link) is None or not link.available or link.paused:
+            return
+        # every due mirror in one round: one end-offset read per cluster, one offset sync
+        try:
+            local_ends = kafka.watermarks(
+                self.local_admin, [(m.name, p) for m in due for p in range(m.num_partitions)], timeout=5)
+            remote_ends = kafka.watermarks(
+                emu.admin_for(bootstrap, link),
+                [(m.source_topic, p) for m in due for p in range(m.num_partitions)], timeout=5)
+        except Exception as exc:
+            log.info("link %s: synchronize check of %d mirror(s) failed: %s", link.name, len(due), exc)
+            return
+        caught_up = [m for m in due if all(
+            local_ends[(m.name, p)] == remote_ends[(m.source_topic, p)] == m.expected.get(p)
+            for p in range(m.num_partitions))]   # the others are still copying
+        if caught_up and link.flag("consumer.offset.sync.enable"):
+            self._sync_offsets(bootstrap, only_topics={m.name for m in caught_up})
+        for m in caught_up:
             parts = range(m.num_partitions)
-            try:
-                local_ends = kafka.watermarks(self.local_admin, [(m.name, p) for p in parts],
-                                              timeout=5)
-                remote_ends = kafka.watermarks(emu.admin_for(bootstrap, link),
-                                               [(m.source_topic, p) for p in parts], timeout=5)
-            except Exception as exc:
-                log.info("link %s: synchronize check of %s failed: %s", link.name, m.name, exc)
-                continue
             ends = {p: local_ends[(m.name, p)] for p in parts}
-            if any(ends[p] != remote_ends[(m.source_topic, p)] or ends[p] != m.expected.get(p)
-                   for p in parts):
-                continue  # still copying
-            if link.flag("consumer.offset.sync.enable"):
-                self._sync_offsets(bootstrap, only_topics={m.name})
+            peer = emu.peer_link(link)
             with emu.lock:
                 if m.status != "PENDING_SYNCHRONIZE" or emu.peer_link(link) is not peer:
                     continue
@@ -379,40 +461,50 @@ class LinkWorker(SyncMixin, threading.Thread):
                 rm.expected = dict(ends)
                 peer.mirrors[rm.name] = rm
                 emu.save()
+            emu.wake(peer)
             log.info("link %s: reversed %s: now a writable topic on %s, mirrored to %s as %s (%s)",
                      link.name, m.name, link.cluster_id, peer.cluster_id, rm.name, rm.status)
 
     def _finish_pending(self) -> None:
+        """PENDING_STOPPED -> STOPPED for every mirror whose time is up, in one round: one lag
+        read, one offset sync and one end-offset read for all of them, one state save. A
+        promoted mirror that still lags waits (up to 30 s) for the copy to catch up."""
         emu, link = self.emu, self.link
         now = time.monotonic()
         with emu.lock:
-            due = [m for m in link.mirrors.values()
-                   if m.status == "PENDING_STOPPED" and now >= m.pending_until]
+            due = [m for m in self._stopping if m.status == "PENDING_STOPPED"]
         if not due:
             return
+        lags = emu.lags(link, due)
+        ready = []
         for m in due:
-            lags = emu.lags(link, [m])[m.name]
-            if m.stop_kind == "promote":
-                behind = sum(l["lag"] for l in lags)
-                if behind and link.available and now < m.pending_until + 30:
-                    continue  # let the copy loop catch up first
-                remote = emu.remote_bootstrap(link)
-                if link.flag("consumer.offset.sync.enable") and remote:
-                    self._sync_offsets(remote, only_topics={m.name})
-            try:
-                ends = kafka.watermarks(self.local_admin,
-                                        [(m.name, p) for p in range(m.num_partitions)], timeout=5)
-                stop_offsets = {p: ends[(m.name, p)] for p in range(m.num_partitions)}
-            except Exception:
-                stop_offsets = None
-            with emu.lock:
+            if (m.stop_kind == "promote" and sum(l["lag"] for l in lags[m.name])
+                    and link.available and now < m.pending_until + 30):
+                continue  # let the copy loop catch up first
+            ready.append(m)
+        if not ready:
+            return
+        promoted = {m.name for m in ready if m.stop_kind == "promote"}
+        remote = emu.remote_bootstrap(link)
+        if promoted and link.flag("consumer.offset.sync.enable") and remote:
+            self._sync_offsets(remote, only_topics=promoted)
+        try:
+            ends = kafka.watermarks(self.local_admin,
+                                    [(m.name, p) for m in ready for p in range(m.num_partitions)], timeout=5)
+        except Exception:
+            ends = {}
+        with emu.lock:
+            at_ms = int(time.time() * 1000)
+            for m in ready:
                 if m.status != "PENDING_STOPPED":
                     continue
-                m.frozen_lags = lags
-                m.stop_offsets = stop_offsets
-                m.set_status("STOPPED")
-                log.info("link %s: mirror %s STOPPED (%s)", link.name, m.name, m.stop_kind)
-                emu.save()
+                m.frozen_lags = lags[m.name]
+                offsets = {p: ends.get((m.name, p)) for p in range(m.num_partitions)}
+                m.stop_offsets = None if None in offsets.values() else offsets
+                m.set_status("STOPPED", at_ms)
+            emu.save()
+        log.info("link %s: %d mirror(s) STOPPED (%s)", link.name, len(ready),
+                 ", ".join(sorted(m.name for m in ready)[:5]) + (" ..." if len(ready) > 5 else ""))
 
     # -- copying
     def _copy(self, bootstrap: str, mirrors: list[Mirror]) -> bool:
@@ -425,14 +517,18 @@ class LinkWorker(SyncMixin, threading.Thread):
         source high watermarks read at its start (or until ``copy_round_ms``),
         flushes, and checks the destination high watermarks."""
         emu = self.emu
-        src_admin = emu.admin_for(bootstrap, self.link)
+        self._clients(bootstrap)
         by_source: dict[tuple[str, int], Mirror] = {}
         for m in mirrors:
             for p in range(m.num_partitions):
                 by_source[(m.source_topic, p)] = m
-        src_wm = kafka.watermarks(src_admin, by_source.keys(), timeout=5)
-        dst_wm = kafka.watermarks(self.local_admin, [(m.name, p) for (_, p), m in by_source.items()],
-                                  timeout=5)
+        # the source high watermarks through the link's consumer (cheap for thousands of
+        # partitions); the destination's only where the source moved or nothing is known yet
+        src_wm = kafka.end_offsets_of(self._consumer, by_source.keys(), timeout=5)
+        with emu.lock:
+            look = [(m.name, p) for (st, p), m in by_source.items()
+                    if m.expected.get(p) is None or src_wm.get((st, p), -1) != m.expected.get(p)]
+        dst_wm = kafka.watermarks(self.local_admin, look, timeout=5)
         want: dict[tuple[str, int], int] = {}
         failed = False
         skip = set()
@@ -440,7 +536,8 @@ class LinkWorker(SyncMixin, threading.Thread):
             for (st, p), m in by_source.items():
                 if m.status == "FAILED":
                     continue
-                src, dst = src_wm[(st, p)], dst_wm[(m.name, p)]
+                src = src_wm.get((st, p), -1)
+                dst = dst_wm.get((m.name, p), m.expected.get(p, -1))
                 if src < 0 or dst < 0:  # no offset yet (e.g. a partition just created): next round
                     skip.add((st, p))
                     continue
@@ -470,7 +567,14 @@ class LinkWorker(SyncMixin, threading.Thread):
             emu.save()
         self._clients(bootstrap)  # a restore earlier in this round may have closed them
         consumer, producer = self._consumer, self._producer
-        if want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
+        added = [k for k in want if k not in self._assigned]
+        if added and len(added) < len(want) and all(
+                self._assigned.get(k) == off for k, off in want.items() if k in self._assigned) \
+                and not set(self._assigned) - set(want):
+            # only new partitions (new mirrors): add them, keep the others' prefetched records
+            consumer.incremental_assign([TopicPartition(st, p, want[(st, p)]) for st, p in added])
+            self._assigned.update({k: want[k] for k in added})
+        elif want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
             consumer.assign([TopicPartition(st, p, off) for (st, p), off in want.items()])
             self._assigned = dict(want)
             consumer.resume([TopicPartition(st, p) for (st, p) in want])  # no pause left from before

@@ -31,10 +31,13 @@ class Emulator(LinkOps, MirrorOps, State):
 
     def shutdown(self) -> None:
         self.stopping.set()
+        if self.state_writer is not None:
+            self.state_writer.flush()   # first: the lab waits 15 s for a stop, then kills
         with self.lock:
             workers = list(self.workers.values())
         for w in workers:
             w.stop()
         for w in workers:
             w.join(timeout=10)
-        self.save()
+        if self.state_writer is not None:
+            self.state_writer.close()   # writes what is not saved yet

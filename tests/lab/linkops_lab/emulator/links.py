@@ -224,3 +224,4 @@ class LinkOps:
                 else:
                     link.configs.pop(name, None)
             self.save()
+        self.wake(link)

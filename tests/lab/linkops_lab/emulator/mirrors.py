@@ -62,23 +62,25 @@ class MirrorOps:
             raise bad_request(f"Cannot create mirror topic '{mirror_name}': {conn_message}")
         if not link.available:
             raise ApiError(500, 50003, f"The source cluster of link '{link_name}' is unavailable.")
+        # this one topic's metadata on each cluster (DescribeTopics: never auto-creates it)
         try:
-            # full metadata: asking for one topic makes brokers with
-            # auto.create.topics.enable create it
-            src_md = self.admin_for(bootstrap, link).list_topics(timeout=5)
+            num_partitions = kafka.partition_count(self.admin_for(bootstrap, link), source)
         except KafkaException as exc:
-            raise ApiError(500, 50003, f"Cannot read the source cluster: {exc.args[0].str()}") from None
-        t = src_md.topics.get(source)
-        if t is None or t.error is not None or not t.partitions:
+            if exc.args[0].code() != KafkaError.TOPIC_AUTHORIZATION_FAILED:
+                raise ApiError(500, 50003, f"Cannot read the source cluster: {exc.args[0].str()}") from None
+            num_partitions = None   # a topic the link may not describe is one it cannot see
+        if not num_partitions:
             raise ApiError(404, 40403, f"Topic '{source}' does not exist on the source cluster "
                                        f"of link '{link_name}'.")
-        num_partitions = len(t.partitions)
         with self.lock:
             for other in self.local_cluster(link).links.values():
                 if mirror_name in other.mirrors:
                     raise bad_request(f"Topic '{mirror_name}' already exists.")
-        dest_topics = kafka.topic_partitions(local_admin, timeout=5)
-        if mirror_name in dest_topics:
+        try:
+            exists = kafka.partition_count(local_admin, mirror_name) is not None
+        except KafkaException as exc:
+            raise ApiError(500, 50003, f"Cannot read the destination cluster: {exc.args[0].str()}") from None
+        if exists:
             raise bad_request(f"Topic '{mirror_name}' already exists.")
         starts = self._start_offsets(bootstrap, source, num_partitions, start_spec)
         source_configs = self._source_topic_configs(bootstrap, source)
@@ -112,6 +114,7 @@ class MirrorOps:
             m.synced_configs = source_configs
             link.mirrors[mirror_name] = m
             self.save()
+        self.wake(link, poll=False)   # it copies when PENDING_MIRROR ends
         log.info("%s: created mirror %s of %s on link %s of %s (%d partitions, start %s)", origin,
                  mirror_name, source, link.name, link.cluster_id, num_partitions, start_spec)
         return m
@@ -295,6 +298,7 @@ class MirrorOps:
                             "mirror_lags": mlags, "messages_truncated": None,
                             "partition_level_truncation_data": []})
 
+        started = time.monotonic()   # the mirrors of one request end their phase together
         with self.lock:
             for name in targets:
                 m = link.mirrors.get(name)
@@ -322,7 +326,7 @@ class MirrorOps:
                 changed = True
                 if action in ("promote", "failover"):
                     m.stop_kind = action
-                    m.pending_until = time.monotonic() + self.knobs["pending_stopped_ms"] / 1000
+                    m.pending_until = started + self.knobs["pending_stopped_ms"] / 1000
                     m.set_status("PENDING_STOPPED")
                 elif action == "pause":
                     m.set_status("PAUSED")
@@ -330,10 +334,12 @@ class MirrorOps:
                     m.set_status("ACTIVE")
                 elif action in REVERSE_ACTIONS:
                     m.reverse_to = "PAUSED" if action == "reverse-and-pause-mirror" else "ACTIVE"
-                    m.pending_until = time.monotonic() + self.knobs["pending_synchronize_ms"] / 1000
+                    m.pending_until = started + self.knobs["pending_synchronize_ms"] / 1000
                     m.set_status("PENDING_SYNCHRONIZE")
             if changed:
                 self.save()
+        if changed:
+            self.wake(link)
         return results
 
     def _truncate_and_restore(self, link: Link, peer: Link, targets: list[str], validate_only: bool,
@@ -423,6 +429,8 @@ class MirrorOps:
                          link.cluster_id, out["messages_truncated"])
             if changed:
                 self.save()
+        if changed:
+            self.wake(link)
         return results
 
     @staticmethod

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka.admin import AdminClient
 
 from linkops_lab import kafka
-from linkops_lab.emulator import acls
+from linkops_lab.emulator import acls, metadata, statefile
 from linkops_lab.emulator.clients import Clients
 from linkops_lab.emulator.linkconfigs import CONFIG_DEFS
 
@@ -49,8 +49,10 @@ DEFAULT_KNOBS = {
     "start_offset_fill_limit": 1000000,
     # how often auto-create looks for new source topics
     "auto_create_interval_ms": 1000,
-    # how often an idle link looks for new records
+    # how often a link looks for new records; a link that found none waits twice as long each
+    # round, up to copy_idle_max_ms (a request that adds or changes a mirror wakes it at once)
     "copy_interval_ms": 100,
+    "copy_idle_max_ms": 1000,
     # how often the source cluster's metadata is refreshed
     "metadata_interval_ms": 500,
     # lab-only: stop copying records on every link (lag builds up)
@@ -69,6 +71,8 @@ DEFAULT_KNOBS = {
     # availability.check.consecutive.failure.threshold (Confluent: 60000 ms x 5)
     "availability_check_ms": 500,
     "availability_check_threshold": 2,
+    # how long a change waits before the state file is written (changes within it: one write)
+    "state_save_ms": 200,
 }
 
 MIRROR_STATUSES = ("ACTIVE", "FAILED", "LINK_FAILED", "LINK_PAUSED", "PAUSED", "PENDING_STOPPED",
@@ -151,10 +155,11 @@ class Mirror:
         # messages_truncated}])
         self.truncation: list[dict] | None = None
 
-    def set_status(self, status: str) -> None:
+    def set_status(self, status: str, at_ms: int | None = None) -> None:
+        """Change the status; ``at_ms``: the time of the change (one round's changes share it)."""
         if status != self.status:
             self.status = status
-            self.state_time_ms = now_ms()
+            self.state_time_ms = at_ms or now_ms()
 
     def fail(self, error: str, message: str) -> None:
         log.warning("mirror %s of link %s FAILED: %s (%s)", self.name, self.link_name, message, error)
@@ -332,8 +337,13 @@ class State(Clients):
         self.dest_client_config: dict = dest.client_config
         self._init_clients(clusters, config)
         self.state_file: str | None = config.get("state_file")
+        self.state_writer = statefile.StateWriter(
+            self.state_file, self._state_text,
+            delay=lambda: self.knobs["state_save_ms"] / 1000) if self.state_file else None
         # (cluster id, link name) -> worker
         self.workers: dict[tuple[str, str], LinkWorker] = {}  # started by core.Emulator
+        self.topics_cache = metadata.TopicsCache()   # topic lists shared by the copiers
+        self.config_sync_reads = metadata.ReadBudget(100)   # topics/s the config syncs describe
         self.dest_admin = self.admin_for(self.dest_bootstrap)
         self.stopping = threading.Event()
         self.acls = acls.AclStore(on_change=self.save)  # ACLs of every lab cluster (acls.py)
@@ -424,18 +434,24 @@ class State(Clients):
 
     # -- the state file
     def save(self) -> None:
-        if not self.state_file:
-            return
+        """The state changed: the state file is written soon, in the background (statefile.py)."""
+        if self.state_writer is not None:
+            self.state_writer.request()
+
+    def _state_text(self) -> str:
         with self.lock:
-            doc = {"version": 2, "cluster_id": self.cluster_id, "knobs": self.knobs,
-                   "clusters": {c.cluster_id: {"links": [l.to_state() for l in c.links.values()]}
-                                for c in self.served()},
-                   "acls": self.acls.to_state()}
-            tmp = self.state_file + ".tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(doc, fh, indent=1)
-            os.replace(tmp, self.state_file)
+            return statefile.dumps({
+                "version": 2, "cluster_id": self.cluster_id, "knobs": self.knobs,
+                "clusters": {c.cluster_id: {"links": [l.to_state() for l in c.links.values()]}
+                             for c in self.served()},
+                "acls": self.acls.to_state()})
+
+    def wake(self, link: Link, poll: bool = True) -> None:
+        """Make the copier of ``link`` run a round now (a mirror was added or changed state);
+        ``poll``: and poll the source at once (copier.LinkWorker.wake)."""
+        worker = self.workers.get((link.cluster_id, link.name))
+        if worker is not None:
+            worker.wake(poll)
 
     def _load(self) -> None:
         if not self.state_file or not os.path.exists(self.state_file):

@@ -117,9 +117,10 @@ def make_handler(api: Api, username: str, password: str):
             self.wfile.write(data)
 
         def _handle(self, method: str) -> None:
+            req = Request(self, method)
+            api.count(req)
             if faults.intercept(self, method, api.emu.knobs):  # the faults knob (faults.py)
                 return
-            req = Request(self, method)
             try:
                 auth = self.headers.get("Authorization") or ""
                 if not secrets.compare_digest(auth.encode(), expected.encode()):

@@ -124,10 +124,18 @@ class SyncMixin:
     # -- topic configs
     def _sync_topic_configs(self, bootstrap: str) -> None:
         """Copy changed dynamic topic configs of the source topics to their
-        mirrors (two batched DescribeConfigs, one IncrementalAlterConfigs)."""
+        mirrors (two batched DescribeConfigs, one IncrementalAlterConfigs). With
+        thousands of mirrors a round takes the next ones in turn, as many as the
+        emulator's shared ``config_sync_reads`` rate grants (metadata.ReadBudget)."""
         emu, link = self.emu, self.link
         with emu.lock:
             mirrors = [m for m in link.mirrors.values() if m.status in ("ACTIVE", "PAUSED")]
+        if not mirrors:
+            return
+        start = getattr(self, "_config_sync_next", 0) % len(mirrors)
+        count = emu.config_sync_reads.take(len(mirrors))
+        mirrors = (mirrors[start:] + mirrors[:start])[:count]
+        self._config_sync_next = start + count
         if not mirrors:
             return
         try:
