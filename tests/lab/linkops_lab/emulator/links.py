@@ -11,6 +11,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
+from linkops_lab.emulator.faults import link_validation_error
 from linkops_lab.emulator.linkconfigs import CONFIG_DEFS, ConfigValueError, check_value
 from linkops_lab.emulator.model import (
     ApiError, LINK_NAME_RE, Link, REMOTE_ID_FIELD, TOPIC_NAME_RE, bad_request)
@@ -88,15 +89,18 @@ class LinkOps:
                 f"cluster '{remote_id}' is '{peer.cluster_link_id}', not the expected "
                 f"cluster_link_id '{expected_link_id}'.")
         if validate_link and conn == "OUTBOUND":
+            # as Confluent Server: connect with the link's own settings (credentials, trust store)
+            probe = Link(name, remote_id, configs, local.cluster_id)
             try:
-                found = self.remote_cluster_id(bootstrap, timeout=5)
+                found = self.remote_cluster_id(bootstrap, timeout=5, link=probe)
             except KafkaException as exc:
+                cause = self.last_client_error(bootstrap, probe)
                 with self.lock:  # do not keep a client retrying an address that does not answer
                     self._admins.pop(bootstrap, None)
-                raise bad_request(
-                    f"Unable to validate cluster link '{name}': cannot connect to the remote "
-                    f"cluster at '{bootstrap}' (BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR): "
-                    f"{exc.args[0].str()}") from None
+                    key = (bootstrap, tuple(sorted(self.link_client_config(bootstrap, probe).items())))
+                    self._admins.pop(key, None)
+                    self.client_errors.pop(key, None)
+                raise bad_request(link_validation_error(name, bootstrap, exc.args[0].str(), cause)) from None
             if found != remote_id:
                 what = {"DESTINATION": "source", "SOURCE": "destination",
                         "BIDIRECTIONAL": "remote"}[mode]

@@ -530,10 +530,11 @@ class State:
                 pass
         return self.client_errors.get(key)
 
-    def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0) -> str:
-        """Cluster id of the cluster at ``bootstrap``: the lab's logical id for a
-        known bootstrap, else what its metadata reports. Raises KafkaException."""
-        md = self.admin_for(bootstrap).list_topics(timeout=timeout)
+    def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0, link: "Link | None" = None) -> str:
+        """Cluster id of the cluster at ``bootstrap`` (asked with ``link``'s own client settings
+        when given): the lab's logical id for a known bootstrap, else what its metadata
+        reports. Raises KafkaException."""
+        md = self.admin_for(bootstrap, link).list_topics(timeout=timeout)
         known = self.known.get(self._norm(bootstrap))
         return known[0] if known else md.cluster_id
 
