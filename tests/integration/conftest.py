@@ -1,7 +1,8 @@
 """Fixtures of the integration tests: a real lab and real ``ansible`` commands.
 
 ``lab``: one lab (two brokers + the Cluster Linking emulator) for the session,
-started in a temporary directory and stopped at the end.
+started in a temporary directory and stopped at the end. ``apache_kafka_lab``: the
+same with real Apache Kafka brokers (SASL_SSL, ACLs), for the tests that need them.
 ``run_module(module, args, check=False, diff=False, verbose=0)``: one module
 run with the lab's connection options for the test's backend (see
 linkops_it.run_ansible_module).
@@ -45,7 +46,7 @@ if str(HERE) not in sys.path:
 
 from linkops_it import (  # noqa: E402
     BACKENDS, ModuleRun, delete_link, install_cp_tools, run_ansible_module, run_ansible_playbook,
-    run_migration_sequence, start_lab, unique_name)
+    run_migration_sequence, start_apache_kafka_lab, start_lab, unique_name)
 
 
 def pytest_configure(config):
@@ -66,6 +67,14 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     with start_lab(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def apache_kafka_lab(tmp_path_factory):
+    """One lab of Apache Kafka brokers (SASL_SSL, ACLs) for the session's tests that need real brokers;
+    skipped where Java 17+ or the jars are missing (linkops_it.start_apache_kafka_lab)."""
+    with start_apache_kafka_lab(tmp_path_factory.mktemp("apache-kafka-lab")) as running:
         yield running
 
 

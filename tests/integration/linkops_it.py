@@ -155,6 +155,23 @@ def start_lab(workdir: Path) -> Lab:
     return Lab.start(workdir, knobs=TEST_KNOBS)
 
 
+def start_apache_kafka_lab(workdir: Path) -> Lab:
+    """A lab of real Apache Kafka brokers (SASL_SSL, ACLs) with the test knobs; skips the test, with the
+    reason, where Java 17+ or the Kafka jars (Maven or the cache) are missing. C1-only JVMs
+    (LINKOPS_LAB_KAFKA_JIT=c1 unless set): cheaper starts, and tests move little data."""
+    from linkops_lab.brokers import apache_kafka
+    try:
+        apache_kafka.check_available()       # Java 17+, the jars (fetched once per machine)
+    except apache_kafka.Unavailable as exc:
+        pytest.skip(f"the apache-kafka lab is unavailable here: {exc}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LINKOPS_LAB_KAFKA_JIT", os.environ.get("LINKOPS_LAB_KAFKA_JIT") or "c1")
+        for name in ("LAB_SOURCE_BOOTSTRAP", "LAB_DESTINATION_BOOTSTRAP", "LAB_SOURCE_CLUSTER_ID",
+                     "LAB_DESTINATION_CLUSTER_ID", "LAB_BROKERS"):
+            mp.delenv(name, raising=False)
+        return Lab.start(workdir, knobs=TEST_KNOBS, kind="apache-kafka")
+
+
 def connection(lab: Lab) -> dict[str, str]:
     return {"rest_url": lab.rest_url, "rest_username": lab.rest_username,
             "rest_password": lab.rest_password, "cluster_id": lab.destination_cluster_id}

@@ -10,11 +10,10 @@ the reason, where Java 17+ or the Kafka jars (Maven or the cache) are missing.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from linkops_it import MIGRATE_PLAYBOOK, TEST_KNOBS, get_link, run_ansible_playbook, unique_name, wait_until
+from linkops_it import (MIGRATE_PLAYBOOK, get_link, run_ansible_playbook, start_apache_kafka_lab, unique_name,
+                        wait_until)
 from linkops_lab.brokers import apache_kafka
 from linkops_lab.lab import Lab
 
@@ -23,18 +22,7 @@ PROVED = "PROVED: on the destination, test-topic holds records 1..5 at offsets 0
 
 @pytest.fixture(scope="module")
 def ak_lab(tmp_path_factory):
-    try:
-        apache_kafka.check_available()       # Java 17+, the jars (fetched once per machine)
-    except apache_kafka.Unavailable as exc:
-        pytest.skip(f"the apache-kafka lab is unavailable here: {exc}")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LINKOPS_LAB_KAFKA_JIT", os.environ.get("LINKOPS_LAB_KAFKA_JIT") or "c1")
-        for name in ("LAB_SOURCE_BOOTSTRAP", "LAB_DESTINATION_BOOTSTRAP", "LAB_SOURCE_CLUSTER_ID",
-                     "LAB_DESTINATION_CLUSTER_ID", "LAB_BROKERS"):
-            mp.delenv(name, raising=False)
-        lab = Lab.start(tmp_path_factory.mktemp("apache-kafka-lab"), knobs=TEST_KNOBS,
-                        kind="apache-kafka")
-    with lab:
+    with start_apache_kafka_lab(tmp_path_factory.mktemp("apache-kafka-lab")) as lab:
         yield lab
 
 
