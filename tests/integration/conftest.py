@@ -26,7 +26,7 @@ backend named by its ``backends`` marker, with ids ``[rest]`` / ``[cli]``:
 
 Without a marker a test runs on REST only. On ``cli`` the module runs get
 api=cli, bootstrap_server = the lab destination, command_config = a properties
-file written into the lab directory, cli_path = .venv/bin (the lab's CP tools,
+file written into the lab directory, cli_path = linkops_it.cli_tools_dir (the lab's CP tools,
 installed by ``labctl.py install-tools`` when missing) and LINKOPS_LAB_DIR.
 A cost assertion reads ``calls(run.result)`` (linkops_it): rest_requests on
 REST, cli_commands on CLI. Select one backend with ``-k "rest"`` / ``-k "cli"``.

@@ -4,7 +4,8 @@ SASL_SSL (PLAIN) with the lab CA, the StandardAuthorizer, distinct cluster ids.
 
 One pair of JVMs for the module (LINKOPS_LAB_KAFKA_JIT=c1 unless set: cheaper starts, and the demo
 moves little data). Then links with their own credentials: the read-only link user (SCRAM) copies; a
-wrong password or an untrusted CA leaves the link UNAVAILABLE with AUTHENTICATION_ERROR. Skipped, with
+wrong password or an untrusted CA is refused at create (validate_link) and, created without the check,
+leaves the link UNAVAILABLE with AUTHENTICATION_ERROR. Skipped, with
 the reason, where Java 17+ or the Kafka jars (Maven or the cache) are missing.
 """
 
@@ -126,10 +127,15 @@ def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, pr
     name = unique_name("ak-bad")
     cfg = {"bootstrap.servers": ak_lab.source_bootstrap, "security.protocol": "SASL_SSL",
            "ssl.truststore.type": "PEM", "ssl.truststore.location": ak_lab.info["ca_file"], **configs}
-    status, body = ak_lab.rest("POST", f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}/links",
-                               {"source_cluster_id": ak_lab.source_cluster_id,
-                                "configs": [{"name": k, "value": v} for k, v in cfg.items()]},
-                               params={"link_name": name})
+    body = {"source_cluster_id": ak_lab.source_cluster_id,
+            "configs": [{"name": k, "value": v} for k, v in cfg.items()]}
+    path = f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}/links"
+    # validate_link (the default) connects with the link's settings, as Confluent Server does: refused
+    status, refused = ak_lab.rest("POST", path, body, params={"link_name": name})
+    assert status == 400 and refused["error_code"] == 40002, refused
+    assert "AUTHENTICATION_ERROR" in refused["message"] and password not in refused["message"]
+    # without it, the link is created and cannot connect
+    status, body = ak_lab.rest("POST", path, body, params={"link_name": name, "validate_link": False})
     assert status == 204, body
 
     def unavailable():
