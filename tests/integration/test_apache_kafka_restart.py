@@ -29,19 +29,18 @@ def test_offset_sync_goes_on_after_both_brokers_restart(apache_kafka_lab):
     assert status == 204, body
     status, body = lab.rest("POST", f"/kafka/v3/clusters/{cid}/links/{link}/mirrors", {"source_topic_name": topic})
     assert status == 204, body
-    wait_until(lambda: lab.group_offsets("destination", group) == {topic: {0: 3}}, 90, "the first offset sync")
-
-    for cluster in ("source", "destination"):
-        assert lab.stop_broker(cluster) and lab.start_broker(cluster)
-
-    lab.produce("source", topic, [str(i) for i in range(3, 5)])
-    assert len(lab.consume("source", topic, group=group, commit=True)) == 2
-    wait_until(lambda: lab.end_offsets("destination", topic) == {0: 5}, 120, "copying after the restarts")
-    wait_until(lambda: lab.group_offsets("destination", group) == {topic: {0: 5}}, 120,
-               "the offset sync after the restarts")
-    status, body = lab.rest("DELETE", f"/kafka/v3/clusters/{cid}/links/{link}", params={"force": True})
-    assert status in (200, 204), body
-
+    try:
+        wait_until(lambda: lab.group_offsets("destination", group) == {topic: {0: 3}}, 90, "the first offset sync")
+        for cluster in ("source", "destination"):
+            assert lab.stop_broker(cluster) and lab.start_broker(cluster)
+        lab.produce("source", topic, [str(i) for i in range(3, 5)])
+        assert len(lab.consume("source", topic, group=group, commit=True)) == 2
+        wait_until(lambda: lab.end_offsets("destination", topic) == {0: 5}, 120, "copying after the restarts")
+        wait_until(lambda: lab.group_offsets("destination", group) == {topic: {0: 5}}, 120,
+                   "the offset sync after the restarts")
+    finally:
+        status, body = lab.rest("DELETE", f"/kafka/v3/clusters/{cid}/links/{link}", params={"force": True})
+        assert status in (200, 204), body
 
 def _link_security(lab) -> dict[str, str]:
     """The link's own settings: the lab's read-only link user over SASL_SSL with the lab CA."""

@@ -164,8 +164,9 @@ def test_the_guide_as_written(apache_kafka_lab, guide):
 
     # --- the link: list, its configs, delete
     r = sh(f"kafka-cluster-links {dst} --list")
-    assert _lines(r.stdout)[0].startswith(f"Link name: '{LINK}', link ID: '")
-    assert f"remote cluster ID: '{lab.source_cluster_id}'" in r.stdout
+    ours = [line for line in _lines(r.stdout) if line.startswith(f"Link name: '{LINK}', link ID: '")]
+    assert len(ours) == 1, r.stdout
+    assert f"remote cluster ID: '{lab.source_cluster_id}'" in ours[0] and "link state: 'ACTIVE'" in ours[0]
     r = sh(f"kafka-configs {dst} --describe --cluster-link {LINK}")
     lines = _lines(r.stdout)
     assert lines[0] == f"Dynamic configs for cluster-link {LINK} are:"
