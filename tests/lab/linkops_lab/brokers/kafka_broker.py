@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..procs import pid_alive, pid_cmdline as _cmdline
-from .kafka_dist import ApacheKafkaError, _tail, find_java, jvm_command, kafka_version, libs_dir
+from .kafka_dist import (TOOLS_LOG4J2 as _TOOLS_LOG4J2, ApacheKafkaError, _tail, find_java, jvm_command,
+                         kafka_version, libs_dir)
 from .lab_tls import _private_dir, _write_private
 
 SUPER_USER = "admin"
@@ -514,17 +515,5 @@ logger.authorizer.name = kafka.authorizer.logger
 logger.authorizer.level = INFO
 logger.signal.name = org.apache.kafka.common.utils.LoggingSignalHandler
 logger.signal.level = INFO
-"""
-
-
-_TOOLS_LOG4J2 = """\
-status = warn
-appender.err.type = Console
-appender.err.name = STDERR
-appender.err.target = SYSTEM_ERR
-appender.err.layout.type = PatternLayout
-appender.err.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = WARN
-rootLogger.appenderRef.err.ref = STDERR
 """
 

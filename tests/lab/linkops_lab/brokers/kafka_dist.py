@@ -221,6 +221,19 @@ def classpath(libs: Path) -> str:
     return ":".join(str(p) for p in sorted(libs.glob("*.jar")))
 
 
+# log4j2 of the Apache tools: WARN and above on stderr, nothing on stdout (stdout is the tool's output)
+TOOLS_LOG4J2 = """\
+status = warn
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
+"""
+
+
 def jvm_command(java: str, libs: Path, main: str, *args: str, heap: str, log4j: Path,
                 logs_dir: Path | None = None, c1_only: bool = True, cds: Path | None = None,
                 cds_dump: Path | None = None) -> list[str]:

@@ -37,18 +37,6 @@ TOOLS = {
 }
 CONFIG_COMMAND = "kafka.admin.ConfigCommand"
 
-# WARN and above on stderr, nothing on stdout (bin/kafka-run-class.sh uses tools-log4j2.yaml)
-TOOLS_LOG4J2 = """\
-status = warn
-appender.err.type = Console
-appender.err.name = STDERR
-appender.err.target = SYSTEM_ERR
-appender.err.layout.type = PatternLayout
-appender.err.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = WARN
-rootLogger.appenderRef.err.ref = STDERR
-"""
-
 FETCH_HINT = ("fetch them once with `.venv/bin/python tests/lab/labctl.py fetch` (Maven and Maven "
               "Central needed; `labctl.py up --brokers apache-kafka` does it too)")
 
@@ -59,9 +47,9 @@ class ToolUnavailable(RuntimeError):
 
 def _log4j_file(libs: Path) -> Path:
     path = libs.parent / "tools-log4j2.properties"
-    if not path.is_file() or path.read_text() != TOOLS_LOG4J2:
+    if not path.is_file() or path.read_text() != kafka_dist.TOOLS_LOG4J2:
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(TOOLS_LOG4J2)
+        tmp.write_text(kafka_dist.TOOLS_LOG4J2)
         os.replace(tmp, path)
     return path
 
