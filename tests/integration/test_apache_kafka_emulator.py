@@ -88,6 +88,7 @@ def test_offset_sync_goes_on_after_both_brokers_restart(apache_kafka_lab):
         status, body = lab.rest("DELETE", f"/kafka/v3/clusters/{cid}/links/{link}", params={"force": True})
         assert status in (200, 204), body
 
+
 def _link_security(lab) -> dict[str, str]:
     """The link's own settings: the lab's read-only link user over SASL_SSL with the lab CA."""
     from linkops_lab.brokers.kafka_broker import jaas_config

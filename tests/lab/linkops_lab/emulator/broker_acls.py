@@ -51,17 +51,12 @@ def _rd_enum(enum, name: str):
     return getattr(enum, _RT_TO_RD.get(name, name)) if enum is ResourceType else getattr(enum, name)
 
 
-def _binding(acl: Acl) -> AclBinding:
-    return AclBinding(_rd_enum(ResourceType, acl.resource_type), acl.resource_name,
-                      getattr(ResourcePatternType, acl.pattern_type), acl.principal, acl.host,
-                      getattr(AclOperation, acl.operation), getattr(AclPermissionType, acl.permission))
-
-
-def _exact_filter(acl: Acl) -> AclBindingFilter:
-    return AclBindingFilter(_rd_enum(ResourceType, acl.resource_type), acl.resource_name,
-                            getattr(ResourcePatternType, acl.pattern_type), acl.principal, acl.host,
-                            getattr(AclOperation, acl.operation),
-                            getattr(AclPermissionType, acl.permission))
+def _binding(acl: Acl, cls=AclBinding):
+    """``acl`` as a librdkafka ``AclBinding`` (or, with ``cls=AclBindingFilter``, the filter that
+    matches exactly it)."""
+    return cls(_rd_enum(ResourceType, acl.resource_type), acl.resource_name,
+               getattr(ResourcePatternType, acl.pattern_type), acl.principal, acl.host,
+               getattr(AclOperation, acl.operation), getattr(AclPermissionType, acl.permission))
 
 
 def _acl(b) -> Acl | None:
@@ -130,10 +125,10 @@ class BrokerAcls:
 
     def delete(self, filters: list[AclFilter]) -> list[Acl]:
         # the matching ACLs one by one (exact filters): Kafka's MATCH and the lab's filter agree
-        return self._delete([_exact_filter(a) for a in self.matching(filters)])
+        return self._delete([_binding(a, AclBindingFilter) for a in self.matching(filters)])
 
     def remove(self, acls: set[Acl]) -> list[Acl]:
-        return self._delete([_exact_filter(a) for a in sorted(acls)])
+        return self._delete([_binding(a, AclBindingFilter) for a in sorted(acls)])
 
 
 class StoreAcls:
