@@ -181,8 +181,14 @@ def command_config_path(lab: Lab) -> Path:
     """The admin client properties file of the lab destination (what --command-config reads), written once."""
     path = Path(lab.workdir) / "cli-admin.properties"
     if not path.exists():
-        path.write_text("# admin client settings for the lab destination (PLAINTEXT brokers)\n"
-                        "security.protocol=PLAINTEXT\nrequest.timeout.ms=30000\n")
+        if lab.kind == "apache-kafka":   # SASL_SSL as the lab's admin user, the lab CA (lab.json)
+            props = lab.info["destination_java_client_properties"]
+            text = "# admin client settings for the lab destination (SASL_SSL)\n" + "".join(
+                f"{k}={v}\n" for k, v in props.items() if k != "bootstrap.servers")
+        else:
+            text = ("# admin client settings for the lab destination (PLAINTEXT brokers)\n"
+                    "security.protocol=PLAINTEXT\nrequest.timeout.ms=30000\n")
+        path.write_text(text)
         path.chmod(0o600)
     return path
 
