@@ -199,6 +199,15 @@ def test_the_tools_refuse_wrong_credentials(apache_kafka_lab, guide):
     status, _ = apache_kafka_lab.rest(
         "GET", f"/kafka/v3/clusters/{apache_kafka_lab.destination_cluster_id}/links/wrong-password-link")
     assert status == 404
+    # the lab's CP tools try their --command-config against the broker too
+    props = dict(apache_kafka_lab.info["destination_java_client_properties"])
+    props["sasl.jaas.config"] = props["sasl.jaas.config"].replace('password="', 'password="Wr0ng-', 1)
+    _write_config(config_dir / "wrong-destination.config", props)
+    r = sh("kafka-mirrors --bootstrap-server $DESTINATION --command-config $CONFIG_DIR/wrong-destination.config "
+           "--describe", ok=False)
+    assert (r.returncode, r.stdout) == (1, "Error while executing mirror command: org.apache.kafka.common.errors."
+                                           "SaslAuthenticationException: Authentication failed: Invalid username or "
+                                           "password\n"), r.stdout + r.stderr
 
 
 def _reset_destination(lab) -> None:
