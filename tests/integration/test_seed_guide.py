@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from linkops_it import VENV_BIN, run_ansible_playbook, wait_until
+from linkops_it import VENV_BIN, run_ansible_module, run_ansible_playbook, wait_until
 from linkops_lab.brokers.kafka_broker import properties_text
 from linkops_lab.cptools import install as cpinstall
 
@@ -179,7 +179,8 @@ def test_the_guide_as_written(apache_kafka_lab, guide):
 
 def test_the_tools_refuse_wrong_credentials(apache_kafka_lab, guide):
     """A wrong password in a --command-config: the Apache tool fails as the broker refuses it; a link whose
-    config file has it is refused at create (validate_link), naming what to check, never the password."""
+    config file has it is refused at create (validate_link), naming what to check, never the password, by
+    kafka-cluster-links and by the cluster_link module; the lab's CP tools refuse a wrong --command-config."""
     sh = guide
     config_dir = Path(sh.env["CONFIG_DIR"])
     props = dict(apache_kafka_lab.info["source_java_client_properties"])
@@ -199,6 +200,18 @@ def test_the_tools_refuse_wrong_credentials(apache_kafka_lab, guide):
     status, _ = apache_kafka_lab.rest(
         "GET", f"/kafka/v3/clusters/{apache_kafka_lab.destination_cluster_id}/links/wrong-password-link")
     assert status == 404
+    # the cluster_link module: the server's refusal, naming the configs to check, without the password
+    lab = apache_kafka_lab
+    creds = lab.info["source_link_credentials"]
+    run = run_ansible_module(lab, "cluster_link", {
+        "name": "wrong-password-link", "source_cluster_id": lab.source_cluster_id,
+        "remote": {"bootstrap_servers": lab.source_bootstrap, "security_protocol": "SASL_SSL",
+                   "sasl_mechanism": "SCRAM-SHA-512", "sasl_username": creds["username"],
+                   "sasl_password": "Wr0ng-" + creds["password"], "ssl_truststore_type": "PEM",
+                   "ssl_truststore_location": lab.info["ca_file"]}})
+    assert run.rc != 0 and run.result.get("_status") == "FAILED!", run.output
+    assert "AUTHENTICATION_ERROR" in run.msg and "sasl.jaas.config" in run.msg, run.msg
+    assert "Traceback" not in run.output and "Wr0ng-" not in run.output and creds["password"] not in run.output
     # the lab's CP tools try their --command-config against the broker too
     props = dict(apache_kafka_lab.info["destination_java_client_properties"])
     props["sasl.jaas.config"] = props["sasl.jaas.config"].replace('password="', 'password="Wr0ng-', 1)
