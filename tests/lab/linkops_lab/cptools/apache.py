@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from linkops_lab.brokers import kafka_dist
@@ -46,12 +47,18 @@ class ToolUnavailable(RuntimeError):
 
 
 def _log4j_file(libs: Path) -> Path:
-    path = libs.parent / "tools-log4j2.properties"
-    if not path.is_file() or path.read_text() != kafka_dist.TOOLS_LOG4J2:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(kafka_dist.TOOLS_LOG4J2)
-        os.replace(tmp, path)
-    return path
+    """The tools' log4j2 file next to the jars (in the temp directory if the cache is read-only)."""
+    for folder in (libs.parent, Path(tempfile.gettempdir())):
+        path = folder / "linkops-lab-tools-log4j2.properties"
+        try:
+            if not path.is_file() or path.read_text() != kafka_dist.TOOLS_LOG4J2:
+                tmp = path.with_name(f".{path.name}.{os.getpid()}")
+                tmp.write_text(kafka_dist.TOOLS_LOG4J2)
+                os.replace(tmp, path)
+            return path
+        except OSError:
+            continue
+    raise ToolUnavailable(f"cannot write a log4j2 file in {libs.parent} nor {tempfile.gettempdir()}")
 
 
 def command(main_class: str, argv: list[str]) -> list[str]:
