@@ -1,7 +1,8 @@
 """Fixtures of the integration tests: a real lab and real ``ansible`` commands.
 
 ``lab``: one lab (two brokers + the Cluster Linking emulator) for the session,
-started in a temporary directory and stopped at the end.
+started in a temporary directory and stopped at the end. ``apache_kafka_lab``: the
+same with real Apache Kafka brokers (SASL_SSL, ACLs), for the tests that need them.
 ``run_module(module, args, check=False, diff=False, verbose=0)``: one module
 run with the lab's connection options for the test's backend (see
 linkops_it.run_ansible_module).
@@ -25,7 +26,7 @@ backend named by its ``backends`` marker, with ids ``[rest]`` / ``[cli]``:
 
 Without a marker a test runs on REST only. On ``cli`` the module runs get
 api=cli, bootstrap_server = the lab destination, command_config = a properties
-file written into the lab directory, cli_path = .venv/bin (the lab's CP tools,
+file written into the lab directory, cli_path = linkops_it.cli_tools_dir (the lab's CP tools,
 installed by ``labctl.py install-tools`` when missing) and LINKOPS_LAB_DIR.
 A cost assertion reads ``calls(run.result)`` (linkops_it): rest_requests on
 REST, cli_commands on CLI. Select one backend with ``-k "rest"`` / ``-k "cli"``.
@@ -50,7 +51,7 @@ if COLLECTIONS.is_dir() and str(COLLECTIONS) not in sys.path:
 
 from linkops_it import (  # noqa: E402
     BACKENDS, ModuleRun, delete_link, install_cp_tools, run_ansible_module, run_ansible_playbook,
-    run_migration_sequence, start_lab, unique_name)
+    run_migration_sequence, start_apache_kafka_lab, start_lab, unique_name)
 
 
 def pytest_configure(config):
@@ -71,6 +72,14 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     with start_lab(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def apache_kafka_lab(tmp_path_factory):
+    """One lab of Apache Kafka brokers (SASL_SSL, ACLs) for the session's tests that need real brokers;
+    skipped where Java 17+ or the jars are missing (linkops_it.start_apache_kafka_lab)."""
+    with start_apache_kafka_lab(tmp_path_factory.mktemp("apache-kafka-lab")) as running:
         yield running
 
 

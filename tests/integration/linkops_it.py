@@ -13,10 +13,10 @@ root with LINKOPS_LAB_DIR set. ``unique_name(prefix)`` adds a uuid suffix.
 
 Backends: ``run_ansible_module(..., backend="cli")`` fills in the CLI options
 instead (``cli_connection``: api=cli, bootstrap_server = the lab destination,
-command_config = a properties file written for the lab, cli_path = .venv/bin
-where ``labctl.py install-tools`` puts the lab's CP tools) and runs ansible with
-LINKOPS_LAB_DIR, so the tools find the lab (``cli_env``; it also puts
-lab_kafka_topics.py on PATH as kafka-topics while the lab has none). ``calls(result)`` is what a run cost
+command_config = a properties file written for the lab, cli_path = ``cli_tools_dir``:
+.venv/bin where ``labctl.py install-tools`` puts the lab's CP tools and Apache's kafka-topics,
+or on a noida lab the same CP tools with lab_kafka_topics.py as kafka-topics) and runs ansible
+with LINKOPS_LAB_DIR, so the tools find the lab (``cli_env``). ``calls(result)`` is what a run cost
 (rest_requests, or cli_commands on the CLI backend).
 """
 
@@ -155,6 +155,23 @@ def start_lab(workdir: Path) -> Lab:
     return Lab.start(workdir, knobs=TEST_KNOBS)
 
 
+def start_apache_kafka_lab(workdir: Path) -> Lab:
+    """A lab of real Apache Kafka brokers (SASL_SSL, ACLs) with the test knobs; skips the test, with the
+    reason, where Java 17+ or the Kafka jars (Maven or the cache) are missing. C1-only JVMs
+    (LINKOPS_LAB_KAFKA_JIT=c1 unless set): cheaper starts, and tests move little data."""
+    from linkops_lab.brokers import apache_kafka
+    try:
+        apache_kafka.check_available()       # Java 17+, the jars (fetched once per machine)
+    except apache_kafka.Unavailable as exc:
+        pytest.skip(f"the apache-kafka lab is unavailable here: {exc}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LINKOPS_LAB_KAFKA_JIT", os.environ.get("LINKOPS_LAB_KAFKA_JIT") or "c1")
+        for name in ("LAB_SOURCE_BOOTSTRAP", "LAB_DESTINATION_BOOTSTRAP", "LAB_SOURCE_CLUSTER_ID",
+                     "LAB_DESTINATION_CLUSTER_ID", "LAB_BROKERS"):
+            mp.delenv(name, raising=False)
+        return Lab.start(workdir, knobs=TEST_KNOBS, kind="apache-kafka")
+
+
 def connection(lab: Lab) -> dict[str, str]:
     """The REST connection options of the lab destination (over HTTPS also ca_path, and with mTLS
     client_cert and client_key)."""
@@ -165,16 +182,41 @@ def command_config_path(lab: Lab) -> Path:
     """The admin client properties file of the lab destination (what --command-config reads), written once."""
     path = Path(lab.workdir) / "cli-admin.properties"
     if not path.exists():
-        path.write_text("# admin client settings for the lab destination (PLAINTEXT brokers)\n"
-                        "security.protocol=PLAINTEXT\nrequest.timeout.ms=30000\n")
+        if lab.kind == "apache-kafka":   # SASL_SSL as the lab's admin user, the lab CA (lab.json)
+            props = lab.info["destination_java_client_properties"]
+            text = "# admin client settings for the lab destination (SASL_SSL)\n" + "".join(
+                f"{k}={v}\n" for k, v in props.items() if k != "bootstrap.servers")
+        else:
+            text = ("# admin client settings for the lab destination (PLAINTEXT brokers)\n"
+                    "security.protocol=PLAINTEXT\nrequest.timeout.ms=30000\n")
+        path.write_text(text)
         path.chmod(0o600)
     return path
 
 
 def cli_connection(lab: Lab) -> dict[str, str]:
-    """The CLI backend's options for the lab: the tools of .venv/bin against the lab destination."""
+    """The CLI backend's options for the lab: the tools of ``cli_tools_dir`` against the lab destination."""
     return {"api": "cli", "bootstrap_server": lab.destination_bootstrap,
-            "command_config": str(command_config_path(lab)), "cli_path": str(VENV_BIN)}
+            "command_config": str(command_config_path(lab)), "cli_path": str(cli_tools_dir(lab))}
+
+
+def cli_tools_dir(lab: Lab) -> Path:
+    """Where the CLI backend finds its tools. On an apache-kafka lab .venv/bin: the lab's CP tools and the
+    real Apache kafka-topics (labctl.py install-tools). On a noida lab a directory of the lab with the same
+    CP tools (links to .venv/bin) and lab_kafka_topics.py as kafka-topics: a JVM per kafka-topics call
+    costs seconds, for a stand-in broker the module tests only need listed and deleted topics from."""
+    if lab.kind == "apache-kafka":
+        return VENV_BIN
+    shims = Path(lab.workdir) / "cli-shims"
+    shim = shims / "kafka-topics"
+    if not shim.exists():
+        shims.mkdir(exist_ok=True)
+        for tool in CP_TOOLS:
+            (shims / tool).symlink_to(VENV_BIN / tool)
+        shim.write_text(f'#!/bin/sh\nexec "{VENV_PYTHON}" "{Path(__file__).resolve().parent}/lab_kafka_topics.py" '
+                        '"$@"\n')
+        shim.chmod(0o755)
+    return shims
 
 
 def missing_cp_tools() -> list[str]:
@@ -196,19 +238,10 @@ def install_cp_tools() -> str | None:
 
 
 def cli_env(lab: Lab) -> dict[str, str]:
-    """Environment of a CLI-backend run: LINKOPS_LAB_DIR (the tools find the lab through it) and, while
-    .venv/bin has no kafka-topics (the lab's CP tools do not include one), lab_kafka_topics.py on PATH."""
-    env = {"LINKOPS_LAB_DIR": str(lab.workdir)}
-    if not (VENV_BIN / "kafka-topics").exists():
-        shims = Path(lab.workdir) / "cli-shims"
-        shim = shims / "kafka-topics"
-        if not shim.exists():
-            shims.mkdir(exist_ok=True)
-            shim.write_text(f'#!/bin/sh\nexec "{VENV_PYTHON}" "{Path(__file__).resolve().parent}/lab_kafka_topics.py" '
-                            '"$@"\n')
-            shim.chmod(0o755)
-        env["PATH"] = f"{VENV_BIN}{os.pathsep}{shims}{os.pathsep}{os.environ.get('PATH', '')}"
-    return env
+    """Environment of a CLI-backend run: LINKOPS_LAB_DIR (the tools find the lab through it) and the tools of
+    ``cli_tools_dir`` first on PATH."""
+    return {"LINKOPS_LAB_DIR": str(lab.workdir),
+            "PATH": f"{cli_tools_dir(lab)}{os.pathsep}{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def calls(result: dict) -> int | None:

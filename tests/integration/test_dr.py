@@ -200,12 +200,6 @@ def test_original_direction_is_restored(dr):
     assert (after["source_status"], after["dr_status"]) == ("STOPPED", "ACTIVE")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lab: after Lab.stop_broker/start_broker of the source cluster, the source side of the pair never syncs "
-    "consumer offsets from the DR cluster, so billing stays at its pre-outage 4/4 on the old primary. Cause: with "
-    "confluent-kafka/librdkafka 2.16 an admin client connected before a broker restart times out on every "
-    "consumer-group request afterwards (metadata and ListOffsets recover), and replacing it does not help: the "
-    "process then aborts on the next broker disconnect (rd_kafka_enq_once_del_source_return assertion)"))
 def test_consumers_resume_on_the_primary_where_they_left_off_on_dr(dr):
     _ran(dr, "failback")
     assert dr["before_failback"]["dr_group"] == {0: 6, 1: 5}

@@ -245,6 +245,11 @@ def cmd_install_tools(args) -> int:
     return main_install(args.bin, args.force)
 
 
+def cmd_fetch(args) -> int:
+    from linkops_lab.brokers import apache_kafka  # the jars of the apache-kafka kind and its tools
+    return apache_kafka.main(["fetch"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labctl.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -306,13 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("serve-emulator", help="run the emulator in the foreground (used by up)")
     sp.add_argument("--config", required=True)
     sp.set_defaults(func=cmd_serve_emulator)
-    sp = sub.add_parser("install-tools", help="write the lab's CP tool executables "
-                        "(kafka-cluster-links, kafka-mirrors, kafka-configs)")
+    sp = sub.add_parser("install-tools", help="write the lab's tool executables "
+                        "(kafka-cluster-links, kafka-mirrors, kafka-configs; kafka-topics, "
+                        "kafka-console-producer/-consumer, kafka-consumer-groups, kafka-acls)")
     sp.add_argument("--bin", help="directory for them (default: the directory of this python, "
                     "i.e. .venv/bin)")
     sp.add_argument("--force", action="store_true",
                     help="overwrite files of those names that are not lab wrappers")
     sp.set_defaults(func=cmd_install_tools)
+    sp = sub.add_parser("fetch", help="fetch the Apache Kafka jars (apache-kafka brokers, the Apache "
+                        "tools) into the per-machine cache and make the CDS archive; once per machine")
+    sp.set_defaults(func=cmd_fetch)
     return p
 
 

@@ -326,6 +326,9 @@ class Lab:
                           **{k: clusters[role][k] for k in ("cluster_id", "bootstrap", "client_config")},
                           # links to a secured lab broker connect with their own configs
                           **({"link_security": True} if getattr(broker, "LINK_SECURITY", False)
+                             and not clusters[role]["external"] else {}),
+                          # its ACLs are the broker's (an authorizer), not the emulator's store
+                          **({"broker_acls": True} if getattr(broker, "BROKER_ACLS", False)
                              and not clusters[role]["external"] else {})}
                          for role in ("destination", "source")],
             "state_file": str(state_file),

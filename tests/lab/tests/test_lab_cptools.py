@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from linkops_lab.cptools import cluster_links, configs, mirrors
+from linkops_lab.cptools import apache
 from linkops_lab.cptools import install as cpinstall
 from linkops_lab.cptools.common import check_client_security
 from linkops_lab.cptools.errors import CommandError, UsageError
@@ -149,7 +150,9 @@ def test_install_writes_marked_wrappers_and_never_overwrites_a_real_tool(bin_dir
         assert text.startswith(f"#!{os.path.abspath(sys.executable)}\n")
         assert cpinstall.MARKER in text
     # a re-run rewrites its own wrappers
-    assert cpinstall.install(bin_dir) == [bin_dir / t for t in cpinstall.TOOLS]
+    assert cpinstall.install(bin_dir) == [bin_dir / t for t in cpinstall.ALL_TOOLS]
+    for tool, main_class in apache.TOOLS.items():          # the real Apache Kafka tools
+        assert f"({main_class})" in (bin_dir / tool).read_text() and not cpinstall.is_stale(bin_dir / tool, tool)
     other = tmp_path / "bin"
     other.mkdir()
     (other / "kafka-configs").write_text("#!/bin/sh\necho real\n")
@@ -165,6 +168,30 @@ def test_install_writes_marked_wrappers_and_never_overwrites_a_real_tool(bin_dir
     # a path a shebang cannot hold goes through /bin/sh
     text = cpinstall.wrapper_text("kafka-mirrors", "/opt/my venv/bin/python")
     assert text.startswith("#!/bin/sh\n'''exec' \"/opt/my venv/bin/python\" \"$0\" \"$@\"\n")
+
+
+def test_kafka_configs_sends_cluster_links_to_the_lab_and_the_rest_to_apache():
+    lab = [["--describe", "--cluster-link", "l"], ["--describe", "--cluster-l=l"],
+           ["--alter", "--entity-type", "cluster-links", "--entity-name", "l", "--add-config", "a=1"],
+           ["--describe", "--entity-type=cluster-link"], ["--help"], ["--version"], [],
+           ["--describe", "--bogus"], ["--bootstrap", "h:1", "--describe", "--cluster-link", "l"]]
+    theirs = [["--describe", "--topic", "t"], ["--describe", "--entity-type", "topics", "--entity-name", "t"],
+              ["--alter", "--entity-type", "brokers", "--entity-default", "--add-config", "a=1"],
+              ["--describe", "--broker", "1"], ["--describe", "--user", "u"]]
+    for argv in lab:
+        assert apache._names_cluster_link(argv) or apache._names_no_entity(argv), argv
+    for argv in theirs:
+        assert not (apache._names_cluster_link(argv) or apache._names_no_entity(argv)), argv
+
+
+def test_apache_tools_say_how_to_get_the_jars(bin_dir, tmp_path):
+    env = dict(os.environ, LINKOPS_LAB_CACHE=str(tmp_path / "empty-cache"))
+    r = _exec(bin_dir, "kafka-topics", "--list", "--bootstrap-server", "h:1", env=env)
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.startswith("kafka-topics: cannot run Apache Kafka's org.apache.kafka.tools.TopicCommand: ")
+    assert "labctl.py fetch" in r.stderr and "Traceback" not in r.stderr
+    r = _exec(bin_dir, "kafka-configs", "--describe", "--topic", "t", "--bootstrap-server", "h:1", env=env)
+    assert r.returncode == 1 and "kafka.admin.ConfigCommand" in r.stderr and "labctl.py fetch" in r.stderr
 
 
 def test_make_venv_installs_the_tools():

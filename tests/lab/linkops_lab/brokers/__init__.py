@@ -22,7 +22,9 @@ A kind module has
 * ``lab_entries(role, broker)``: extra lab.json keys for the cluster (``{}`` if none);
 * optional: ``READY_TIMEOUT`` (the least the lab waits for a broker to start) and
   ``LINK_SECURITY`` (True: links to such a cluster connect with their own ``security.protocol``,
-  ``sasl.*`` and ``ssl.*`` configs, the emulator's ``link_security``).
+  ``sasl.*`` and ``ssl.*`` configs, the emulator's ``link_security``) and ``BROKER_ACLS`` (True:
+  the brokers have an authorizer, and the emulator's REST ``/acls`` and ACL sync use their ACLs
+  through the Kafka admin API instead of its own store: the emulator's ``broker_acls``).
 
 A broker (what ``start_many``/``restart`` return) has ``bootstrap``, ``cluster_id`` (what it
 reports), ``pid``, ``popen``, ``log_path``, ``data_path`` (its data directory) and

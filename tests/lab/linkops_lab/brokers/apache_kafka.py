@@ -132,6 +132,8 @@ CLIENT_CONFIG: dict[str, str] = {}
 DEFAULT_CLUSTER_IDS: dict[str, str] = {}
 # links to these brokers connect with their own security configs (the emulator's link_security)
 LINK_SECURITY = True
+# the StandardAuthorizer: REST /acls and ACL sync use the brokers' ACLs (emulator/broker_acls.py)
+BROKER_ACLS = True
 READY_TIMEOUT = 180.0      # a JVM on a loaded 2-core machine: the lab waits at least this long
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..procs import pid_alive, pid_cmdline as _cmdline
-from .kafka_dist import ApacheKafkaError, _tail, classpath, find_java, kafka_version, libs_dir
+from .kafka_dist import (TOOLS_LOG4J2 as _TOOLS_LOG4J2, ApacheKafkaError, _tail, find_java, jvm_command,
+                         kafka_version, libs_dir)
 from .lab_tls import _private_dir, _write_private
 
 SUPER_USER = "admin"
@@ -261,17 +262,10 @@ class ApacheKafkaBroker:
         # Short-lived tools start faster with C1 only. The broker needs C2 for throughput
         # (C1 only: 1.7x the broker CPU per produced record and 3.6x per consumed one over
         # SASL_SSL), but C2 costs about 3 CPU-s more at start: jit="c1" for test labs.
-        jit = [] if main == "kafka.Kafka" and self.jit != "c1" else ["-XX:TieredStopAtLevel=1"]
-        opts = [f"-Xmx{heap}", "-Xss1m", "-XX:+UseSerialGC", *jit,
-                "-XX:-UsePerfData", "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={self.dir / log4j}",
-                f"-Dkafka.logs.dir={self.dir / 'logs'}"]
-        if self.cds_dump is not None and main == "kafka.Kafka":
-            opts.append(f"-XX:ArchiveClassesAtExit={self.cds_dump}")
-        elif self.cds is not None and self.cds.is_file():
-            opts.append(f"-XX:SharedArchiveFile={self.cds}")
-        opts += os.environ.get("LINKOPS_LAB_KAFKA_JVM_OPTS", "").split()
-        return [self.java, *opts, "-cp", classpath(self.libs), main, *args]
+        broker = main == "kafka.Kafka"
+        return jvm_command(self.java, self.libs, main, *args, heap=heap, log4j=self.dir / log4j,
+                           logs_dir=self.dir / "logs", c1_only=not broker or self.jit == "c1",
+                           cds=self.cds, cds_dump=self.cds_dump if broker else None)
 
     def _format_cmd(self) -> list[str]:
         scram = [a for u, p in self.users.items()
@@ -521,17 +515,5 @@ logger.authorizer.name = kafka.authorizer.logger
 logger.authorizer.level = INFO
 logger.signal.name = org.apache.kafka.common.utils.LoggingSignalHandler
 logger.signal.level = INFO
-"""
-
-
-_TOOLS_LOG4J2 = """\
-status = warn
-appender.err.type = Console
-appender.err.name = STDERR
-appender.err.target = SYSTEM_ERR
-appender.err.layout.type = PatternLayout
-appender.err.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = WARN
-rootLogger.appenderRef.err.ref = STDERR
 """
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sys
 
+from linkops_lab.cptools.broker_auth import authenticate
 from linkops_lab.cptools.common import (
     COMMON_OPTS, Opt, OptionParser, Parsed, RestClient, check_invalid_with, is_secret_key,
     java_list, load_command_config, load_lab, out, require_one_action, run_tool, scrub)
@@ -260,9 +261,10 @@ def _describe(p: Parsed, cluster, rest: RestClient) -> int:
 
 def _run(p: Parsed) -> int:
     action = _check_args(p)
-    load_command_config(p)
+    props = load_command_config(p)
     lab = load_lab()
     cluster = lab.resolve(p.value("bootstrap-server"))
+    authenticate(props, cluster.bootstrap, lab.info)
     rest = RestClient(cluster)
     if action == "create":
         return _create(p, lab, cluster, rest)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 
+from linkops_lab.cptools.broker_auth import authenticate
 from linkops_lab.cptools.common import (
     COMMON_OPTS, Opt, OptionParser, Parsed, RestClient, check_invalid_with, err, is_secret_key,
     load_command_config, load_lab, out, require_one_action, run_tool, scrub)
@@ -145,8 +146,11 @@ def _alter(p: Parsed, name: str, rest: RestClient) -> int:
 
 def _run(p: Parsed, argv: list[str]) -> int:
     action, name = _check_args(p)
-    load_command_config(p)
-    rest = RestClient(load_lab().resolve(p.value("bootstrap-server")))
+    props = load_command_config(p)
+    lab = load_lab()
+    cluster = lab.resolve(p.value("bootstrap-server"))
+    authenticate(props, cluster.bootstrap, lab.info)
+    rest = RestClient(cluster)
     try:
         if action == "describe":
             return _describe(p, name, rest)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
+from linkops_lab.cptools.broker_auth import authenticate
 from linkops_lab.cptools.common import (
     COMMON_OPTS, Opt, OptionParser, Parsed, RestClient, check_invalid_with, err, java_list,
     load_command_config, load_lab, out, require_one_action, run_tool)
@@ -269,8 +270,10 @@ def _batch(p: Parsed, action: str, rest: RestClient) -> int:
 
 def _run(p: Parsed) -> int:
     action = _check_args(p)
-    load_command_config(p)
-    cluster = load_lab().resolve(p.value("bootstrap-server"))
+    props = load_command_config(p)
+    lab = load_lab()
+    cluster = lab.resolve(p.value("bootstrap-server"))
+    authenticate(props, cluster.bootstrap, lab.info)
     rest = RestClient(cluster)
     if action == "create":
         return _create(p, rest)

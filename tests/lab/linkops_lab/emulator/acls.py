@@ -1,15 +1,18 @@
 """ACLs of the lab clusters and the cluster link's ACL sync.
 
-The lab brokers (noida-db) have no authorizer (``describe_acls`` answers
-SECURITY_DISABLED), so the emulator keeps every cluster's ACLs itself:
+An apache-kafka lab broker has an authorizer: its ACLs are the broker's, read and changed
+through the Kafka admin API (broker_acls.py). A noida broker has none (``describe_acls``
+answers SECURITY_DISABLED), so the emulator keeps that cluster's ACLs itself:
 
 * ``AclStore``: the ACL bindings per cluster id, persisted in the emulator
-  state file (``{"acls": {cluster_id: [binding, ...]}}``).
+  state file (``{"acls": {cluster_id: [binding, ...]}}``); only for clusters
+  without ``broker_acls`` (noida, external clusters).
 * ``routes(api)``: Kafka REST v3 ``/clusters/{cluster_id}/acls`` (GET with the
   spec's filter query parameters, POST one ACL, DELETE by filter returning the
   deleted ACLs) and ``/acls:batch`` (POST several), for every cluster the lab
   knows (source and destination), in the shapes of the Confluent Cloud spec
-  (``AclDataList``, ``AclData``, the DELETE ``{"data": [...]}`` list).
+  (``AclDataList``, ``AclData``, the DELETE ``{"data": [...]}`` list), on the
+  broker's ACLs or the store (``broker_acls.for_cluster``).
 * ``parse_acl_filters``: the ``acl.filters`` link config (cluster-linking-api.md
   section 3) parsed like Confluent Server's ``AclJson``: unknown properties
   rejected; ``resourceType``, ``patternType``, ``operation``, ``permissionType``
@@ -23,7 +26,10 @@ SECURITY_DISABLED), so the emulator keeps every cluster's ACLs itself:
   copies the source cluster's ACLs that match ``acl.filters`` to the
   destination, and deletes destination ACLs that match the filters but are no
   longer on the source (as Confluent documents: keep destination-only ACLs out
-  of the filters). ``render_task(link, link_state)`` is the task's REST entry.
+  of the filters). A source broker's ACLs are read with the link's own client
+  (its credentials: the link principal needs DESCRIBE on the cluster), a
+  destination broker's are changed with the lab's. ``render_task(link,
+  link_state)`` is the task's REST entry.
 """
 
 from __future__ import annotations
@@ -431,19 +437,30 @@ class AclRoutes:
         return AclFilter(rt, req.query_str("resource_name"), pt, req.query_str("principal"),
                          req.query_str("host"), op, perm)
 
+    def _acls(self, cid: str, call, *args):
+        """``call`` (a method name of ``broker_acls.for_cluster``) on cluster ``cid``'s ACLs;
+        a broker's error is 400 40002 (invalid ACLs) or 503 50003 with Kafka's message."""
+        from linkops_lab.emulator import broker_acls
+        try:
+            return getattr(broker_acls.for_cluster(self.emu, cid), call)(*args)
+        except broker_acls.BrokerAclError as exc:
+            if exc.code.startswith("INVALID") or exc.code in ("SECURITY_DISABLED", "POLICY_VIOLATION"):
+                raise _bad(str(exc)) from None
+            raise _api_error(503, 50003, str(exc)) from None
+
     def list_acls(self, req, cid):
         cu = self._cluster(req, cid)
         flt = self._filter(req, required=False)
         query = [(k, vals[-1]) for k, vals in req.query.items()]
         self_url = f"{cu}/acls" + ("?" + urlencode(query, quote_via=quote, safe="*") if query else "")
-        data = [render_acl(cu, cid, a) for a in self.emu.acls.list(cid, flt)]
+        data = [render_acl(cu, cid, a) for a in self._acls(cid, "list", flt)]
         return 200, {"kind": "KafkaAclList", "metadata": {"self": self_url, "next": None},
                      "data": data}
 
     def create_acl(self, req, cid):
         self._cluster(req, cid)
         acl = acl_from_body(req.json_body(required=True))
-        if self.emu.acls.create(cid, [acl]):
+        if self._acls(cid, "create", [acl]):
             log.info("cluster %s: created ACL %s", cid, acl)
         return 201, None
 
@@ -461,14 +478,14 @@ class AclRoutes:
                 if isinstance(getattr(exc, "message", None), str):
                     exc.message = f"data[{i}]: {exc.message}"
                 raise
-        new = self.emu.acls.create(cid, acls)
+        new = self._acls(cid, "create", acls)
         log.info("cluster %s: created %d ACL(s) (%d requested)", cid, len(new), len(acls))
         return 201, None
 
     def delete_acls(self, req, cid):
         cu = self._cluster(req, cid)
         flt = self._filter(req, required=True)
-        gone = self.emu.acls.delete(cid, [flt])
+        gone = self._acls(cid, "delete", [flt])
         if gone:
             log.info("cluster %s: deleted %d ACL(s)", cid, len(gone))
         return 200, {"data": [render_acl(cu, cid, a) for a in gone]}
@@ -517,11 +534,23 @@ def sync_once(emu, link) -> dict:
                              f"'{link.config('bootstrap.servers') or link.source_cluster_id}' "
                              "(only the lab's own clusters have ACLs)."}]
         return {"created": [], "deleted": []}
-    store = emu.acls
-    want = store.matching(src, filters)
-    have = store.matching(dst, filters)
-    created = store.create(dst, sorted(want - have))
-    deleted = store.remove(dst, have - want)
+    from linkops_lab.emulator import broker_acls
+    bootstrap = emu.remote_bootstrap(link)
+    # a source broker's ACLs are read as the link: with its own credentials
+    source = broker_acls.for_cluster(
+        emu, src, emu.admin_for(bootstrap, link) if bootstrap else None)
+    destination = broker_acls.for_cluster(emu, dst)
+    try:
+        want = source.matching(filters)
+        have = destination.matching(filters)
+        created = destination.create(sorted(want - have))
+        deleted = destination.remove(have - want)
+    except broker_acls.BrokerAclError as exc:
+        hint = (" (the link's principal needs DESCRIBE on the source cluster to read its ACLs)"
+                if "AUTHORIZATION" in exc.code and "DescribeAcls" in str(exc) else "")
+        link.task_errors["AclSync"] = [{"error_code": "INTERNAL_ERROR",
+                                        "error_message": f"ACL sync failed: {exc}{hint}"}]
+        return {"created": [], "deleted": []}
     if created or deleted:
         log.info("link %s: ACL sync created %d and deleted %d ACL(s) on %s", link.name,
                  len(created), len(deleted), dst)

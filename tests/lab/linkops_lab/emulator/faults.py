@@ -253,3 +253,21 @@ def record_source_check(worker, ok: bool, err: str | None, bootstrap: str) -> No
         link.available = False
         link.link_error = code
         link.link_error_message = f"Cannot reach the source cluster at {bootstrap}: {err}"
+
+
+def link_validation_error(name: str, bootstrap: str, err: str, cause: str | None) -> str:
+    """The 400 message of a link create whose ``validate_link`` check could not read the remote
+    cluster: the ``link_error`` the link would show, the client's reason (``cause``: what the
+    link's own client saw, e.g. a failed SASL authentication, else ``err``), and for a
+    credential or trust problem the configs to check. Never a config value."""
+    reason = cause or err
+    code = link_error_for(bootstrap, reason)
+    if code == "TIMEOUT_ERROR":       # a metadata timeout with nothing listening
+        code = "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR"
+    hint = ""
+    if code == "AUTHENTICATION_ERROR":
+        hint = (" Check the link's sasl.mechanism and sasl.jaas.config (username and password), "
+                "and that ssl.truststore.location / ssl.truststore.certificates hold the CA of the "
+                "remote cluster's certificate.")
+    return (f"Unable to validate cluster link '{name}': cannot connect to the remote cluster at "
+            f"'{bootstrap}' ({code}): {reason}.{hint}")

@@ -12,7 +12,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException
 
-from linkops_lab.emulator.faults import link_error_for
+from linkops_lab.emulator.faults import link_error_for, link_validation_error
 from linkops_lab.emulator.linkconfigs import CONFIG_DEFS, ConfigValueError, check_value
 from linkops_lab.emulator.model import (
     ApiError, LINK_NAME_RE, Link, REMOTE_ID_FIELD, TOPIC_NAME_RE, bad_request)
@@ -90,16 +90,14 @@ class LinkOps:
                 f"cluster '{remote_id}' is '{peer.cluster_link_id}', not the expected "
                 f"cluster_link_id '{expected_link_id}'.")
         if validate_link and conn == "OUTBOUND":
+            # as Confluent Server: connect with the link's own settings (credentials, trust store)
             self._validate_credentials(name, bootstrap, Link(name, remote_id, configs, local.cluster_id))
             try:
                 found = self.remote_cluster_id(bootstrap, timeout=5)
             except KafkaException as exc:
                 with self.lock:  # do not keep a client retrying an address that does not answer
                     self._admins.pop(bootstrap, None)
-                raise bad_request(
-                    f"Unable to validate cluster link '{name}': cannot connect to the remote "
-                    f"cluster at '{bootstrap}' (BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR): "
-                    f"{exc.args[0].str()}") from None
+                raise bad_request(link_validation_error(name, bootstrap, exc.args[0].str(), None)) from None
             if found != remote_id:
                 what = {"DESTINATION": "source", "SOURCE": "destination",
                         "BIDIRECTIONAL": "remote"}[mode]
@@ -146,9 +144,7 @@ class LinkOps:
         finally:
             with self.lock:  # a client with failing credentials retries for ever: drop it
                 self._admins.pop((bootstrap, tuple(sorted(conf.items()))), None)
-        raise bad_request(f"Unable to validate cluster link '{name}': cannot connect to the remote "
-                          f"cluster at '{bootstrap}' with the link's configs "
-                          f"({link_error_for(bootstrap, err)}): {err}")
+        raise bad_request(link_validation_error(name, bootstrap, err, None))
 
     def delete_link(self, name: str, force: bool, validate_only: bool, cid: str | None = None) -> None:
         local = self.cluster(cid)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
 
 from linkops_lab import kafka
@@ -16,6 +16,42 @@ from linkops_lab.emulator.linkconfigs import ConfigValueError, filters_match, pa
 from linkops_lab.emulator.model import ApiError
 
 log = logging.getLogger("lab.emulator")
+
+
+def _timed_out(exc: Exception) -> bool:
+    err = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+    return getattr(err, "code", lambda: None)() == KafkaError._TIMED_OUT
+
+
+def _group_consumer(bootstrap: str, extra: dict, group: str) -> Consumer:
+    """A consumer of ``group`` that never subscribes: it reads and commits the group's offsets
+    through the group coordinator like an admin client's OffsetFetch / OffsetCommit."""
+    return Consumer(kafka.client_conf(bootstrap, extra, kind="consumer", **{
+        "group.id": group, "enable.auto.commit": False, "log_level": 0}))
+
+
+def committed_offsets(adm, bootstrap: str, extra: dict, group: str,
+                      tps: list[tuple[str, int]]) -> dict[str, dict[int, int]]:
+    """``group``'s committed offsets (``{topic: {partition: offset}}``) through the admin client
+    ``adm``; when that times out, through a fresh consumer of the group. librdkafka 2.16: an admin
+    client that was connected when the broker restarted times out on every OffsetFetch afterwards
+    (metadata and ListOffsets recover), and replacing the admin client crashes the process later;
+    a short-lived consumer is a new connection."""
+    try:
+        return kafka.committed_offsets(adm, group, timeout=5)
+    except KafkaException as exc:
+        if not _timed_out(exc) or not tps:
+            raise
+    c = _group_consumer(bootstrap, extra, group)
+    try:
+        found = c.committed([TopicPartition(t, p) for t, p in tps], timeout=5)
+    finally:
+        c.close()
+    out: dict[str, dict[int, int]] = {}
+    for tp in found:
+        if tp.error is None and tp.offset >= 0:
+            out.setdefault(tp.topic, {})[tp.partition] = tp.offset
+    return out
 
 
 class SyncMixin:
@@ -56,9 +92,11 @@ class SyncMixin:
         groups = [g for g in groups if filters_match(gfilters, g)
                   and not g.startswith("_confluent-cluster-link-lab-")]
         wanted: dict[str, dict[tuple[str, int], int]] = {}
+        src_extra = emu.link_client_config(bootstrap, link)
+        src_tps = [(st, p) for st, m in topics.items() for p in range(m.num_partitions)]
         for g in groups:
             try:
-                committed = kafka.committed_offsets(src_admin, g, timeout=5)
+                committed = committed_offsets(src_admin, bootstrap, src_extra, g, src_tps)
             except Exception as exc:
                 errors.append({"error_code": "INTERNAL_ERROR",
                                "error_message": f"Reading offsets of group '{g}' failed: {exc}"})
@@ -77,6 +115,7 @@ class SyncMixin:
             link.task_errors["ConsumerOffsetSync"] = errors
             return
         dest = self.local_admin
+        local = emu.local_cluster(link)
         dst_hw = kafka.watermarks(dest, {tp for offs in wanted.values() for tp in offs},
                                   timeout=5)
         try:
@@ -97,7 +136,7 @@ class SyncMixin:
                                                 "destination; its offsets are not synced."})
                 continue
             try:
-                current = kafka.committed_offsets(dest, g, timeout=5)
+                current = committed_offsets(dest, local.bootstrap, local.client_config, g, sorted(offs))
             except Exception:
                 current = {}
             tps = []
@@ -109,12 +148,21 @@ class SyncMixin:
             if not tps:
                 continue
             try:
-                futs = dest.alter_consumer_group_offsets(
-                    [ConsumerGroupTopicPartitions(g, tps)], request_timeout=5)
-                for fut in futs.values():
-                    refused = [tp for tp in fut.result().topic_partitions if tp.error]
-                    if refused:  # e.g. UNKNOWN_MEMBER_ID: a member joined meanwhile
-                        raise KafkaException(refused[0].error)
+                try:
+                    futs = dest.alter_consumer_group_offsets(
+                        [ConsumerGroupTopicPartitions(g, tps)], request_timeout=5)
+                    for fut in futs.values():
+                        refused = [tp for tp in fut.result().topic_partitions if tp.error]
+                        if refused:  # e.g. UNKNOWN_MEMBER_ID: a member joined meanwhile
+                            raise KafkaException(refused[0].error)
+                except KafkaException as exc:
+                    if not _timed_out(exc):
+                        raise
+                    c = _group_consumer(local.bootstrap, local.client_config, g)   # see committed_offsets
+                    try:
+                        c.commit(offsets=tps, asynchronous=False)
+                    finally:
+                        c.close()
                 log.info("link %s: synced %d offset(s) of group %s", link.name, len(tps), g)
             except Exception as exc:
                 errors.append({"error_code": "INTERNAL_ERROR",
