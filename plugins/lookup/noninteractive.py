@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: noninteractive
 short_description: Why this run cannot ask the operator a question (empty when it can)
-version_added: 0.3.0
+version_added: 1.0.0
 author: linkops maintainers (@linkops)
 description:
   - Returns one item, a short reason why nobody can answer a question (C(ansible.builtin.pause)) in this run, or an

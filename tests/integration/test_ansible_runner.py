@@ -36,7 +36,7 @@ from linkops_it import REPO, VENV_BIN, VENV_PYTHON, ansible_env, create_link_via
 
 # What the job's "false" answer may take at most: ansible start-up and the read-only preflight on a loaded
 # machine. A question left waiting would run into the idle timeout (IDLE_TIMEOUT) instead.
-FALSE_ENDS_WITHIN = 150
+FALSE_ENDS_WITHIN = 120
 IDLE_TIMEOUT = 300
 AAP_VARS = {"awx_job_id": 4711, "tower_job_id": 4711, "awx_job_template_name": "linkops", "awx_user_name": "admin"}
 
