@@ -171,8 +171,9 @@ def test_migrate_survey_true_proves_the_migration(aap):
     job = launch(aap, "migrate-true", "migrate", name, {"migrate_confirm_cutover": "true"})
     assert job["status"] == "successful" and job["rc"] == 0, job["stdout"][-4000:]
     assert mirror_status(lab, D, name, f"{name}-t") == "STOPPED"
-    assert sorted(r["value"] for r in lab.consume(D, f"{name}-t")
-                  if not r["value"].startswith("linkops-probe-")) == [str(i) for i in range(6)]   # and the verify's probe
+    values = sorted(r["value"] for r in lab.consume(D, f"{name}-t"))
+    # the six records, and the one the verification's probe wrote
+    assert [v for v in values if not v.startswith("linkops-probe-")] == [str(i) for i in range(6)], values
     report = json.loads((aap["work"] / "reports" / name / "report.json").read_text())
     assert report["summary"]["result"] == "PASSED", report["summary"]
 

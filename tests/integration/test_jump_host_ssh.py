@@ -80,8 +80,9 @@ def test_both_migrations_over_ssh_are_proved(lab, migrated):
     for name in migrated["links"].values():
         assert hosts[name]["failed"] == 0 and hosts[name]["unreachable"] == 0, migrated["output"]
         assert mirror_status(lab, D, name, f"{name}-t") == "STOPPED"
-        assert sorted(r["value"] for r in lab.consume(D, f"{name}-t")
-                  if not r["value"].startswith("linkops-probe-")) == [str(i) for i in range(6)]   # and the verify's probe
+        values = sorted(r["value"] for r in lab.consume(D, f"{name}-t"))
+        # the six records, and the one the verification's probe wrote
+        assert [v for v in values if not v.startswith("linkops-probe-")] == [str(i) for i in range(6)], values
 
 
 def test_files_are_on_the_jump_host_owned_by_its_user_mode_0600(jump, migrated):
@@ -102,13 +103,14 @@ def test_the_cli_backend_ran_the_cp_tools_on_the_jump_host_as_its_user(jump, mig
     assert migrated["rc"] == 0, migrated["output"]
     log = (jump.lab_dir / jump_host.CPTOOLS_LOG).read_text().splitlines()
     cli, rest = migrated["links"]["cli"], migrated["links"]["rest"]
-    ran = [line.split(" ", 3)[1:] for line in log if f" {cli}" in line or f"{cli} " in line]
+    # each line: time, user, tool, arguments; the link's files (--command-config) carry its name
+    ran = [dict(zip(("user", "tool", "args"), line.split(" ", 3)[1:])) for line in log if cli in line]
     assert ran, log
-    assert {user for user, _, _ in ran} == {jump.user}
-    tools = {tool for _, tool, _ in ran}
-    assert {"kafka-cluster-links", "kafka-mirrors"} <= tools, ran
+    assert {r["user"] for r in ran} == {jump.user}
+    assert {"kafka-cluster-links", "kafka-mirrors"} <= {r["tool"] for r in ran}, ran
     files_dir = str(Path(pwd.getpwnam(jump.user).pw_dir) / "linkops" / cli)
-    assert any("--create" in args and f"{files_dir}/" in args for _, tool, args in ran if tool == "kafka-cluster-links"), ran
+    assert any(r["tool"] == "kafka-cluster-links" and "--create" in r["args"] and f"{files_dir}/" in r["args"]
+               for r in ran), ran
     assert not [line for line in log if rest in line], log
 
 
