@@ -34,7 +34,8 @@ def jump(lab):
     except jump_host.LabError as exc:
         pytest.fail(f"{exc} (CI installs it: make jump-host-deps)")
     # the CLI backend also runs kafka-topics, which the lab's CP tools do not include: the tests' stand-in
-    started = jump_host.start(lab.workdir, extra_tools={"kafka-topics": Path(__file__).parent / "lab_kafka_topics.py"})
+    started = jump_host.start(lab.workdir, extra_tools={"kafka-topics": Path(__file__).parent / "lab_kafka_topics.py"},
+                               die_with_parent=True)
     yield started
     jump_host.stop(lab.workdir)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linkops_lab.errors import LabError
-from linkops_lab.procs import free_port, pid_alive, pid_cmdline, write_private
+from linkops_lab.procs import free_port, pdeathsig_preexec, pid_alive, pid_cmdline, write_private
 
 USER = "linkops-jump"
 STATE_FILE = "jump-host.json"
@@ -193,10 +193,12 @@ def _wait_for_banner(port: int, proc: subprocess.Popen, log: Path, timeout: floa
     raise LabError(f"sshd did not answer on 127.0.0.1:{port} in {timeout} s: {log.read_text()[-800:]}")
 
 
-def start(workdir: str | os.PathLike, extra_tools: dict[str, Path] | None = None) -> JumpHost:
+def start(workdir: str | os.PathLike, extra_tools: dict[str, Path] | None = None,
+          die_with_parent: bool = False) -> JumpHost:
     """Starts (or finds running) the lab's jump host; the lab (lab.json) must be up in ``workdir``.
     ``extra_tools``: more commands for its PATH, ``{name: python script}`` run with the jump host's Python
-    (the integration tests add their kafka-topics stand-in, which the lab's CP tools do not include)."""
+    (the integration tests add their kafka-topics stand-in, which the lab's CP tools do not include).
+    ``die_with_parent``: sshd gets SIGTERM when this process ends (tests; labctl leaves it running)."""
     workdir = Path(workdir).resolve()
     lab_json = workdir / "lab.json"
     if not lab_json.exists():
@@ -272,7 +274,8 @@ def start(workdir: str | os.PathLike, extra_tools: dict[str, Path] | None = None
     log = here / "sshd.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=pdeathsig_preexec if die_with_parent else None)
     try:
         _wait_for_banner(port, proc, log)
     except LabError:
