@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 from fleet_it import D, S, cluster_dict, lab_snapshot, links_on, mirror_status
-from linkops_it import REPO, VENV_BIN, VENV_PYTHON, ansible_env, create_link_via_rest, unique_name
+from linkops_it import REPO, VENV_BIN, VENV_PYTHON, ansible_env, create_link_via_rest, delete_link, unique_name
 
 # What the job's "false" answer may take at most: ansible start-up and the read-only preflight on a loaded
 # machine. A question left waiting would run into the idle timeout (IDLE_TIMEOUT) instead.
@@ -101,8 +101,10 @@ def aap(lab, tmp_path_factory):
     (pdd / "env" / "settings").write_text(json.dumps({"idle_timeout": IDLE_TIMEOUT, "job_timeout": 900}))
     (pdd / "env" / "envvars").write_text(json.dumps({"ANSIBLE_COLLECTIONS_PATH": str(collections)}))
     env = {k: v for k, v in ansible_env().items() if k != "ANSIBLE_CONFIG"}   # AAP has no ansible.cfg of ours
-    return {"lab": lab, "pdd": pdd, "names": names, "vault_password": vault_password, "env": env, "jobs": {},
-            "work": work}
+    yield {"lab": lab, "pdd": pdd, "names": names, "vault_password": vault_password, "env": env, "jobs": {},
+           "work": work}
+    for name in names.values():   # idle links would load the session lab's emulator
+        delete_link(lab, name)
 
 
 def launch(aap, ident: str, playbook: str, limit: str, survey: dict, aap_vars: bool = True) -> dict:

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from fleet_it import D, S, cluster_dict, mirror_status, recap
-from linkops_it import REPO, VENV_BIN, ansible_env, unique_name
+from linkops_it import REPO, VENV_BIN, ansible_env, delete_link, unique_name
 from linkops_lab import jump_host
 
 
@@ -73,6 +73,7 @@ def migrated(lab, jump, tmp_path_factory):
            "local_tmp": local_tmp}
     for name in links.values():   # the client properties hold the lab's password: not left on the jump host
         shutil.rmtree(Path(jump.info["home"]) / "linkops" / name, ignore_errors=True)
+        delete_link(lab, name)
 
 
 def test_both_migrations_over_ssh_are_proved(lab, migrated):
