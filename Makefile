@@ -8,7 +8,7 @@ COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv browser demo test unit integration molecule sanity lint bench bench-fleet soak lab-up lab-down lab-status clean
+.PHONY: venv browser demo test unit integration molecule sanity lint bench bench-fleet soak lab-up lab-down lab-status clean jump-host-deps
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -48,15 +48,26 @@ lab-status:
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+## jump-host-deps: Debian's openssh-server for the lab's SSH jump host (test_jump_host_ssh.py); skipped when sshd is there
+jump-host-deps:
+	@if command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing openssh-server (the lab's SSH jump host)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y --no-install-recommends openssh-server >/dev/null \
+	    || { $$sudo apt-get update >/dev/null && $$sudo apt-get install -y --no-install-recommends openssh-server >/dev/null; }; \
+	else echo "no sshd and no apt-get: install OpenSSH's server (sshd) for the SSH jump-host test" >&2; exit 1; fi
+
 ## test: unit, lab and integration tests (report.html in headless Chromium too), then ansible-test sanity and ansible-lint
-test: venv browser
+test: venv browser jump-host-deps
 	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile tests
 	$(MAKE) --no-print-directory molecule sanity lint
 
 unit: venv
 	$(VPY) -m pytest tests/unit
 
-integration: venv browser
+integration: venv browser jump-host-deps
 	$(VPY) -m pytest tests/integration
 
 ## molecule: the molecule scenario (driver default, no containers): lab up, migrate.yml, idempotence, verify, lab down

@@ -45,6 +45,9 @@ def scenarios(pairs, name, variable, untouched, done):
     assert run.rc != 0, run.output
     assert refused_hosts(run.output) == set(names), run.output
     assert f"{variable}=true" in run.output
+    # no terminal: refused at once, nothing asked (an AAP job without the survey answer ends the same way)
+    assert "Nobody can answer a question in this run (no terminal" in " ".join(run.output.split()), run.output
+    assert "Type yes to go on" not in run.output
     expect(pairs, dict.fromkeys(names, untouched))
 
     run, questions = playbook_in_terminal(lab, inventory, name, "no")

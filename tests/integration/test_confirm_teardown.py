@@ -38,6 +38,9 @@ def test_teardown_deletes_exactly_the_confirmed_links(links):
     assert run.rc != 0, run.output
     assert refused_hosts(run.output) == set(names), run.output
     assert "teardown_confirm=true" in run.output
+    # no terminal: refused at once, nothing asked (an AAP job without the survey answer ends the same way)
+    assert "Nobody can answer a question in this run (no terminal" in " ".join(run.output.split()), run.output
+    assert "Type yes to go on" not in run.output
     assert existing(links) == dict.fromkeys(names, True)
 
     run, questions = playbook_in_terminal(lab, inventory, "teardown", "no")

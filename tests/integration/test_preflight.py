@@ -16,6 +16,10 @@ from fleet_it import D, S, links_on, playbook, recap, write_inventory
 from linkops_it import REPO, VENV_BIN, PlaybookRun, ansible_env, unique_name
 
 
+# Answered beforehand: without a terminal an unanswered migrate.yml stops at its confirmation, before these checks.
+CONFIRMED = {"migrate_confirm_cutover": True}
+
+
 @pytest.fixture
 def one_link(lab, tmp_path):
     name = unique_name("pre")
@@ -44,7 +48,7 @@ def migrate_with_python(lab, inventory, python):
 
 def test_no_python_on_the_jump_host(lab, one_link):
     name, tmp = one_link
-    inventory = write_inventory(tmp / "inventory", lab, {name: {"link_topics": [f"{name}-t"]}})
+    inventory = write_inventory(tmp / "inventory", lab, {name: {"link_topics": [f"{name}-t"]}}, **CONFIRMED)
     run = migrate_with_python(lab, inventory, "/nonexistent/python3")
     assert run.rc != 0 and recap(run.output)[name]["failed"] == 1, run.output
     assert f"{name}: the jump host has no working Python at /nonexistent/python3" in flat(run.output), run.output
@@ -58,7 +62,7 @@ def test_python_without_confluent_kafka(lab, one_link):
     name, tmp = one_link
     bare = tmp / "bare-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
-    inventory = write_inventory(tmp / "inventory", lab, {name: {"link_topics": [f"{name}-t"]}})
+    inventory = write_inventory(tmp / "inventory", lab, {name: {"link_topics": [f"{name}-t"]}}, **CONFIRMED)
     run = migrate_with_python(lab, inventory, f"{bare}/bin/python")
     assert run.rc != 0, run.output
     text = flat(run.output)
@@ -71,7 +75,7 @@ def test_acl_sync_where_the_verification_cannot_read_acls(lab, one_link):
     inventory = write_inventory(tmp / "inventory", lab, {name: {
         "link_topics": [f"{name}-t"],
         "link_acl_filters": [{"resource_type": "any", "pattern_type": "any", "operation": "any",
-                              "permission_type": "any"}]}})
+                              "permission_type": "any"}]}}, **CONFIRMED)
     run = playbook(lab, inventory, "migrate")
     assert run.rc != 0, run.output
     text = flat(run.output)

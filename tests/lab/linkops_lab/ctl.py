@@ -13,6 +13,7 @@
     .venv/bin/python tests/lab/labctl.py group-offsets --cluster destination --group G --json
     .venv/bin/python tests/lab/labctl.py knobs [name=value ...]
     .venv/bin/python tests/lab/labctl.py stop-broker|start-broker --cluster source
+    .venv/bin/python tests/lab/labctl.py jump-host up|down|status   an SSH jump host (sshd on 127.0.0.1, user linkops-jump)
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ def _summary(lab) -> None:
 
 
 def cmd_down(args) -> int:
+    from linkops_lab import jump_host
     from linkops_lab.lab import Lab, LabError
+    if jump_host.stop(_dir(args)):
+        print("jump host stopped")
     try:
         lab = Lab.attach(_dir(args))
     except LabError:
@@ -250,6 +254,25 @@ def cmd_fetch(args) -> int:
     return apache_kafka.main(["fetch"])
 
 
+def cmd_jump_host(args) -> int:
+    from linkops_lab import jump_host
+    if args.action == "down":
+        print("jump host stopped" if jump_host.stop(_dir(args)) else f"no jump host in {_dir(args)}")
+        return 0
+    jump = jump_host.start(_dir(args)) if args.action == "up" else jump_host.attach(_dir(args))
+    if jump is None or not jump.alive():
+        print(f"no jump host running in {_dir(args)}")
+        return 1
+    i = jump.info
+    print(f"jump host: ssh -p {i['port']} -i {i['client_key']} -o UserKnownHostsFile={i['known_hosts']} "
+          f"{i['user']}@{i['host']} (sshd pid {i['pid']})")
+    print(f"  python {i['python']} (confluent-kafka); CP tools {i['bin']} (each run logged in cptools.log there)")
+    print("  inventory variables of a link run from it:")
+    for key, value in jump.ansible_vars().items():
+        print(f"    {key}: {json.dumps(value)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labctl.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -308,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("set", nargs="*")
     add("stop-broker", cmd_stop_broker, "stop a lab broker (fault tests; data is kept)", cluster=True)
     add("start-broker", cmd_start_broker, "start a stopped lab broker again on its port", cluster=True)
+    sp = add("jump-host", cmd_jump_host, "an SSH jump host for the lab (needs openssh-server; docs/lab.md)")
+    sp.add_argument("action", choices=("up", "down", "status"))
     sp = sub.add_parser("serve-emulator", help="run the emulator in the foreground (used by up)")
     sp.add_argument("--config", required=True)
     sp.set_defaults(func=cmd_serve_emulator)
