@@ -5,10 +5,12 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := $(CURDIR)/build/linkops-cluster_linking-$(VERSION).tar.gz
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test unit integration molecule sanity lint bench soak lab-up lab-down lab-status clean
+.PHONY: venv demo test unit integration molecule sanity lint artifact bench soak lab-up lab-down lab-status clean
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -43,10 +45,12 @@ lab-down:
 lab-status:
 	$(VPY) tests/lab/labctl.py status
 
-## test: unit, lab and integration tests, then ansible-test sanity and ansible-lint
+## test: unit, lab and integration tests, the artifact (importer, sanity on the tarball), molecule, ansible-lint
 test: venv
 	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile tests
-	$(MAKE) --no-print-directory molecule sanity lint
+	$(MAKE) --no-print-directory artifact
+	$(MAKE) --no-print-directory sanity ARTIFACT=$(TARBALL)
+	$(MAKE) --no-print-directory molecule lint
 
 unit: venv
 	$(VPY) -m pytest tests/unit
@@ -58,8 +62,13 @@ integration: venv
 molecule: venv
 	$(VENV)/bin/molecule test
 
+## artifact: build the tarball into build/ and import it with galaxy-importer (local mode): 0 errors, 0 warnings
+artifact: venv
+	bash tests/artifact/build.sh
+
+## sanity: ansible-test sanity on the unpacked tarball (the one make artifact built, under make test)
 sanity: venv
-	bash tests/sanity/run.sh
+	TARBALL=$(ARTIFACT) bash tests/sanity/run.sh
 
 # The example inventories' vaults are linted too: their password is public (docs/fleet.md).
 lint: venv
@@ -76,4 +85,4 @@ soak: venv
 
 clean:
 	-$(VPY) tests/lab/labctl.py down
-	rm -rf $(VENV) .collections build tests/output .pytest_cache
+	rm -rf $(VENV) .smoke-venv-* .collections build tests/output .pytest_cache

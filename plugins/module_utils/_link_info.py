@@ -73,7 +73,7 @@ def describe_link(link, entries, mirrors, include_defaults):
 
 def read_links(backend, names=None, include_tasks=True, include_mirrors=True, include_default_configs=False):
     """The result of cluster_link_info (without the call count)."""
-    listed = dict((l.get('link_name'), l) for l in backend.list_links())
+    listed = dict((entry.get('link_name'), entry) for entry in backend.list_links())
     wanted = sorted(listed) if names is None else [n for n in _unique(names) if n in listed]
     missing = [] if names is None else [n for n in _unique(names) if n not in listed]
 
@@ -93,14 +93,14 @@ def read_links(backend, names=None, include_tasks=True, include_mirrors=True, in
         links.append(describe_link(link, backend.get_link_configs(name), by_link.get(name, []),
                                    include_default_configs))
 
-    rows = [r for l in links for r in l['mirrors']]
+    rows = [r for view in links for r in view['mirrors']]
     return {
         'links': links,
         'missing': missing,
         'exists': bool(links) and not missing,
-        'all_active': bool(links) and not missing and all(l['link_state'] == 'ACTIVE' for l in links),
+        'all_active': bool(links) and not missing and all(view['link_state'] == 'ACTIVE' for view in links),
         'all_mirrors_active': bool(rows) and all(r['status'] == 'ACTIVE' for r in rows),
-        'tasks_in_error': ['%s: %s' % (l['link_name'], t) for l in links for t in l['tasks_in_error']],
+        'tasks_in_error': ['%s: %s' % (view['link_name'], t) for view in links for t in view['tasks_in_error']],
         'max_lag': max([r['max_lag'] for r in rows] or [0]),
         'status_counts': _count(rows),
     }

@@ -473,6 +473,7 @@ probe:
     orders: {partition: 0, offset: 1042, consumed: true}
 """
 
+import functools
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -598,9 +599,7 @@ def main():
             readers = dict((side, RestAcls(rest_clients[side], side)) for side in SIDES)
         else:
             readers = dict((side, AdminAcls(clusters[side])) for side in SIDES)
-
-        def acl_check():
-            return acl_checks(acl_entries, readers, params["acl_source"])
+        acl_check = functools.partial(acl_checks, acl_entries, readers, params["acl_source"])
 
     try:
         result = verify_migration(source, destination, params["topics"], params["consumer_groups"],
