@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(CURDIR)/build/linkops-cluster_linking-$(VERSION).tar.gz
+# make smoke's legs (tests/artifact/smoke.sh): controller Python and ansible-core
+SMOKE_LEGS ?= core2.19.0 newest-py3.11 newest-py3.13
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test unit integration molecule sanity lint artifact bench soak lab-up lab-down lab-status clean
+.PHONY: venv demo test unit integration molecule sanity lint artifact smoke bench soak lab-up lab-down lab-status clean
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -45,11 +47,11 @@ lab-down:
 lab-status:
 	$(VPY) tests/lab/labctl.py status
 
-## test: unit, lab and integration tests, the artifact (importer, sanity on the tarball), molecule, ansible-lint
+## test: unit, lab and integration tests, the artifact (importer, installed-tarball smoke, sanity), molecule, ansible-lint
 test: venv
 	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile tests
 	$(MAKE) --no-print-directory artifact
-	$(MAKE) --no-print-directory sanity ARTIFACT=$(TARBALL)
+	$(MAKE) --no-print-directory smoke sanity ARTIFACT=$(TARBALL)
 	$(MAKE) --no-print-directory molecule lint
 
 unit: venv
@@ -65,6 +67,10 @@ molecule: venv
 ## artifact: build the tarball into build/ and import it with galaxy-importer (local mode): 0 errors, 0 warnings
 artifact: venv
 	bash tests/artifact/build.sh
+
+## smoke: the tarball installed in fresh venvs (only ansible-core + confluent-kafka): ansible-doc, migrate.yml on a lab
+smoke: venv
+	TARBALL=$(ARTIFACT) bash tests/artifact/smoke.sh $(SMOKE_LEGS)
 
 ## sanity: ansible-test sanity on the unpacked tarball (the one make artifact built, under make test)
 sanity: venv
