@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: migration_verify
 short_description: Prove that a Kafka migration worked by comparing source and destination clusters
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Compares a source and a destination Kafka cluster with confluent-kafka and reports one result row per check.
   - Checks that each topic in O(topics) exists on the destination with the same partition count as on the source.

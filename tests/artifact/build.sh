@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make artifact: build the collection tarball as a release does (ansible-galaxy collection build, the
 # build_ignore of galaxy.yml) into build/, then import it with galaxy-importer in local mode
-# (tests/artifact/galaxy-importer.cfg). Fails unless the import reports 0 errors and 0 warnings.
+# (tests/artifact/galaxy-importer.cfg). Fails unless the import reports 0 errors and 0 warnings, or
+# unless the changelog this version would release is clean (tests/artifact/changelog.sh).
 # Prints the tarball's path last.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,4 +27,5 @@ if [ "$status" -ne 0 ] || [ "$errors" -ne 0 ] || [ "$warnings" -ne 0 ]; then
   echo "make artifact: the import is not clean (exit $status)" >&2
   exit 1
 fi
+VENV=$venv bash "$top/tests/artifact/changelog.sh"
 echo "$tarball"
