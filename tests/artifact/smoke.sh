@@ -41,11 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tarball=${TARBALL:-}
-if [ -z "$tarball" ]; then
-  (cd "$top" && "$top/.venv/bin/ansible-galaxy" collection build --force --output-path "$work" >/dev/null)
-  tarball=$(ls "$work"/linkops-cluster_linking-*.tar.gz)
-fi
+tarball=$(bash "$top/tests/artifact/tarball.sh" "$work")
 # What the tarball holds: its modules and roles (ansible-doc must find every one).
 mapfile -t modules < <(tar -tzf "$tarball" | sed -n 's|^plugins/modules/\([a-z_]*\)\.py$|linkops.cluster_linking.\1|p' | sort)
 mapfile -t roles < <(tar -tzf "$tarball" | sed -n 's|^roles/\([a-z_]*\)/meta/argument_specs\.yml$|linkops.cluster_linking.\1|p' | sort)

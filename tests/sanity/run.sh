@@ -9,11 +9,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/linkops-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 build="$work/ansible_collections/linkops/cluster_linking"
 mkdir -p "$build"
-tarball=${TARBALL:-}
-if [ -z "$tarball" ]; then
-  (cd "$top" && "$top/.venv/bin/ansible-galaxy" collection build --force --output-path "$work" >/dev/null)
-  tarball=$(ls "$work"/linkops-cluster_linking-*.tar.gz)
-fi
+tarball=$(bash "$top/tests/artifact/tarball.sh" "$work")
 tar -xzf "$tarball" -C "$build"
 cd "$build"
 # ansible-test bootstraps pip in its test venvs with a script it downloads from a host outside
