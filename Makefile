@@ -5,10 +5,14 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 COLL_LINK := .collections/ansible_collections/linkops/cluster_linking
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := $(CURDIR)/build/linkops-cluster_linking-$(VERSION).tar.gz
+# make smoke's legs (tests/artifact/smoke.sh): controller Python and ansible-core
+SMOKE_LEGS ?= core2.19.0 newest-py3.11 newest-py3.13
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv browser demo test unit integration molecule sanity lint bench bench-fleet soak lab-up lab-down lab-status clean jump-host-deps
+.PHONY: venv browser demo test unit integration molecule sanity lint artifact smoke bench bench-fleet soak lab-up lab-down lab-status clean jump-host-deps
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -59,10 +63,12 @@ jump-host-deps:
 	    || { $$sudo apt-get update >/dev/null && $$sudo apt-get install -y --no-install-recommends openssh-server >/dev/null; }; \
 	else echo "no sshd and no apt-get: install OpenSSH's server (sshd) for the SSH jump-host test" >&2; exit 1; fi
 
-## test: unit, lab and integration tests (report.html in headless Chromium too), then ansible-test sanity and ansible-lint
+## test: unit, lab and integration tests (report.html in headless Chromium too), the artifact (importer, installed-tarball smoke, sanity), molecule, ansible-lint
 test: venv browser jump-host-deps
 	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile tests
-	$(MAKE) --no-print-directory molecule sanity lint
+	$(MAKE) --no-print-directory artifact
+	$(MAKE) --no-print-directory smoke sanity ARTIFACT=$(TARBALL)
+	$(MAKE) --no-print-directory molecule lint
 
 unit: venv
 	$(VPY) -m pytest tests/unit
@@ -74,8 +80,17 @@ integration: venv browser jump-host-deps
 molecule: venv
 	$(VENV)/bin/molecule test
 
+## artifact: build the tarball into build/ and import it with galaxy-importer (local mode): 0 errors, 0 warnings
+artifact: venv
+	bash tests/artifact/build.sh
+
+## smoke: the tarball installed in fresh venvs (only ansible-core + confluent-kafka): ansible-doc, migrate.yml on a lab
+smoke: venv
+	TARBALL=$(ARTIFACT) bash tests/artifact/smoke.sh $(SMOKE_LEGS)
+
+## sanity: ansible-test sanity on the unpacked tarball (the one make artifact built, under make test)
 sanity: venv
-	bash tests/sanity/run.sh
+	TARBALL=$(ARTIFACT) bash tests/sanity/run.sh
 
 # The example inventories' vaults are linted too: their password is public (docs/fleet.md).
 lint: venv
@@ -103,4 +118,4 @@ soak: venv
 
 clean:
 	-$(VPY) tests/lab/labctl.py down
-	rm -rf $(VENV) .collections build tests/output .pytest_cache
+	rm -rf $(VENV) .smoke-venv-* .collections build tests/output .pytest_cache

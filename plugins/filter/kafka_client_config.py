@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: kafka_client_config
 short_description: confluent-kafka client settings for a cluster described in inventory
-version_added: 0.1.0
+version_added: 1.0.0
 author: linkops maintainers
 description:
   - Turns a cluster dict (an entry of C(linkops_clusters), see docs/fleet.md) into the librdkafka settings that

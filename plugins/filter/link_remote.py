@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: link_remote
 short_description: The cluster_link module's remote connection settings for a cluster described in inventory
-version_added: 0.1.0
+version_added: 1.0.0
 author: linkops maintainers
 description:
   - Picks from a cluster dict (an entry of C(linkops_clusters), see docs/fleet.md) the settings with which a link

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: sasl_jaas_config
 short_description: Build a Kafka C(sasl.jaas.config) line from a username and password
-version_added: 0.1.0
+version_added: 1.0.0
 author: linkops maintainers
 description:
   - Returns the C(sasl.jaas.config) value a Kafka client (and the Confluent Platform tools) needs for

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: to_java_properties
 short_description: Render a dict as a Java properties file (Kafka client and link configs)
-version_added: 0.1.0
+version_added: 1.0.0
 author: linkops maintainers
 description:
   - Returns properties-file text with one C(key=value) line per entry, sorted by key so the file is stable

@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: collection_path
 short_description: Where the linkops.cluster_linking collection that Ansible runs is installed
-version_added: 0.2.0
+version_added: 1.0.0
 author: linkops maintainers (@linkops)
 description:
   - Returns the directory of the copy of this collection that Ansible resolved (the one whose plugins, modules and

@@ -185,9 +185,8 @@ _ACL_FIELDS = (
     ('permission_type', 'accessFilter', 'permissionType', ACL_PERMISSION_TYPES, 'an ACL permission type', True),
 )
 
-_ACL_KNOWN_KEYS = frozenset(
-    list(ACL_FILTER_ENTRY_SPEC)
-    + [alias for spec in ACL_FILTER_ENTRY_SPEC.values() for alias in spec.get('aliases', [])])
+_ACL_KNOWN_KEYS = frozenset(ACL_FILTER_ENTRY_SPEC).union(
+    alias for spec in ACL_FILTER_ENTRY_SPEC.values() for alias in spec.get('aliases', []))
 
 
 def acl_value(value, allowed):
@@ -324,5 +323,5 @@ def acl_filter_matches(entries, binding):
     'permissionType': 'allow'}). A filter's pattern type selects bindings of that pattern type with
     that exact name; match selects the bindings that would apply to a resource of that name.
     """
-    return any(_acl_pattern_matches(entry['resourceFilter'], binding)
-               and _acl_access_matches(entry['accessFilter'], binding) for entry in entries)
+    return any(_acl_pattern_matches(entry['resourceFilter'], binding) and _acl_access_matches(entry['accessFilter'], binding)
+               for entry in entries)

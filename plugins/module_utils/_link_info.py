@@ -83,7 +83,7 @@ def read_links(backend, names=None, include_tasks=True, include_mirrors=True, in
     links of the cluster or their mirrors. Without names, every link and every mirror of the cluster.
     """
     if names is None:
-        listed = dict((l.get('link_name'), l) for l in backend.list_links())
+        listed = dict((entry.get('link_name'), entry) for entry in backend.list_links())
         wanted, missing = sorted(listed), []
     else:
         listed, wanted, missing = {}, _unique(names), []
@@ -112,18 +112,18 @@ def read_links(backend, names=None, include_tasks=True, include_mirrors=True, in
                                         health_topics if include_mirrors else (), health_max_lag, name)
         links.append(view)
 
-    rows = [r for l in links for r in l['mirrors']]
-    healths = [l['health'] for l in links] + [_health.health(None, [], (), None, n) for n in missing]
+    rows = [r for view in links for r in view['mirrors']]
+    healths = [view['health'] for view in links] + [_health.health(None, [], (), None, n) for n in missing]
     return {
         'links': links,
         'missing': missing,
         'exists': bool(links) and not missing,
-        'all_active': bool(links) and not missing and all(l['link_state'] == 'ACTIVE' for l in links),
+        'all_active': bool(links) and not missing and all(view['link_state'] == 'ACTIVE' for view in links),
         'all_mirrors_active': bool(rows) and all(r['status'] == 'ACTIVE' for r in rows),
-        'tasks_in_error': ['%s: %s' % (l['link_name'], t) for l in links for t in l['tasks_in_error']],
+        'tasks_in_error': ['%s: %s' % (view['link_name'], t) for view in links for t in view['tasks_in_error']],
         'max_lag': max([r['max_lag'] for r in rows] or [0]),
         'status_counts': _count(rows),
-        'health': _health.combine(healths, [l['link_name'] for l in links] + missing),
+        'health': _health.combine(healths, [view['link_name'] for view in links] + missing),
     }
 
 

@@ -42,8 +42,8 @@ def create_link(client, name, cluster_ids, configs, validate_only=False):
 
 def alter_link_configs(client, name, set_configs, delete_names=(), validate_only=False):
     """Set configs and reset others to default in one atomic request (PUT configs:alter)."""
-    body = {'data': [{'name': k, 'value': v, 'operation': 'SET'} for k, v in sorted(set_configs.items())]
-            + [{'name': k, 'operation': 'DELETE'} for k in sorted(delete_names)]}
+    body = {'data': [*({'name': k, 'value': v, 'operation': 'SET'} for k, v in sorted(set_configs.items())),
+                     *({'name': k, 'operation': 'DELETE'} for k in sorted(delete_names))]}
     client.cluster('PUT', _link_path(name, '/configs:alter'), body=body,
                    query={'validate_only': True} if validate_only else None)
 

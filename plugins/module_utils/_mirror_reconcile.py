@@ -81,8 +81,8 @@ def _config_value(value):
     return str(value)
 
 
-def _named(names):
-    text = ', '.join(names[:MAX_NAMED])
+def _named(names, sep=', '):
+    text = sep.join(names[:MAX_NAMED])
     if len(names) > MAX_NAMED:
         text += ' and %d more' % (len(names) - MAX_NAMED)
     return text
@@ -323,8 +323,7 @@ class MirrorReconciler:
             if stuck:
                 exc = MirrorFailure('%s while waiting for %s: %s.' % (
                     'A topic cannot get there' if len(stuck) == 1 else '%d topics cannot get there' % len(stuck),
-                    what, '; '.join('%s: %s' % (self._describe(n), dead(n)) for n in stuck[:MAX_NAMED])
-                    + (' and %d more' % (len(stuck) - MAX_NAMED) if len(stuck) > MAX_NAMED else '')))
+                    what, _named(['%s: %s' % (self._describe(n), dead(n)) for n in stuck], '; ')))
                 exc.waiting = stuck
                 raise exc
             if self._clock() >= deadline:

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: cluster_link
 short_description: Create, change and delete a Confluent cluster link in any link and connection mode
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Manages one cluster link on the cluster that holds it, as C(kafka-cluster-links --create) and
     C(kafka-configs --cluster-link) do by hand.

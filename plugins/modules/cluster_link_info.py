@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: cluster_link_info
 short_description: Read the cluster links of a cluster, their mode, state, configs, tasks and mirrors
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the cluster links on the cluster (all of them, or those named in O(names)) with their mode, remote
     cluster, state and error, the configs set on them, their background tasks, and their mirror topics with

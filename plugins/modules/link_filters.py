@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: link_filters
 short_description: Build, validate and write the topic, consumer group and ACL filter files of a cluster link
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Builds the three filter documents of a Confluent cluster link from plain YAML lists and validates them with the
     rules Confluent Server applies, so a mistake fails here, naming the option, the entry and the fix, instead of

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: migration_report
 short_description: Write a migration report as JSON, Markdown, an HTML page with a lag chart, and JUnit XML
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Writes the result of a migration into O(dest) in up to four files; C(report.json) (everything, plus a
     summary and the evidence tables), C(report.md), C(report.html) (a self-contained page, no external assets,

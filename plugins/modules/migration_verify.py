@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: migration_verify
 short_description: Prove that a Kafka migration worked by comparing source and destination clusters
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Compares a source and a destination Kafka cluster with confluent-kafka and reports one result row per check.
   - Checks that each topic in O(topics) exists on the destination with the same partition count as on the source.
@@ -579,6 +579,7 @@ probe:
     linkops-probe: {partition: 0, offset: 7, consumed: true, dedicated: true}
 """
 
+import functools
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -729,9 +730,7 @@ def main():
     else:
         readers = dict((side, OnceAcls(AdminAcls(clusters[side]))) for side in SIDES)
     if acl_entries is not None:
-
-        def acl_check():
-            return acl_checks(acl_entries, readers, params["acl_source"])
+        acl_check = functools.partial(acl_checks, acl_entries, readers, params["acl_source"])
 
     writable_check = None
     if params["check_writable"]:

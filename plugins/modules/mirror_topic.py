@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: mirror_topic
 short_description: Bring many mirror topics of one cluster link to a state (create, pause, promote, fail over, reverse, restore, delete)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Brings a list of mirror topics of one cluster link to one O(state), in one task, as C(kafka-mirrors --create),
     C(--pause), C(--unpause), C(--promote), C(--failover), C(--reverse-and-start), C(--reverse-and-pause) and

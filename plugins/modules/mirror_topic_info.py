@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: mirror_topic_info
 short_description: Read the mirror topics of a cluster link, their states and lag
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the mirror topics of one cluster link with status, per-partition lag and the largest lag,
     like C(kafka-mirrors --describe), in one request however many mirrors the link has.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ansible-test sanity needs the collection at .../ansible_collections/linkops/cluster_linking:
-# copy what would ship (git's files minus build_ignore'd lab/CI files) there and run it.
+# ansible-test sanity on what ships: build the collection tarball (ansible-galaxy collection build,
+# galaxy.yml's build_ignore), unpack it at .../ansible_collections/linkops/cluster_linking and run it
+# there. TARBALL=path checks a tarball built already (make test passes the one make artifact built).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # Outside the repo: inside it, ansible-test would ask git and see an ignored directory.
@@ -8,11 +9,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/linkops-sanity.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 build="$work/ansible_collections/linkops/cluster_linking"
 mkdir -p "$build"
-cd "$top"
-git ls-files --cached --others --exclude-standard \
-  | grep -v -E '^(tests/lab/|\.ci/|Makefile$)' \
-  | while read -r f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
-  | xargs -0 cp --parents -t "$build"
+tarball=$(bash "$top/tests/artifact/tarball.sh" "$work")
+tar -xzf "$tarball" -C "$build"
 cd "$build"
 # ansible-test bootstraps pip in its test venvs with a script it downloads from a host outside
 # the package registries; give it a local stand-in under the name it looks for.
@@ -21,4 +19,5 @@ pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',.*/\1/p" \
 mkdir -p ~/.ansible/test/cache
 cp "$top/tests/sanity/get_pip.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 export PATH="$top/.venv/bin:$PATH"
+echo "ansible-test sanity on $(basename "$tarball") ($(find . -type f | wc -l) files)"
 ansible-test sanity --python 3.11 --requirements --color no "$@"
