@@ -17,7 +17,9 @@ __metaclass__ = type
 
 # (words in the error text, librdkafka setting, Java / link config, what it must hold)
 _SUSPECTS = (
-    (('mechanism',), 'sasl.mechanism', 'sasl.mechanism', 'a SASL mechanism the brokers enable'),
+    (('unsupported sasl mechanism', 'mechanism handshake', 'not enabled in the server', 'supported mechanisms',
+      'unsupported_sasl_mechanism', 'unsupportedsaslmechanism'),
+     'sasl.mechanism', 'sasl.mechanism', 'a SASL mechanism the brokers enable'),
     (('certificate', 'ssl handshake', 'ssl_handshake', 'pkix', 'truststore'), 'ssl.ca.location',
      'ssl.truststore.location', "the CA that signed the brokers' certificates"),
     (('authentication failed', 'username or password', 'sasl authentication', 'invalid credentials',
@@ -35,12 +37,15 @@ _LINK_OPTIONS = {
 
 
 def suspect_setting(text):
-    """(librdkafka setting, link config, what it must hold) that ``text`` points at, or None."""
+    """(librdkafka setting, link config, what it must hold) that ``text`` points at, or None: the
+    cause named first (a server's advice after the reason may name other settings too)."""
     lowered = (text or '').lower()
-    for words, client_key, link_key, needs in _SUSPECTS:
-        if any(word in lowered for word in words):
-            return client_key, link_key, needs
-    return None
+    found = []
+    for rank, (words, client_key, link_key, needs) in enumerate(_SUSPECTS):
+        places = [lowered.find(word) for word in words if word in lowered]
+        if places:
+            found.append((min(places), rank, (client_key, link_key, needs)))
+    return min(found)[2] if found else None
 
 
 def client_config_hint(side, text):

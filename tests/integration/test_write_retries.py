@@ -158,7 +158,8 @@ def test_cli_create_whose_answer_was_lost_is_described_not_repeated(lab, proxy, 
     fd = os.open(tmp_path / "lab.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(info, handle)
-    via_proxy = SimpleNamespace(workdir=tmp_path, destination_bootstrap=lab.destination_bootstrap)
+    via_proxy = SimpleNamespace(workdir=tmp_path, destination_bootstrap=lab.destination_bootstrap,
+                                kind=lab.kind, info=info)
     proxy.set_faults({"script": [{"method": "POST", "status": "drop_after", "count": 1}]})
     link = unique_name("it-cli-lost")
     try:

@@ -27,7 +27,7 @@ def client_settings(props: dict[str, str], bootstrap: str, ca_file: str | None) 
     conf = {"bootstrap.servers": bootstrap, "security.protocol": protocol}
     if protocol.startswith("SASL"):
         conf["sasl.mechanism"] = props.get("sasl.mechanism") or "GSSAPI"
-        from linkops_lab.emulator.model import jaas_options   # as the emulator reads a link's JAAS line
+        from linkops_lab.emulator.clients import jaas_options   # as the emulator reads a link's JAAS line
         opts = jaas_options(props.get("sasl.jaas.config") or "")
         for key in ("username", "password"):
             if key in opts:
