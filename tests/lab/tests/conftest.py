@@ -5,17 +5,22 @@ timings; set ``LAB_TEST_ATTACH=<dir>`` to use a lab started by ``labctl.py
 up`` instead). ``spec``: the Cloud OpenAPI checker. ``rest``: a request
 helper that validates every authenticated response against the spec.
 ``link``: a fresh link on the destination, force-deleted after the test.
+``bin_dir``: the CP tools installed by ``labctl.py install-tools`` in a temp folder, once per
+session; ``tools``: a ``cptools_runner.Tools`` that runs them against the session lab.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
 from linkops_lab.lab import Lab
 from spec_check import SpecChecker
 from labtesting import Rest, unique
+from cptools_runner import HERE, Tools
 
 TEST_KNOBS = {"pending_stopped_ms": 300, "pending_mirror_ms": 100, "auto_create_interval_ms": 300,
               "copy_interval_ms": 50}
@@ -48,3 +53,18 @@ def link(rest):
     rest.create_link(name)
     yield name
     rest("DELETE", f"/clusters/{{D}}/links/{name}", params={"force": True})
+
+
+@pytest.fixture(scope="session")
+def bin_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cptools-bin")
+    r = subprocess.run([sys.executable, str(HERE / "labctl.py"), "install-tools", "--bin", str(d)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert f"in {d}" in r.stdout
+    return d
+
+
+@pytest.fixture(scope="module")
+def tools(lab, bin_dir):
+    return Tools(lab, bin_dir)
