@@ -7,6 +7,8 @@ helper that validates every authenticated response against the spec.
 ``link``: a fresh link on the destination, force-deleted after the test.
 ``bin_dir``: the CP tools installed by ``labctl.py install-tools`` in a temp folder, once per
 session; ``tools``: a ``cptools_runner.Tools`` that runs them against the session lab.
+``dst`` / ``src``: a ``sides.Side`` of each cluster (per module); ``copy_running``: sets the
+``copy_paused`` knob back after the test (``pytestmark = pytest.mark.usefixtures(...)``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from linkops_lab.lab import Lab
 from spec_check import SpecChecker
 from labtesting import Rest, unique
 from cptools_runner import HERE, Tools
+from sides import Side
 
 TEST_KNOBS = {"pending_stopped_ms": 300, "pending_mirror_ms": 100, "auto_create_interval_ms": 300,
               "copy_interval_ms": 50}
@@ -68,3 +71,19 @@ def bin_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tools(lab, bin_dir):
     return Tools(lab, bin_dir)
+
+
+@pytest.fixture(scope="module")
+def dst(lab, spec):
+    return Side(lab, spec, "destination")
+
+
+@pytest.fixture(scope="module")
+def src(lab, spec):
+    return Side(lab, spec, "source")
+
+
+@pytest.fixture
+def copy_running(lab):
+    yield
+    lab.knobs(copy_paused=False)
