@@ -1,13 +1,13 @@
 """Helpers of the tests of link modes and the mirror state machine (test_lab_modes.py,
 test_lab_reverse_failback.py, test_lab_mirror_lifecycle.py): ``Side``, REST calls to one lab
 cluster's own REST server (responses of Cloud-spec operations checked against the spec),
-``records`` to produce, ``bidi_pair`` (a BIDIRECTIONAL link on both clusters), ``cleanup`` and
-``assert_error``. The fixtures ``dst`` / ``src`` (a ``Side`` of each cluster) and
-``copy_running`` are in conftest.py."""
+``records`` to produce, ``bidi_pair`` (a BIDIRECTIONAL link on both clusters), ``bidi_mirror``
+(and a mirror on it), ``cleanup`` and ``assert_error``. The fixtures ``dst`` / ``src`` (a
+``Side`` of each cluster) and ``copy_running`` are in conftest.py."""
 
 from __future__ import annotations
 
-from labtesting import recent_ts, wait_until
+from labtesting import recent_ts, unique, wait_until
 
 CLOUD_ONLY = ("promote-local-and-",)  # CP-only action names: not in the Cloud spec
 
@@ -105,6 +105,18 @@ def bidi_pair(dst, src, lab, name, *, dst_configs=None, src_configs=None):
                     {"link.mode": "BIDIRECTIONAL", "bootstrap.servers": dst.bootstrap,
                      **(src_configs or {})})
     return first
+
+
+def bidi_mirror(dst, src, lab, link_prefix, topic_prefix):
+    """``bidi_pair`` with a new one-partition topic of the source mirrored (ACTIVE, caught up) on
+    the destination: returns (link name, topic)."""
+    name = unique(link_prefix)
+    bidi_pair(dst, src, lab, name)
+    topic = unique(topic_prefix)
+    lab.create_topic("source", topic, 1)
+    dst.create_mirror(name, topic)
+    dst.wait_mirror(name, topic)
+    return name, topic
 
 
 def cleanup(dst, src, name):

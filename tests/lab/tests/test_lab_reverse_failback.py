@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka.admin import ConfigResource
 
 from labtesting import unique, wait_until
-from sides import bidi_pair, cleanup, records
+from sides import bidi_mirror, bidi_pair, cleanup, records
 
 pytestmark = pytest.mark.usefixtures("copy_running")
 
@@ -84,12 +84,7 @@ def test_reverse_mirror(lab, dst, src, action, remote_state):
 
 
 def test_reverse_refuses_mirrors_that_are_not_active(lab, dst, src):
-    name = unique("rev-bad")
-    bidi_pair(dst, src, lab, name)
-    topic = unique("rb")
-    lab.create_topic("source", topic, 1)
-    dst.create_mirror(name, topic)
-    dst.wait_mirror(name, topic)
+    name, topic = bidi_mirror(dst, src, lab, "rev-bad", "rb")
     dst.action(name, "pause", [topic])
     res = dst.action(name, "reverse-and-start-mirror", [topic, "not-a-mirror"])
     by = {d["mirror_topic_name"]: d for d in res["data"]}
@@ -185,12 +180,7 @@ def test_failover_truncate_and_restore_then_failback(lab, dst, src):
 
 
 def test_failover_and_promote_refused_while_pending(lab, dst, src):
-    name = unique("busy")
-    bidi_pair(dst, src, lab, name)
-    topic = unique("bz")
-    lab.create_topic("source", topic, 1)
-    dst.create_mirror(name, topic)
-    dst.wait_mirror(name, topic)
+    name, topic = bidi_mirror(dst, src, lab, "busy", "bz")
     lab.knobs(pending_synchronize_ms=3000)
     try:
         dst.action(name, "reverse-and-start-mirror", [topic])
