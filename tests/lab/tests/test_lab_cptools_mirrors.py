@@ -125,7 +125,7 @@ def test_mirrors_create_describe_and_batch_actions(tools, tmp_path, lab):
 
     # promote two topics once caught up
     poll(lambda: "\tLag: 0\t" in tools.mirrors("--describe", "--topics", c,
-                                                     "--bootstrap-server", tools.D).stdout, 30)
+                                               "--bootstrap-server", tools.D).stdout, 30)
     r = tools.mirrors("--promote", "--topics", f"{a},{c}", "--bootstrap-server", tools.D)
     assert (r.returncode, r.stdout.splitlines()) == (0, [
         f"Calculating max offset and ms lag for mirror topics: [{a}, {c}]",
@@ -157,8 +157,8 @@ def test_mirrors_create_describe_and_batch_actions(tools, tmp_path, lab):
                                            "command with the --pending-stopped-only option to "
                                            "monitor progress.\n")
     poll(lambda: tools.mirrors("--describe", "--topics", b, "--pending-stopped-only",
-                                     "--bootstrap-server", tools.D).stdout
-               == "No mirror topics found.\n", 30)
+                               "--bootstrap-server", tools.D).stdout
+         == "No mirror topics found.\n", 30)
     r = tools.mirrors("--failover", "--link", link, "--bootstrap-server", tools.D)
     assert (r.returncode, r.stdout) == (0, "No mirror topics found.\n")
 
