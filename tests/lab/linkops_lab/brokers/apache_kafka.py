@@ -67,7 +67,7 @@ this one): ``kafka_dist`` (Java, the Maven fetch of the jars into the cache, the
 CDS archive, the errors), ``lab_tls`` (the lab CA and certificates via openssl),
 ``kafka_broker`` (``ApacheKafkaBroker``: config, format, start/stop/attach/restart,
 ACLs, client settings) and this one (``start_many`` and the lab's kind interface,
-used by brokers/__init__.py and lab.py; the script below).  The processes'
+used by brokers/__init__.py, startup.py and lab.py; the script below).  The processes'
 helpers come from ``linkops_lab.procs``.
 
 These modules import only the standard library; ``confluent_kafka`` is

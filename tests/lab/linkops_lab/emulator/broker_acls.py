@@ -4,7 +4,7 @@ An apache-kafka lab broker has the StandardAuthorizer: its ACLs are real, and th
 reads and changes them through the Kafka admin API (``BrokerAcls``: DescribeAcls, CreateAcls,
 DeleteAcls with confluent-kafka), as Confluent Server does behind its REST ``/acls`` and its
 cluster links' ACL sync. The emulator config marks such clusters with ``"broker_acls": true``
-(``lab.py``, from the broker kind's ``BROKER_ACLS``). A noida broker has no authorizer
+(``startup.py``, from the broker kind's ``BROKER_ACLS``). A noida broker has no authorizer
 (``describe_acls`` answers SECURITY_DISABLED): the emulator keeps that cluster's ACLs itself
 (``acls.AclStore``, seen through ``StoreAcls``).
 

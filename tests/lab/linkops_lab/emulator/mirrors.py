@@ -2,7 +2,7 @@
 source's partition count, start offsets and filler records), and the batch actions (promote,
 failover, pause, resume, reverse-and-start/pause, truncate-and-restore) with the checks Confluent
 makes before each (lag for promote, link state, the pair of links for reverse). It sets the
-mirror statuses; the copier (copier.py) then moves a mirror through its PENDING_* phases. A
+mirror statuses; the copier (copier.py, phases.py) then moves a mirror through its PENDING_* phases. A
 mixin of ``core.Emulator`` over ``model.State``."""
 
 from __future__ import annotations
