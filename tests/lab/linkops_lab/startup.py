@@ -286,3 +286,4 @@ def rest_tls_files(workdir: Path, tls: bool, mtls: bool) -> dict:
     except ApacheKafkaError as exc:     # no openssl, or it failed
         raise LabError(f"HTTPS REST needs a certificate of the lab CA: {exc} (or start the "
                        "lab with http REST: LAB_REST_TLS=0)") from None
+    return out
