@@ -383,6 +383,8 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
                 and not set(self._assigned) - set(want):
             # only new partitions (new mirrors): add them, keep the others' prefetched records
             consumer.incremental_assign([TopicPartition(st, p, want[(st, p)]) for st, p in added])
+            # librdkafka keeps a partition's pause across unassign/assign (a mirror paused, then resumed)
+            consumer.resume([TopicPartition(st, p) for st, p in added])
             self._assigned.update({k: want[k] for k in added})
         elif want != {k: self._assigned.get(k) for k in want} or set(self._assigned) != set(want):
             consumer.assign([TopicPartition(st, p, off) for (st, p), off in want.items()])
