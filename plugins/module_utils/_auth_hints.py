@@ -23,9 +23,10 @@ _SUSPECTS = (
     (('certificate', 'ssl handshake', 'ssl_handshake', 'pkix', 'truststore'), 'ssl.ca.location',
      'ssl.truststore.location', "the CA that signed the brokers' certificates"),
     (('authentication failed', 'username or password', 'sasl authentication', 'invalid credentials',
-      'authentication_error', 'saslauthentication'), 'sasl.password', 'sasl.jaas.config',
-     'the right SASL username and password'),
+      'saslauthentication'), 'sasl.password', 'sasl.jaas.config', 'the right SASL username and password'),
 )
+# a bare AUTHENTICATION_ERROR (the link_error code) names no cause: the credentials, unless the text names another
+_GENERIC = ('authentication_error', _SUSPECTS[-1][1:])
 
 # cluster_link options that set each link config, in the order they are looked for
 _LINK_OPTIONS = {
@@ -45,7 +46,9 @@ def suspect_setting(text):
         places = [lowered.find(word) for word in words if word in lowered]
         if places:
             found.append((min(places), rank, (client_key, link_key, needs)))
-    return min(found)[2] if found else None
+    if found:
+        return min(found)[2]
+    return _GENERIC[1] if _GENERIC[0] in lowered else None
 
 
 def client_config_hint(side, text):

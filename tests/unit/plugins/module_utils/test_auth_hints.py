@@ -37,3 +37,11 @@ def test_link_hint_names_the_option_the_user_set():
     hint = link_config_hint({"source_sasl_password": "x", "source_sasl_mechanism": "PLAIN"}, text)
     assert hint == ("check the link config sasl.jaas.config (option source_sasl_password): "
                     "it must give the right SASL username and password")
+
+
+def test_the_link_error_code_before_the_reason_does_not_decide():
+    text = ("cannot connect to the remote cluster at 'b:9092' (AUTHENTICATION_ERROR): sasl_ssl://b:9092/bootstrap: "
+            "SASL SCRAM-SHA-256 mechanism handshake failed: Broker: Unsupported SASL mechanism: broker's supported "
+            "mechanisms: PLAIN,SCRAM-SHA-512" + ADVICE)
+    assert suspect_setting(text)[0] == "sasl.mechanism"
+    assert suspect_setting("link_error AUTHENTICATION_ERROR: no message given")[0] == "sasl.password"
