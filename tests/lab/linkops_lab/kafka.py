@@ -146,12 +146,28 @@ def partition_count(adm: AdminClient, topic: str, timeout: float = 5.0) -> int |
     return len(desc.partitions)
 
 
+# what a broker answers for a partition whose leadership is still settling (a topic just created)
+_SETTLING = (KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE, KafkaError.UNKNOWN_TOPIC_OR_PART)
+
+
 def end_offsets(adm: AdminClient, topic: str, timeout: float = 10.0) -> dict[int, int]:
-    parts = topic_partitions(adm, timeout).get(topic)
-    if parts is None:
-        raise LabKafkaError(f"topic {topic!r} does not exist")
-    wm = watermarks(adm, [(topic, p) for p in range(parts)], timeout=timeout)
-    return {p: off for (_, p), off in sorted(wm.items())}
+    """The high watermark of each partition of ``topic``. A retriable error (a topic just created
+    whose leader the brokers do not agree on yet: NOT_LEADER_FOR_PARTITION) is asked again until
+    ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        parts = topic_partitions(adm, timeout).get(topic)
+        if parts is None:
+            raise LabKafkaError(f"topic {topic!r} does not exist")
+        try:
+            wm = watermarks(adm, [(topic, p) for p in range(parts)], timeout=timeout)
+        except KafkaException as exc:
+            err = exc.args[0]
+            if not (err.retriable() or err.code() in _SETTLING) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+            continue
+        return {p: off for (_, p), off in sorted(wm.items())}
 
 
 def _to_bytes(value: Any) -> bytes | None:
