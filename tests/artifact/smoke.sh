@@ -108,7 +108,7 @@ PY
   # 3. The migration, against a lab of this leg's own.
   lab=$dir/lab
   labs+=("$lab")
-  "$devpy" "$top/tests/lab/labctl.py" up --dir "$lab" >"$dir/lab-up.log" 2>&1 || { cat "$dir/lab-up.log"; return 1; }
+  "$devpy" "$top/tests/lab/labctl.py" up --dir "$lab" --brokers "${SMOKE_BROKERS:-noida}" >"$dir/lab-up.log" 2>&1 || { cat "$dir/lab-up.log"; return 1; }
   "$devpy" "$top/tests/lab/demo_data.py" --lab-dir "$lab" seed >"$dir/seed.log" 2>&1 || { cat "$dir/seed.log"; return 1; }
   log=$dir/migrate.log
   local rc=0

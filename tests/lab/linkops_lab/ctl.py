@@ -34,7 +34,7 @@ def cmd_up(args) -> int:
     from linkops_lab import brokers
     from linkops_lab.lab import Lab, LabError, rest_tls_choice
     workdir = _dir(args)
-    kind = brokers.resolve(args.brokers)
+    kind = brokers.resolve(args.brokers if args.brokers or os.environ.get(brokers.ENV) else brokers.UP_DEFAULT_KIND)
     tls = rest_tls_choice(kind, args.rest_tls, args.rest_mtls)
     if (workdir / "lab.json").exists():
         try:
@@ -291,9 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--keep-data", action="store_true",
                     help="reuse broker data and emulator state from the previous run")
     sp.add_argument("--brokers", metavar="KIND", default=None,
-                    help="broker kind: noida (default; the noida-db Kafka service, plaintext) or "
-                    "apache-kafka (Apache Kafka 4.x, SASL_SSL and ACLs; needs Java 17+); "
-                    "default $LAB_BROKERS, else noida")
+                    help="broker kind: apache-kafka (Apache Kafka 4.x, SASL_SSL and ACLs, HTTPS REST; "
+                    "needs Java 17+) or noida (the lighter noida-db Kafka service, plaintext, no Java); "
+                    "default $LAB_BROKERS, else apache-kafka")
     sp.add_argument("--rest-tls", action=argparse.BooleanOptionalAction, default=None,
                     help="serve the REST over HTTPS with a certificate of the lab CA (lab.json: "
                     "rest_ca_path); default $LAB_REST_TLS, else HTTPS with apache-kafka brokers "

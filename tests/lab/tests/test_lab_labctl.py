@@ -27,7 +27,9 @@ def labctl(*args, check=True, env=None):
 
 
 def clean_env():
-    return {k: v for k, v in os.environ.items() if not k.startswith("LAB_")}
+    """No LAB_* settings but the broker kind: these tests start the noida lab (labctl up's default is
+    apache-kafka, which tests/integration/test_apache_kafka_lab.py starts through make demo's playbook)."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("LAB_")}, "LAB_BROKERS": "noida"}
 
 
 def test_up_status_env_down(tmp_path):

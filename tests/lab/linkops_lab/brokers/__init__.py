@@ -1,6 +1,7 @@
 """The broker kinds of the lab: one module per kind, behind the small interface ``lab.Lab`` uses.
 
-Kinds (``KINDS``; ``labctl.py up --brokers KIND``, env ``LAB_BROKERS``; default ``DEFAULT_KIND``):
+Kinds (``KINDS``; ``labctl.py up --brokers KIND``, env ``LAB_BROKERS``; default ``DEFAULT_KIND`` for
+``Lab.start``, the tests' fast lab, and ``UP_DEFAULT_KIND`` for ``labctl.py up``, ``make demo`` and molecule):
 ``noida`` (noida.py: the noida-db Kafka service, plaintext, no Java) and ``apache-kafka``
 (apache_kafka.py: Apache Kafka 4.x KRaft brokers, SASL_SSL, ACLs; Java 17+).
 
@@ -44,6 +45,7 @@ KINDS = {"noida": "linkops_lab.brokers.noida",
          "apache-kafka": "linkops_lab.brokers.apache_kafka"}
 ALIASES = {"noida-db": "noida", "apache": "apache-kafka", "kafka": "apache-kafka"}
 DEFAULT_KIND = "noida"
+UP_DEFAULT_KIND = "apache-kafka"   # what users start: real brokers with SASL_SSL, ACLs and HTTPS REST
 ENV = "LAB_BROKERS"
 
 
