@@ -86,12 +86,17 @@ def fmt_time(value):
     return str(value)
 
 
+def _is_secret(key, value):
+    """Whether ``value`` under ``key`` is a secret to mask: a secret-like key holding a non-empty scalar."""
+    if not _SECRET_KEY.search(str(key)) or value in (None, '', {}, []):
+        return False
+    return not isinstance(value, (bool, int, float, dict, list))
+
+
 def redact(value, key=''):
     """A copy with the values of secret-like keys masked and user information removed from URLs."""
     if isinstance(value, dict):
-        return dict((k, MASK if _SECRET_KEY.search(str(k)) and v not in (None, '', {}, [])
-                     and not isinstance(v, (bool, int, float, dict, list)) else redact(v, k))
-                    for k, v in value.items())
+        return dict((k, MASK if _is_secret(k, v) else redact(v, k)) for k, v in value.items())
     if isinstance(value, list):
         return [redact(v, key) for v in value]
     if isinstance(value, str):
@@ -170,8 +175,8 @@ def phases(data):
     given = [p for p in ((data.get('header') or {}).get('phases') or []) if isinstance(p, dict)]
     names = set(str(p.get('name') or '') for p in given)
     derived = []
-    samples = [x for x in data.get('lag_samples') or [] if x.get('phase', 'sync_wait') == 'sync_wait'
-               and _epoch(x.get('time')) is not None]
+    samples = [x for x in data.get('lag_samples') or []
+               if x.get('phase', 'sync_wait') == 'sync_wait' and _epoch(x.get('time')) is not None]
     if samples and 'sync_wait' not in names:
         last_run = samples[-1].get('run_started')
         run = [x for x in samples if x.get('run_started') == last_run]

@@ -46,9 +46,9 @@ def _covers(binding, topic):
 
 def write_acl_verdict(bindings, principal, topic):
     """(allowed, text): whether ``principal`` may write to ``topic`` by these ACL bindings."""
-    relevant = [b for b in bindings
-                if _covers(b, topic) and b.get("principal") in (principal,) + WILDCARD_PRINCIPALS
-                and str(b.get("operation") or "").lower() in WRITE_OPERATIONS]
+    principals = (principal,) + WILDCARD_PRINCIPALS
+    writes = [b for b in bindings if str(b.get("operation") or "").lower() in WRITE_OPERATIONS]
+    relevant = [b for b in writes if _covers(b, topic) and b.get("principal") in principals]
     denies = [b for b in relevant if str(b.get("permissionType") or "").lower() == "deny"]
     if denies:
         d = denies[0]
