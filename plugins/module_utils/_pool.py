@@ -28,7 +28,8 @@ def run_bounded(items, call, parallel, expected=(Exception,), stops=None):
     stops = stops or (lambda exc: True)
     done, failed = {}, {}
     upcoming = iter(range(len(items)))
-    state = {'stop': False, 'raise': None}
+    state = {'stop': False}
+    errors = []  # unexpected exceptions, the first is raised
 
     def settle(index, thunk):
         try:
@@ -37,7 +38,7 @@ def run_bounded(items, call, parallel, expected=(Exception,), stops=None):
             failed[index] = exc
             state['stop'] = state['stop'] or bool(stops(exc))
         except Exception as exc:  # a bug, not a server answer: stop and raise it
-            state['raise'] = state['raise'] or exc
+            errors.append(exc)
             state['stop'] = True
 
     if parallel <= 1:
@@ -62,8 +63,7 @@ def run_bounded(items, call, parallel, expected=(Exception,), stops=None):
                     settle(running.pop(future), future.result)
                     if not state['stop']:
                         start_next()
-    error = state['raise']
-    if isinstance(error, Exception):
-        raise error
+    if errors:
+        raise errors[0]
     not_started = [i for i in range(len(items)) if i not in done and i not in failed]
     return done, failed, not_started
