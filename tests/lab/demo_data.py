@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import ssl
 import sys
 import urllib.parse
 import urllib.request
@@ -26,6 +25,8 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from linkops_lab.brokers.lab_tls import client_context   # tests/lab is this script's directory
 
 TOPIC, GROUP, VALUES = "test-topic", "test-group", ["1", "2", "3", "4", "5"]
 ACL = {"resource_type": "TOPIC", "resource_name": TOPIC, "pattern_type": "LITERAL", "principal": "User:test-user",
@@ -42,9 +43,7 @@ def _rest(lab: dict, side: str, method: str, path: str, body: dict | None = None
     request.add_header("Authorization", f"Basic {token}")
     context = None
     if lab.get("rest_tls"):     # HTTPS REST: trust the lab CA, show the client certificate under mTLS
-        context = ssl.create_default_context(cafile=lab["rest_ca_path"])
-        if lab.get("rest_mtls"):
-            context.load_cert_chain(lab["rest_client_cert"], lab["rest_client_key"])
+        context = client_context(lab["rest_ca_path"], lab.get("rest_client_cert"), lab.get("rest_client_key"))
     with urllib.request.urlopen(request, timeout=10, context=context) as answer:
         text = answer.read()
     return json.loads(text) if text else {}

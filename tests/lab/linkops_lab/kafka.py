@@ -154,11 +154,11 @@ def end_offsets(adm: AdminClient, topic: str, timeout: float = 10.0) -> dict[int
     """The high watermark of each partition of ``topic``. A retriable error (a topic just created
     whose leader the brokers do not agree on yet: NOT_LEADER_FOR_PARTITION) is asked again until
     ``timeout``."""
+    parts = partition_count(adm, topic, timeout)     # this topic's metadata only
+    if parts is None:
+        raise LabKafkaError(f"topic {topic!r} does not exist")
     deadline = time.monotonic() + timeout
     while True:
-        parts = topic_partitions(adm, timeout).get(topic)
-        if parts is None:
-            raise LabKafkaError(f"topic {topic!r} does not exist")
         try:
             wm = watermarks(adm, [(topic, p) for p in range(parts)], timeout=timeout)
         except KafkaException as exc:
