@@ -34,7 +34,7 @@ def cmd_up(args) -> int:
     from linkops_lab import brokers
     from linkops_lab.lab import Lab, LabError, rest_tls_choice
     workdir = _dir(args)
-    kind = brokers.resolve(args.brokers if args.brokers or os.environ.get(brokers.ENV) else brokers.UP_DEFAULT_KIND)
+    kind = brokers.resolve(args.brokers, default=brokers.UP_DEFAULT_KIND)
     tls = rest_tls_choice(kind, args.rest_tls, args.rest_mtls)
     if (workdir / "lab.json").exists():
         try:

@@ -154,13 +154,6 @@ class JumpHost:
             "ansible_python_interpreter": i["python"],
         }
 
-    def ssh(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        """Runs ``command`` on the jump host as its user (what an operator's ssh session does)."""
-        i = self.info
-        return subprocess.run(["ssh", "-p", str(i["port"]), "-i", i["client_key"], *self.ansible_vars()[
-            "ansible_ssh_common_args"].split(), "-o", "BatchMode=yes", f"{i['user']}@{i['host']}", command],
-            capture_output=True, text=True, timeout=timeout, check=False)
-
     def alive(self) -> bool:
         pid = self.info.get("pid")
         return pid_alive(pid) and "sshd" in pid_cmdline(pid)

@@ -49,9 +49,9 @@ UP_DEFAULT_KIND = "apache-kafka"   # what users start: real brokers with SASL_SS
 ENV = "LAB_BROKERS"
 
 
-def resolve(kind: str | None = None) -> str:
-    """The canonical name of broker kind ``kind`` (default: ``$LAB_BROKERS``, else ``DEFAULT_KIND``)."""
-    name = (kind or os.environ.get(ENV) or DEFAULT_KIND).strip().lower()
+def resolve(kind: str | None = None, default: str = DEFAULT_KIND) -> str:
+    """The canonical name of broker kind ``kind`` (default: ``$LAB_BROKERS``, else ``default``)."""
+    name = (kind or os.environ.get(ENV) or default).strip().lower()
     name = ALIASES.get(name, name)
     if name not in KINDS:
         source = "" if kind else f" (from {ENV})"

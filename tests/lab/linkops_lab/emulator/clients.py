@@ -103,10 +103,8 @@ class Clients:
         ``link`` the one that link's configs make (``link_client_config``)."""
         conf = self.link_client_config(bootstrap, link) if link is not None else None
         if conf is None or conf == self.client_config_for(bootstrap):
-            key: object = bootstrap
             conf = self.client_config_for(bootstrap)
-        else:
-            key = (bootstrap, tuple(sorted(conf.items())))
+        key = self.admin_key(bootstrap, conf)
         with self.lock:
             adm = self._admins.get(key)
             if adm is None:
@@ -123,10 +121,23 @@ class Clients:
                 self._admins[key] = adm
             return adm
 
+    def admin_key(self, bootstrap: str, conf: dict) -> object:
+        """The key of the admin client with settings ``conf`` in ``_admins``: the bootstrap for the
+        emulator's own settings of that cluster, else the bootstrap and the settings."""
+        return bootstrap if conf == self.client_config_for(bootstrap) else (bootstrap, tuple(sorted(conf.items())))
+
+    def drop_admin(self, bootstrap: str, conf: dict) -> None:
+        """Forget the admin client with settings ``conf`` and its last error (a client whose address
+        or credentials fail retries for ever)."""
+        key = self.admin_key(bootstrap, conf)
+        with self.lock:
+            self._admins.pop(key, None)
+            self.client_errors.pop(key, None)
+
     def last_client_error(self, bootstrap: str, link: "Link | None") -> str | None:
         """The last error the error callback of ``link``'s own admin client saw (e.g. a
         failed SASL authentication or TLS handshake, which metadata calls only time out on)."""
-        key = (bootstrap, tuple(sorted(self.link_client_config(bootstrap, link).items())))
+        key = self.admin_key(bootstrap, self.link_client_config(bootstrap, link))
         adm = self._admins.get(key)
         if adm is not None:
             try:
@@ -135,10 +146,10 @@ class Clients:
                 pass
         return self.client_errors.get(key)
 
-    def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0) -> str:
-        """Cluster id of the cluster at ``bootstrap``: the lab's logical id for a
-        known bootstrap, else what the cluster reports (DescribeCluster: not the metadata of
-        every topic). Raises KafkaException."""
-        found = self.admin_for(bootstrap).describe_cluster(request_timeout=timeout).result().cluster_id
+    def remote_cluster_id(self, bootstrap: str, timeout: float = 5.0, link: "Link | None" = None) -> str:
+        """Cluster id of the cluster at ``bootstrap``, asked with ``link``'s own client settings when
+        given: the lab's logical id for a known bootstrap, else what the cluster reports
+        (DescribeCluster: not the metadata of every topic). Raises KafkaException."""
+        found = self.admin_for(bootstrap, link).describe_cluster(request_timeout=timeout).result().cluster_id
         known = self.known.get(self._norm(bootstrap))
         return known[0] if known else found

@@ -255,12 +255,11 @@ def record_source_check(worker, ok: bool, err: str | None, bootstrap: str) -> No
         link.link_error_message = f"Cannot reach the source cluster at {bootstrap}: {err}"
 
 
-def link_validation_error(name: str, bootstrap: str, err: str, cause: str | None) -> str:
+def link_validation_error(name: str, bootstrap: str, reason: str) -> str:
     """The 400 message of a link create whose ``validate_link`` check could not read the remote
-    cluster: the ``link_error`` the link would show, the client's reason (``cause``: what the
-    link's own client saw, e.g. a failed SASL authentication, else ``err``), and for a
-    credential or trust problem the configs to check. Never a config value."""
-    reason = cause or err
+    cluster: the ``link_error`` the link would show, the client's ``reason`` (what the link's own
+    client saw, e.g. a failed SASL authentication), and for a credential or trust problem the
+    configs to check. Never a config value."""
     code = link_error_for(bootstrap, reason)
     if code == "TIMEOUT_ERROR":       # a metadata timeout with nothing listening
         code = "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR"

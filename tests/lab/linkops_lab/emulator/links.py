@@ -91,13 +91,7 @@ class LinkOps:
                 f"cluster_link_id '{expected_link_id}'.")
         if validate_link and conn == "OUTBOUND":
             # as Confluent Server: connect with the link's own settings (credentials, trust store)
-            self._validate_credentials(name, bootstrap, Link(name, remote_id, configs, local.cluster_id))
-            try:
-                found = self.remote_cluster_id(bootstrap, timeout=5)
-            except KafkaException as exc:
-                with self.lock:  # do not keep a client retrying an address that does not answer
-                    self._admins.pop(bootstrap, None)
-                raise bad_request(link_validation_error(name, bootstrap, exc.args[0].str(), None)) from None
+            found = self._validated_remote_id(name, bootstrap, Link(name, remote_id, configs, local.cluster_id))
             if found != remote_id:
                 what = {"DESTINATION": "source", "SOURCE": "destination",
                         "BIDIRECTIONAL": "remote"}[mode]
@@ -123,28 +117,25 @@ class LinkOps:
         log.info("created link %s on %s (%s/%s) -> %s (%s)", name, local.cluster_id, mode, conn,
                  remote_id, bootstrap)
 
-    def _validate_credentials(self, name: str, bootstrap: str, probe: "Link") -> None:
-        """validate_link with the link's own security configs (a lab broker served with
-        link_security): Confluent refuses to create a link that cannot read the remote cluster,
-        HTTP 400 naming the failure (a wrong SASL password or mechanism, an untrusted CA)."""
+    def _validated_remote_id(self, name: str, bootstrap: str, probe: "Link") -> str:
+        """validate_link: the remote cluster's id, read with the link's own security configs on a lab
+        broker served with link_security (else the emulator's settings of that cluster), as Confluent
+        refuses to create a link that cannot read the remote cluster: HTTP 400 naming the failure (an
+        address that does not answer, a wrong SASL password or mechanism, an untrusted CA). With the
+        link's own configs a refused login or certificate fails at once, other failures after 15 s."""
         conf = self.link_client_config(bootstrap, probe)
-        if conf == self.client_config_for(bootstrap):
-            return
-        deadline, err = time.monotonic() + 15, ""
-        try:
-            while True:
-                try:
-                    self.admin_for(bootstrap, probe).list_topics(timeout=1)
-                    return
-                except KafkaException as exc:
-                    err = self.last_client_error(bootstrap, probe) or exc.args[0].str()
-                # a refused login or certificate is final; anything else may be a slow broker
-                if link_error_for(bootstrap, err) == "AUTHENTICATION_ERROR" or time.monotonic() > deadline:
-                    break
-        finally:
-            with self.lock:  # a client with failing credentials retries for ever: drop it
-                self._admins.pop((bootstrap, tuple(sorted(conf.items()))), None)
-        raise bad_request(link_validation_error(name, bootstrap, err, None))
+        own = conf != self.client_config_for(bootstrap)
+        deadline = time.monotonic() + (15 if own else 0)
+        while True:
+            try:
+                return self.remote_cluster_id(bootstrap, timeout=1 if own else 5, link=probe)
+            except KafkaException as exc:
+                err = (self.last_client_error(bootstrap, probe) if own else None) or exc.args[0].str()
+            # a refused login or certificate is final; anything else may be a slow broker
+            if link_error_for(bootstrap, err) == "AUTHENTICATION_ERROR" or time.monotonic() > deadline:
+                break
+        self.drop_admin(bootstrap, conf)   # it would retry for ever
+        raise bad_request(link_validation_error(name, bootstrap, err))
 
     def delete_link(self, name: str, force: bool, validate_only: bool, cid: str | None = None) -> None:
         local = self.cluster(cid)

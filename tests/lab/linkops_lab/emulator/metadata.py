@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 
 from confluent_kafka.admin import AdminClient
 
@@ -26,8 +27,9 @@ class TopicsCache:
 
     def __init__(self):
         self._lock = threading.Lock()
-        # id(admin) -> (lock, [read at (monotonic), topics, wall-clock ms when the read began])
-        self._entries: dict[int, tuple[threading.Lock, list]] = {}
+        # admin -> (lock, [read at (monotonic), topics, wall-clock ms when the read began]); weak, so a
+        # client the emulator dropped takes its entry with it (an id() could be reused by a new client)
+        self._entries: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def get(self, adm: AdminClient, max_age: float, timeout: float = 5.0) -> tuple[dict[str, int], int]:
         """``(topics, read_ms)``: the topics of the cluster ``adm`` talks to, read at most
@@ -35,7 +37,7 @@ class TopicsCache:
         docstring), and the wall-clock time in ms when that read began (what changed after it,
         e.g. a topic created since, may be missing). Raises what ``list_topics`` raises."""
         with self._lock:
-            lock, entry = self._entries.setdefault(id(adm), (threading.Lock(), [0.0, None, 0]))
+            lock, entry = self._entries.setdefault(adm, (threading.Lock(), [0.0, None, 0]))
         with lock:                      # one read at a time per client; the others use its answer
             read_at, topics, read_ms = entry
             if topics is not None and time.monotonic() - read_at < max(max_age, len(topics) * AGE_PER_TOPIC):
