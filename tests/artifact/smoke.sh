@@ -150,11 +150,15 @@ print('PROVED: test-topic records 1..5 at offsets 0..4 and test-group at offset 
 PY
   "$devpy" "$top/tests/lab/labctl.py" down --dir "$lab" >/dev/null 2>&1 || true
   echo "smoke $leg: passed in $((SECONDS - t0)) s"
+  ran=$((ran + 1))
 }
 
 legs=("$@")
 [ ${#legs[@]} -gt 0 ] || legs=("${ALL_LEGS[@]}")
+ran=0
 for leg in "${legs[@]}"; do
   [ -n "${LEG_CORE[$leg]:-}" ] || { echo "smoke: no leg $leg (legs: ${ALL_LEGS[*]})" >&2; exit 2; }
   run_leg "$leg"
 done
+# a machine without any of the legs' Pythons proved nothing
+[ "$ran" -gt 0 ] || { echo "smoke: no leg ran (no ${LEG_PYTHON[*]} here): nothing was proved" >&2; exit 1; }

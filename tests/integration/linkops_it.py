@@ -167,7 +167,7 @@ def start_apache_kafka_lab(workdir: Path) -> Lab:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LINKOPS_LAB_KAFKA_JIT", os.environ.get("LINKOPS_LAB_KAFKA_JIT") or "c1")
         for name in ("LAB_SOURCE_BOOTSTRAP", "LAB_DESTINATION_BOOTSTRAP", "LAB_SOURCE_CLUSTER_ID",
-                     "LAB_DESTINATION_CLUSTER_ID", "LAB_BROKERS"):
+                     "LAB_DESTINATION_CLUSTER_ID", "LAB_BROKERS", "LAB_REST_TLS", "LAB_REST_MTLS"):
             mp.delenv(name, raising=False)
         return Lab.start(workdir, knobs=TEST_KNOBS, kind="apache-kafka")
 

@@ -4,38 +4,19 @@ configs of cluster_link - against real Apache Kafka brokers (SASL_SSL, PLAIN and
 CA). Each fails in one line naming the option to fix, never shows the password, and changes nothing: a
 link whose configs cannot reach the source is refused at create (validate_link, as Confluent does).
 
-One apache-kafka lab for the file (its REST is HTTPS, the lab's default for that kind); skipped, with
-the reason, where Java 17+ or the Kafka jars are missing.
+The session's apache-kafka lab (conftest.apache_kafka_lab; its REST is HTTPS, the lab's default for that
+kind); skipped, with the reason, where Java 17+ or the Kafka jars are missing.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from linkops_it import TEST_KNOBS, delete_link, get_link, run_ansible_module, unique_name
-from linkops_lab.brokers import apache_kafka, lab_tls
-from linkops_lab.lab import Lab
+from linkops_it import delete_link, get_link, run_ansible_module, unique_name
+from linkops_lab.brokers import lab_tls
 from test_bad_input import assert_clean_failure, lab_snapshot
 
 CANARY = "CANARY-" + unique_name("pw")
-
-
-@pytest.fixture(scope="module")
-def ak_lab(tmp_path_factory):
-    try:
-        apache_kafka.check_available()
-    except apache_kafka.Unavailable as exc:
-        pytest.skip(f"the apache-kafka lab is unavailable here: {exc}")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LINKOPS_LAB_KAFKA_JIT", os.environ.get("LINKOPS_LAB_KAFKA_JIT") or "c1")
-        for name in ("LAB_SOURCE_BOOTSTRAP", "LAB_DESTINATION_BOOTSTRAP", "LAB_SOURCE_CLUSTER_ID",
-                     "LAB_DESTINATION_CLUSTER_ID", "LAB_BROKERS", "LAB_REST_TLS", "LAB_REST_MTLS"):
-            mp.delenv(name, raising=False)
-        lab = Lab.start(tmp_path_factory.mktemp("ak-credentials-lab"), knobs=TEST_KNOBS, kind="apache-kafka")
-    with lab:
-        yield lab
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +46,8 @@ def assert_secret_free(run, lab):
 
 
 @pytest.mark.parametrize("changes,named", BAD_CLIENT_SETTINGS, ids=["password", "mechanism", "truststore"])
-def test_migration_verify(ak_lab, other_ca, changes, named):
-    lab = ak_lab
+def test_migration_verify(apache_kafka_lab, other_ca, changes, named):
+    lab = apache_kafka_lab
     changes = {k: (other_ca if v == "OTHER_CA" else v) for k, v in changes.items()}
     before = lab_snapshot(lab)
     run = run_ansible_module(lab, "migration_verify", {
@@ -79,8 +60,8 @@ def test_migration_verify(ak_lab, other_ca, changes, named):
     assert lab_snapshot(lab) == before
 
 
-def test_link_filters_preview(ak_lab, tmp_path):
-    lab = ak_lab
+def test_link_filters_preview(apache_kafka_lab, tmp_path):
+    lab = apache_kafka_lab
     run = run_ansible_module(lab, "link_filters", {
         "topic_filters": [{"name": "orders", "pattern_type": "PREFIXED"}], "dest": str(tmp_path / "filters"),
         "source_bootstrap_servers": lab.source_bootstrap,
@@ -101,9 +82,9 @@ def link_args(lab, name, **changes):
     return args
 
 
-def test_cluster_link_with_good_credentials_is_created(ak_lab):
+def test_cluster_link_with_good_credentials_is_created(apache_kafka_lab):
     """The control: the same options with the right values make a link (validate_link passes)."""
-    lab, name = ak_lab, unique_name("cred-ok")
+    lab, name = apache_kafka_lab, unique_name("cred-ok")
     try:
         run = run_ansible_module(lab, "cluster_link", link_args(lab, name))
         assert run.rc == 0 and run.result["changed"] is True, run.output
@@ -114,8 +95,8 @@ def test_cluster_link_with_good_credentials_is_created(ak_lab):
 
 
 @pytest.mark.parametrize("case", ["password", "mechanism", "truststore"])
-def test_cluster_link_refused_naming_the_option(ak_lab, other_ca, case):
-    lab, name = ak_lab, unique_name(f"cred-{case}")
+def test_cluster_link_refused_naming_the_option(apache_kafka_lab, other_ca, case):
+    lab, name = apache_kafka_lab, unique_name(f"cred-{case}")
     changes, named = {
         "password": ({"source_sasl_password": CANARY}, ["source_sasl_password", "sasl.jaas.config"]),
         "mechanism": ({"source_sasl_mechanism": "SCRAM-SHA-256"}, ["source_sasl_mechanism", "sasl.mechanism"]),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from linkops_it import VENV_BIN, run_ansible_module, run_ansible_playbook, wait_until
+from linkops_it import VENV_BIN, get_link, run_ansible_module, run_ansible_playbook, wait_until
 from linkops_lab.brokers.kafka_broker import properties_text
 from linkops_lab.cptools import install as cpinstall
 
@@ -212,6 +212,7 @@ def test_the_tools_refuse_wrong_credentials(apache_kafka_lab, guide):
     assert run.rc != 0 and run.result.get("_status") == "FAILED!", run.output
     assert "AUTHENTICATION_ERROR" in run.msg and "sasl.jaas.config" in run.msg, run.msg
     assert "Traceback" not in run.output and "Wr0ng-" not in run.output and creds["password"] not in run.output
+    assert run.result.get("changed") is False and get_link(lab, "wrong-password-link")[0] == 404
     # the lab's CP tools try their --command-config against the broker too
     props = dict(apache_kafka_lab.info["destination_java_client_properties"])
     props["sasl.jaas.config"] = props["sasl.jaas.config"].replace('password="', 'password="Wr0ng-', 1)

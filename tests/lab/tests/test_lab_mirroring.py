@@ -12,16 +12,12 @@ from confluent_kafka import TopicPartition
 from linkops_lab.kafka import watermarks
 from labtesting import recent_ts, unique, wait_until
 
+pytestmark = pytest.mark.usefixtures("copy_running")   # conftest.copy_running: a test that paused copying resumes it
+
 
 def group_filter(*names, pattern="PREFIXED"):
     return json.dumps({"groupFilters": [{"name": n, "patternType": pattern, "filterType": "INCLUDE"}
                                         for n in names]})
-
-
-@pytest.fixture(autouse=True)
-def copy_running(lab):
-    yield
-    lab.knobs(copy_paused=False)
 
 
 def sample_records(n, partitions):
