@@ -39,7 +39,9 @@ class LabKafkaError(RuntimeError):
 
 def client_conf(bootstrap: str, extra: dict | None = None, *, kind: str = "admin",
                 **overrides: Any) -> dict:
-    conf: dict[str, Any] = dict(BASE_CLIENT_CONFIG)
+    # librdkafka's informational lines (e.g. "BGQUEUE ... Purging 1 unserved events" when an
+    # admin client is dropped) would land on the data helpers' stderr, whose failures are one line
+    conf: dict[str, Any] = {**BASE_CLIENT_CONFIG, "log_level": 3}
     conf.update(extra or {})
     if kind != "consumer":
         for key in _CONSUMER_ONLY:
