@@ -65,7 +65,7 @@ jump-host-deps:
 
 ## test: unit, lab and integration tests (report.html in headless Chromium too), the artifact (importer, installed-tarball smoke, sanity), molecule, ansible-lint
 test: venv browser jump-host-deps
-	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile tests
+	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile --durations=40 tests
 	$(MAKE) --no-print-directory artifact
 	$(MAKE) --no-print-directory smoke sanity ARTIFACT=$(TARBALL)
 	$(MAKE) --no-print-directory molecule lint
