@@ -641,3 +641,50 @@ def test_connection_error_on_post_names_rest_url_without_retry():
     assert "https://nohost:8090/kafka" in err.value.message
     assert len(opener.calls) == 1
     assert sleep.delays == []
+
+
+# -- the TLS context -------------------------------------------------------------------------
+
+
+def test_the_tls_context_is_made_once_per_client_for_all_threads(monkeypatch):
+    """open_url makes a TLS context for every request (reading every system CA certificate when it
+    validates: ~30 ms, over http:// too). The client makes one, at its first request, and shares it."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from ansible_collections.linkops.cluster_linking.plugins.module_utils import _rest_client
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = json_body({"path": self.path})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    made = []
+    real = _rest_client.make_context
+
+    def counting_make_context(**kwargs):
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(_rest_client, "make_context", counting_make_context)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = RestClient("http://127.0.0.1:%d/kafka" % server.server_address[1], cluster_id="c1",
+                            ca_path=None, validate_certs=True)
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda i: client.request("GET", "/v3/x/%d" % i), range(12)))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [a["path"] for a in answers] == ["/kafka/v3/x/%d" % i for i in range(12)]
+    assert client.request_count == 12
+    assert made == [{"cafile": None, "validate_certs": True, "client_cert": None, "client_key": None}]
