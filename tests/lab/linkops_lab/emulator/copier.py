@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # annotations only (no import cycle)
 
 log = logging.getLogger("lab.emulator")
 
+# a quiet link polls its source at most 250 partitions a second (the links of 10,000 mirrors idle at a
+# bounded cost); links of up to 250 partitions, every test's, keep copy_idle_max_ms (1 s)
+IDLE_POLL_PER_PARTITION = 0.004   # seconds
+
 
 class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
     """Copies records, syncs offsets, auto-creates mirrors and drives the
@@ -104,10 +108,11 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
             wait = self.emu.knobs["copy_interval_ms"] / 1000
         return min(wait, max(self.emu.knobs["copy_idle_max_ms"], 1000) / 1000)
 
-    def _polled(self, copied: bool, took: float = 0.0) -> None:
+    def _polled(self, copied: bool, took: float = 0.0, partitions: int = 0) -> None:
         """Schedule the next source poll: at once after a copy, else after a wait that doubles
-        from copy_interval_ms up to copy_idle_max_ms, and at least 5 times as long as the poll
-        took (a poll of many partitions is not repeated back to back)."""
+        from copy_interval_ms up to copy_idle_max_ms, at least 5 times as long as the poll took (a
+        poll of many partitions is not repeated back to back), and at least IDLE_POLL_PER_PARTITION
+        per partition polled (a quiet link of 500 partitions polls every 2 s, not every second)."""
         knobs = self.emu.knobs
         base = knobs["copy_interval_ms"] / 1000
         if copied:
@@ -115,7 +120,7 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
             self._next_copy = 0.0
             return
         self._copy_wait = min(max(self._copy_wait * 2, base), max(knobs["copy_idle_max_ms"] / 1000, base))
-        self._next_copy = time.monotonic() + max(self._copy_wait, took * 5)
+        self._next_copy = time.monotonic() + max(self._copy_wait, took * 5, partitions * IDLE_POLL_PER_PARTITION)
 
     def _close_clients(self) -> None:
         if self._consumer is not None:
@@ -217,7 +222,8 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
                 self._consumer.unassign()
                 self._assigned = {}
                 self._fetch_paused = set()
-            self._polled(busy, time.monotonic() - started)
+            self._polled(busy, time.monotonic() - started,
+                         sum(m.num_partitions for m in mirrors) if copy_ok else 0)
         self._finish_pending()
         self._finish_synchronize(bootstrap)
         if link.available and time.monotonic() >= self._next_offset_sync:
