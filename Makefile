@@ -12,7 +12,7 @@ SMOKE_LEGS ?= core2.19.0 newest-py3.11 newest-py3.13
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv browser demo test unit integration molecule sanity lint artifact smoke bench bench-fleet soak lab-up lab-down lab-status clean jump-host-deps
+.PHONY: venv browser demo test unit integration molecule sanity lint artifact smoke checks-artifact checks-tree bench bench-fleet soak lab-up lab-down lab-status clean jump-host-deps
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -67,8 +67,17 @@ jump-host-deps:
 test: venv browser jump-host-deps
 	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile --durations=40 tests
 	$(MAKE) --no-print-directory artifact
-	$(MAKE) --no-print-directory smoke sanity ARTIFACT=$(TARBALL)
-	$(MAKE) --no-print-directory molecule lint
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse checks-artifact checks-tree ARTIFACT=$(TARBALL)
+
+# make test's checks after pytest, in two lanes on two cores (each one single-threaded; a lane's output
+# is printed when it ends): the built tarball (smoke, then sanity), and the tree (ansible-lint, then
+# molecule: one after the other, as both prepare ansible-compat's cache)
+checks-artifact: venv
+	$(MAKE) --no-print-directory smoke ARTIFACT=$(ARTIFACT)
+	$(MAKE) --no-print-directory sanity ARTIFACT=$(ARTIFACT)
+checks-tree: venv
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory molecule
 
 unit: venv
 	$(VPY) -m pytest tests/unit
