@@ -117,3 +117,29 @@ def test_stats_count_the_requests_of_each_route(lab):
     assert after["requests_by_route"][route] - before["requests_by_route"].get(route, 0) == 3
     # each cluster's REST counts its own requests
     assert stats(lab, "source")["cluster_id"] == lab.source_cluster_id
+
+
+def test_a_quiet_link_polls_its_source_less_the_more_partitions_it_has():
+    """The copier's poll schedule (emulator/copier.py ``_polled``): a poll that found nothing doubles
+    the wait up to copy_idle_max_ms (1 s); a link of 500 quiet partitions waits 2 s (at most 250
+    partitions a second), one of 100 keeps the 1 s; a copy polls again at once."""
+    from types import SimpleNamespace
+
+    from linkops_lab.emulator.copier import LinkWorker
+
+    def waits(partitions, polls=6, took=0.01):
+        w = SimpleNamespace(emu=SimpleNamespace(knobs={"copy_interval_ms": 100, "copy_idle_max_ms": 1000}),
+                            _copy_wait=0.0, _next_copy=0.0)
+        out = []
+        for _ in range(polls):
+            before = time.monotonic()
+            LinkWorker._polled(w, False, took, partitions)
+            out.append(round(w._next_copy - before, 1))
+        LinkWorker._polled(w, True, took, partitions)
+        assert (w._copy_wait, w._next_copy) == (0.0, 0.0)
+        return out
+
+    assert waits(100) == [0.4, 0.4, 0.4, 0.8, 1.0, 1.0]
+    assert waits(500) == [2.0] * 6
+    assert waits(10) == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    assert waits(10, took=0.5) == [2.5] * 6      # never sooner than 5 times the poll took
