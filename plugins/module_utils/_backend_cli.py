@@ -303,7 +303,8 @@ class CliBackend(Backend):
             if write and kind in ('dropped', 'timed_out'):
                 raise CliAnswerLost('%s failed (exit code %s): %s; the server may have acted.' % (what, rc, message),
                                     status=infer_status(message), command=what, rc=rc)
-            if kind == 'not_acted' or (kind == 'dropped' and not write):
+            # a read whose tool died of a signal (rc < 0, e.g. SIGSEGV) is asked again: a read changes nothing
+            if kind == 'not_acted' or (not write and (kind == 'dropped' or rc < 0)):
                 if self.retry_policy.wait(attempt, what, message[:200]) is None:
                     attempt += 1
                     continue
