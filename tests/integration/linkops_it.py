@@ -22,6 +22,7 @@ with LINKOPS_LAB_DIR, so the tools find the lab (``cli_env``). ``calls(result)``
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -42,6 +43,8 @@ LAB_DIR = REPO / "tests" / "lab"
 
 from linkops_lab.cptools import install as cpinstall  # noqa: E402  (pytest.ini puts tests/lab on the path)
 from linkops_lab.lab import Lab  # noqa: E402
+
+from adhoc_server import AdHocServer  # noqa: E402  (tests/integration is on the path)
 
 COLLECTION = "linkops.cluster_linking"
 
@@ -269,10 +272,28 @@ def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool 
         cmd.append("--diff")
     if verbose:
         cmd.append("-" + "v" * verbose)
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(**extra_env), capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = run_adhoc(cmd, ansible_env(**extra_env), timeout)
     output = proc.stdout + proc.stderr
     return ModuleRun(parse_result(proc.stdout) or parse_result(output), output, proc.returncode)
+
+
+_ADHOC: AdHocServer | None = None
+
+
+def run_adhoc(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """``cmd`` (an ``ansible`` ad-hoc command) as subprocess.run would run it, through this process's
+    AdHocServer (adhoc_server.py: Ansible imported once, a fork per run) when it can serve ``env``;
+    ``LINKOPS_IT_ADHOC=exec`` execs every run."""
+    global _ADHOC  # pylint: disable=global-statement
+    if os.environ.get("LINKOPS_IT_ADHOC") != "exec":
+        if _ADHOC is None:
+            _ADHOC = AdHocServer(str(VENV_PYTHON), ansible_env(), str(REPO))
+            atexit.register(_ADHOC.stop)
+        if _ADHOC.serves(env):
+            proc = _ADHOC.run(cmd, env, str(REPO), timeout)
+            if proc is not None:
+                return proc
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def run_ansible_playbook(args: list[str], lab_dir: Path, timeout: float = 300) -> PlaybookRun:
