@@ -44,7 +44,7 @@ LAB_DIR = REPO / "tests" / "lab"
 from linkops_lab.cptools import install as cpinstall  # noqa: E402  (pytest.ini puts tests/lab on the path)
 from linkops_lab.lab import Lab  # noqa: E402
 
-from adhoc_server import AdHocServer  # noqa: E402  (tests/integration is on the path)
+from ansible_server import AnsibleServer  # noqa: E402  (tests/integration is on the path)
 
 COLLECTION = "linkops.cluster_linking"
 
@@ -272,36 +272,37 @@ def run_ansible_module(lab: Lab | None, module: str, args: dict, *, check: bool 
         cmd.append("--diff")
     if verbose:
         cmd.append("-" + "v" * verbose)
-    proc = run_adhoc(cmd, ansible_env(**extra_env), timeout)
+    proc = run_ansible(cmd, ansible_env(**extra_env), timeout)
     output = proc.stdout + proc.stderr
     return ModuleRun(parse_result(proc.stdout) or parse_result(output), output, proc.returncode)
 
 
-_ADHOC: AdHocServer | None = None
+_SERVER: AnsibleServer | None = None
 
 
-def run_adhoc(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
-    """``cmd`` (an ``ansible`` ad-hoc command) as subprocess.run would run it, through this process's
-    AdHocServer (adhoc_server.py: Ansible imported once, a fork per run) when it can serve ``env``;
-    ``LINKOPS_IT_ADHOC=exec`` execs every run."""
-    global _ADHOC  # pylint: disable=global-statement
-    if os.environ.get("LINKOPS_IT_ADHOC") != "exec":
-        if _ADHOC is None:
-            _ADHOC = AdHocServer(str(VENV_PYTHON), ansible_env(), str(REPO))
-            atexit.register(_ADHOC.stop)
-        if _ADHOC.serves(env):
-            proc = _ADHOC.run(cmd, env, str(REPO), timeout)
+def run_ansible(cmd: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """``cmd`` (``ansible`` or ``ansible-playbook``) as subprocess.run would run it with stdin from
+    /dev/null (no terminal, as under CI or AAP), through this process's AnsibleServer (ansible_server.py:
+    Ansible imported once, a fork per run) when it can serve ``env``; ``LINKOPS_IT_FORK=no`` execs
+    every run."""
+    global _SERVER  # pylint: disable=global-statement
+    if os.environ.get("LINKOPS_IT_FORK") != "no":
+        if _SERVER is None:
+            _SERVER = AnsibleServer(str(VENV_PYTHON), ansible_env(), str(REPO))
+            atexit.register(_SERVER.stop)
+        if _SERVER.serves(env):
+            proc = _SERVER.run(cmd, env, str(REPO), timeout)
             if proc is not None:
                 return proc
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=timeout, check=False)
 
 
 def run_ansible_playbook(args: list[str], lab_dir: Path, timeout: float = 300) -> PlaybookRun:
     cmd = [str(VENV_BIN / "ansible-playbook"), *args,
            "-e", f"ansible_python_interpreter={VENV_PYTHON}"]
     # No terminal, as under CI or AAP: a question (ansible.builtin.pause) gets no answer.
-    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab_dir)), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = run_ansible(cmd, ansible_env(LINKOPS_LAB_DIR=str(lab_dir)), timeout)
     return PlaybookRun(proc.stdout + proc.stderr, proc.returncode)
 
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from fleet_it import D, S, links_on, playbook, recap, write_inventory
-from linkops_it import REPO, VENV_BIN, PlaybookRun, ansible_env, unique_name
+from linkops_it import REPO, VENV_BIN, PlaybookRun, ansible_env, run_ansible, unique_name
 
 
 # Answered beforehand: without a terminal an unanswered migrate.yml stops at its confirmation, before these checks.
@@ -39,10 +39,9 @@ def flat(output):
 
 def migrate_with_python(lab, inventory, python):
     """migrate.yml with the jump host's interpreter set to ``python`` (``playbook`` pins the venv's)."""
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/migrate.yml",
-                           "-e", f"ansible_python_interpreter={python}"],
-                          cwd=REPO, env=ansible_env(LINKOPS_LAB_DIR=str(lab.workdir)), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=600, check=False)
+    proc = run_ansible([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/migrate.yml",
+                        "-e", f"ansible_python_interpreter={python}"],
+                       ansible_env(LINKOPS_LAB_DIR=str(lab.workdir)), timeout=600)
     return PlaybookRun(proc.stdout + proc.stderr, proc.returncode)
 
 

@@ -4,12 +4,11 @@ option (was: a cryptic filter error later), and a file mode given as a number na
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 import yaml
 
-from linkops_it import REPO, VENV_BIN, ansible_env
+from linkops_it import VENV_BIN, ansible_env, run_ansible
 
 CASES = {
     "cluster_link without its source": (
@@ -34,9 +33,8 @@ def test_role_refuses_bad_input_naming_the_option(tmp_path, case):
         "vars": {"link_files_dir": str(files), "link_files_source": {}, "link_files_destination": {},
                  **role["vars"]}}]}]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
-    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                           str(tmp_path / "play.yml")], cwd=REPO, env=ansible_env(), stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = run_ansible([str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                        str(tmp_path / "play.yml")], ansible_env(), timeout=300)
     output = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode != 0, output
     assert expected in output, output

@@ -1,13 +1,14 @@
-"""Ad-hoc ``ansible`` runs for the tests, from a process that imported Ansible once.
+"""``ansible`` and ``ansible-playbook`` runs for the tests, from a process that imported Ansible once.
 
 Starting ``ansible`` costs about 1.2 s of CPU, half of it importing Ansible; the integration suite runs
-it some 340 times on a 2-core machine, where CPU is what bounds the suite's time. ``AdHocServer``
-keeps one Python process per pytest worker that has imported ``ansible.cli.adhoc`` (with the
-tests' ``ANSIBLE_*`` settings, which Ansible reads at import) and forks a child per run. The child
-runs the same ``AdHocCLI.cli_executor`` the ``ansible`` command runs, in its own process group,
-with the run's environment, working directory and arguments, standard input from /dev/null and its
-output in files; it ends with the CLI's exit code, so the run is the command's run without its
-start-up (measured: 0.53 s of CPU for a ping against 1.44 s).
+it some 340 times, and ``ansible-playbook`` some 100 times, on a 2-core machine, where CPU is what
+bounds the suite's time. ``AnsibleServer`` keeps one Python process per pytest worker that has
+imported ``ansible.cli.adhoc`` and ``ansible.cli.playbook`` (with the tests' ``ANSIBLE_*`` settings,
+which Ansible reads at import) and forks a child per run. The child runs the same
+``cli_executor`` the command runs (``AdHocCLI`` or ``PlaybookCLI``, by the name of ``argv[0]``), in its
+own process group, with the run's environment, working directory and arguments, standard input from
+/dev/null and its output in files; it ends with the CLI's exit code, so the run is the command's run
+without its start-up (measured: 0.53 s of CPU for a ping against 1.44 s).
 
 ``run()`` falls back to exec'ing the command when a run's ``ANSIBLE_*`` settings differ from the
 server's. A run that outlives its timeout is killed with its process group and raises
@@ -33,7 +34,7 @@ def _ansible_settings(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.startswith("ANSIBLE_")}
 
 
-class AdHocServer:
+class AnsibleServer:
     """One server process, one run at a time: ``run`` answers None while another thread's run is on
     (the caller then execs the command)."""
 
@@ -56,14 +57,14 @@ class AdHocServer:
             self._lock.release()
 
     def _run(self, argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> subprocess.CompletedProcess:
-        with tempfile.TemporaryDirectory(prefix="adhoc-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="ansible-run-") as tmp:
             out, err = os.path.join(tmp, "out"), os.path.join(tmp, "err")
             self._proc.stdin.write(json.dumps({"argv": argv, "env": env, "cwd": cwd, "timeout": timeout,
                                                "out": out, "err": err}) + "\n")
             self._proc.stdin.flush()
             line = self._proc.stdout.readline()
             if not line:
-                raise RuntimeError(f"the ad-hoc server (pid {self._proc.pid}) ended: rc {self._proc.poll()}")
+                raise RuntimeError(f"the ansible server (pid {self._proc.pid}) ended: rc {self._proc.poll()}")
             answer = json.loads(line)
             with open(out, encoding="utf-8", errors="replace") as f:
                 stdout = f.read()
@@ -99,9 +100,9 @@ def _child(req: dict) -> None:
         os.dup2(out, 1)
         os.dup2(err, 2)
         sys.argv = list(req["argv"])
-        from ansible.cli.adhoc import AdHocCLI
+        cli = _CLIS[os.path.basename(req["argv"][0])]
         try:
-            AdHocCLI.cli_executor(list(req["argv"]))
+            cli.cli_executor(list(req["argv"]))
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -134,8 +135,13 @@ def _wait(pid: int, timeout: float) -> tuple[int, bool]:
         delay = min(delay * 2, 0.05)
 
 
+_CLIS: dict = {}   # argv[0]'s name -> its CLI class, imported once before any fork (the point)
+
+
 def serve() -> None:
-    import ansible.cli.adhoc  # noqa: F401  (the point: imported once, before any fork)
+    from ansible.cli.adhoc import AdHocCLI
+    from ansible.cli.playbook import PlaybookCLI
+    _CLIS.update({"ansible": AdHocCLI, "ansible-playbook": PlaybookCLI})
     for line in sys.stdin:
         req = json.loads(line)
         pid = os.fork()
