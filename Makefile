@@ -12,7 +12,7 @@ SMOKE_LEGS ?= core2.19.0 newest-py3.11 newest-py3.13
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv browser demo test unit integration molecule sanity lint artifact smoke checks-artifact checks-tree bench bench-fleet soak lab-up lab-down lab-status clean jump-host-deps
+.PHONY: venv venv-timed system-deps pytest lab-fetch browser demo test unit integration molecule sanity lint artifact smoke checks-artifact checks-tree bench bench-fleet soak lab-up lab-down lab-status clean jump-host-deps
 
 venv: $(STAMP) $(COLL_LINK) $(VENV)/bin/kafka-mirrors
 
@@ -37,6 +37,9 @@ demo: venv
 	set -o pipefail; status=0; \
 	  $(VENV)/bin/ansible-playbook -i playbooks/inventories/lab tests/lab/demo.yml || status=$$?; \
 	  $(VPY) tests/lab/labctl.py down; exit $$status
+
+lab-fetch: venv
+	$(VPY) tests/lab/labctl.py fetch >/dev/null
 
 lab-up: venv
 	$(VPY) tests/lab/labctl.py up
@@ -64,20 +67,39 @@ jump-host-deps:
 	else echo "no sshd and no apt-get: install OpenSSH's server (sshd) for the SSH jump-host test" >&2; exit 1; fi
 
 ## test: unit, lab and integration tests (report.html in headless Chromium too), the artifact (importer, installed-tarball smoke, sanity), molecule, ansible-lint
-test: venv browser jump-host-deps
-	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile --durations=40 tests
-	$(MAKE) --no-print-directory artifact
+# Each step prints "== make <step>: N s" when it ends (make test's own timings).
+timed = start=$$(date +%s); status=0; $(MAKE) --no-print-directory $(1) || status=$$?; \
+	echo "== make $(firstword $(1)): $$(( $$(date +%s) - start )) s (exit $$status)"; exit $$status
+
+test:
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse venv-timed system-deps
+	$(call timed,pytest)
+	$(call timed,artifact)
 	$(MAKE) --no-print-directory -j2 --output-sync=recurse checks-artifact checks-tree ARTIFACT=$(TARBALL)
 
+# make test's first steps side by side: the venv (PyPI) then the lab's Apache Kafka jars (Maven Central,
+# once per machine; without Java the apache-kafka tests say why they skip), and the system packages
+# (Debian; one apt at a time)
+venv-timed:
+	@$(call timed,venv)
+	-@$(call timed,lab-fetch)
+system-deps:
+	@$(call timed,browser)
+	@$(call timed,jump-host-deps)
+
+pytest: venv
+	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile --durations=40 tests
+
 # make test's checks after pytest, in two lanes on two cores (each one single-threaded; a lane's output
-# is printed when it ends): the built tarball (smoke, then sanity), and the tree (ansible-lint, then
-# molecule: one after the other, as both prepare ansible-compat's cache)
+# is printed when it ends): the built tarball (two smoke legs, then sanity), and the tree (ansible-lint,
+# then molecule: one after the other, as both prepare ansible-compat's cache; then the last smoke leg)
 checks-artifact: venv
-	$(MAKE) --no-print-directory smoke ARTIFACT=$(ARTIFACT)
-	$(MAKE) --no-print-directory sanity ARTIFACT=$(ARTIFACT)
+	@$(call timed,smoke ARTIFACT=$(ARTIFACT) SMOKE_LEGS="$(wordlist 1,2,$(SMOKE_LEGS))")
+	@$(call timed,sanity ARTIFACT=$(ARTIFACT))
 checks-tree: venv
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory molecule
+	@$(call timed,lint)
+	@$(call timed,molecule)
+	$(if $(word 3,$(SMOKE_LEGS)),@$(call timed,smoke ARTIFACT=$(ARTIFACT) SMOKE_LEGS="$(wordlist 3,$(words $(SMOKE_LEGS)),$(SMOKE_LEGS))"))
 
 unit: venv
 	$(VPY) -m pytest tests/unit
