@@ -54,6 +54,7 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
         self._checked_read_ms = (0, 0)
         self._src_bootstrap: str | None = None
         self._src_conf: dict | None = None
+        self._clients_recreated = 0   # emu.topics_recreated when the clients were made
         self._consumer: Consumer | None = None
         self._producer: Producer | None = None
         self._src_topics: dict[str, int] = {}
@@ -135,9 +136,11 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
 
     def _clients(self, bootstrap: str) -> None:
         src_extra = self.emu.link_client_config(bootstrap, self.link)  # the link's own security
+        recreated = self.emu.topics_recreated
         if (bootstrap == self._src_bootstrap and self._consumer is not None
-                and src_extra == self._src_conf):
+                and src_extra == self._src_conf and recreated == self._clients_recreated):
             return
+        self._clients_recreated = recreated
         self._close_clients()
         self._assigned = {}
         self._fetch_paused = set()

@@ -343,6 +343,10 @@ class State(Clients):
         # (cluster id, link name) -> worker
         self.workers: dict[tuple[str, str], LinkWorker] = {}  # started by core.Emulator
         self.topics_cache = metadata.TopicsCache()   # topic lists shared by the copiers
+        # counts the topics the lab deleted and created again (truncate-and-restore): a copier whose
+        # clients predate one makes new ones, as Apache Kafka brokers give the new topic a new topic id
+        # that a consumer's cached metadata does not know (its fetches of the old id never recover)
+        self.topics_recreated = 0
         self.config_sync_reads = metadata.ReadBudget(100)   # topics/s the config syncs describe
         self.dest_admin = self.admin_for(self.dest_bootstrap)
         self.stopping = threading.Event()

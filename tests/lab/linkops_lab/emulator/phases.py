@@ -96,6 +96,8 @@ class PhasesMixin:
             futs = adm.create_topics([NewTopic(m.name, m.num_partitions, 1, config=configs)],
                                      operation_timeout=10, request_timeout=10)
             futs[m.name].result()
+            with emu.lock:
+                emu.topics_recreated += 1
             kafka.wait_for_topic(adm, m.name, m.num_partitions, timeout=10)
             lows = kafka.watermarks(emu.admin_for(bootstrap, link),
                                     [(m.source_topic, p) for p in parts], spec="earliest", timeout=5)
