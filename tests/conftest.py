@@ -17,9 +17,13 @@ an existing ``LAB_CONTRACT_LOG`` is used as it is).
   it): for tests that provoke a violation on purpose.
 * At the end the terminal summary says how many requests and responses the emulators validated.
 * ``LAB_CONTRACT=off`` turns all of this off (to measure what the checks cost).
-* Under pytest-xdist (``make test`` runs ``-n 4 --dist loadfile``) every worker keeps a log of its
+* Under pytest-xdist (``make test`` runs ``-n 4 --dist loadgroup``) every worker keeps a log of its
   own (a shared file would mix the workers' violations); each worker sends its totals and the
   violations no test claimed to the controller, which prints the summary and fails the session.
+
+And the groups of ``--dist loadgroup`` (``pytest_collection_modifyitems`` below): every test file is a group of
+its own, as under ``--dist loadfile``, except the files using the integration tests' session
+``apache_kafka_lab``, which form one group and so share one pair of JVM brokers.
 """
 
 from __future__ import annotations
@@ -201,6 +205,22 @@ def pytest_configure(config):
         os.environ["LAB_CONTRACT_SPEC_CACHE"] = str(REPO / ".cache" / "lab-contract-specs.json")
     _STATE["log"] = ContractLog(path, owned_dir)
     _STATE["env_set_by_us"] = owned_dir is not None
+
+
+# ---------------------------------------------------------------- xdist groups
+# make test runs pytest-xdist with --dist loadgroup: a group runs on one worker, and every test file is a group
+# of its own (as --dist loadfile), except that the files using the session's apache_kafka_lab form one group
+# and so share one pair of JVM brokers (each pair a worker starts costs seconds of CPU on a 2-core machine).
+APACHE_KAFKA_GROUP = "apache_kafka_lab"
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(config, items):
+    ak_files = {item.path for item in items if "apache_kafka_lab" in getattr(item, "fixturenames", ())}
+    for item in items:
+        if not any(True for _ in item.iter_markers("xdist_group")):
+            group = APACHE_KAFKA_GROUP if item.path in ak_files else str(item.path.relative_to(config.rootpath))
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collection_finish(session):

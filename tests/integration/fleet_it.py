@@ -31,11 +31,30 @@ from linkops_it import REPO, VENV_BIN, VENV_PYTHON, PlaybookRun, ansible_env, ru
 S, D = "source", "destination"
 
 
+# librdkafka settings of lab.json that are cluster keys of docs/fleet.md (as the lab inventory maps them)
+SECURITY_KEYS = {"security.protocol": "security_protocol", "sasl.mechanism": "sasl_mechanism",
+                 "sasl.username": "sasl_username", "sasl.password": "sasl_password",
+                 "ssl.ca.location": "ssl_truststore_location"}
+
+
 def cluster_dict(lab, side: str) -> dict:
-    """A lab cluster as a linkops_clusters entry."""
-    return {"cluster_id": lab.cluster_id(side), "bootstrap_servers": lab.bootstrap(side),
-            "rest_url": lab.rest_url_of(side), "rest_username": lab.rest_username,
-            "rest_password": lab.rest_password, "client_config": dict(lab.client_config)}
+    """A lab cluster as a linkops_clusters entry: on an apache-kafka lab with its SASL_SSL settings (the
+    lab's admin user, the lab CA as a PEM trust store) and, over HTTPS REST, rest_ca_path."""
+    client = dict(lab.info.get(f"{side}_client_config") or lab.client_config)
+    entry = {"cluster_id": lab.cluster_id(side), "bootstrap_servers": lab.bootstrap(side),
+             "rest_url": lab.rest_url_of(side), "rest_username": lab.rest_username,
+             "rest_password": lab.rest_password}
+    for key, option in SECURITY_KEYS.items():
+        if key in client:
+            entry[option] = client.pop(key)
+    if "ssl_truststore_location" in entry:
+        entry["ssl_truststore_type"] = "PEM"
+    for option, value in (("rest_ca_path", lab.rest_ca_path), ("rest_client_cert", lab.rest_client_cert),
+                          ("rest_client_key", lab.rest_client_key)):
+        if value and lab.rest_tls:
+            entry[option] = value
+    entry["client_config"] = client
+    return entry
 
 
 def write_inventory(directory: Path, lab, links: dict[str, dict], **group_vars: Any) -> Path:

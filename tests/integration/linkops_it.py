@@ -346,11 +346,24 @@ def delete_link(lab: Lab, name: str) -> None:
              params={"force": True})
 
 
+def link_security_configs(lab: Lab) -> dict[str, str]:
+    """The configs a link needs to reach the lab's source: on an apache-kafka lab SASL_SSL as the read-only
+    link user (SCRAM-SHA-512) trusting the lab CA; none on a noida lab (PLAINTEXT)."""
+    if lab.kind != "apache-kafka":
+        return {}
+    from linkops_lab.brokers.apache_kafka import jaas_config
+    creds = lab.info["source_link_credentials"]
+    return {"security.protocol": "SASL_SSL", "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": lab.info["ca_file"], "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.jaas.config": jaas_config(creds["username"], creds["password"], "SCRAM-SHA-512")}
+
+
 def create_link_via_rest(lab: Lab, name: str, **configs: str) -> None:
-    """Test setup: a plain link (no auto-create filters) made directly through the REST API."""
+    """Test setup: a plain link (no auto-create filters) made directly through the REST API (on an
+    apache-kafka lab with ``link_security_configs``)."""
+    configs = {"bootstrap.servers": lab.source_bootstrap, **link_security_configs(lab), **configs}
     body = {"source_cluster_id": lab.source_cluster_id,
-            "configs": [{"name": "bootstrap.servers", "value": lab.source_bootstrap}]
-            + [{"name": k, "value": v} for k, v in configs.items()]}
+            "configs": [{"name": k, "value": v} for k, v in configs.items()]}
     status, resp = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links",
                             body, params={"link_name": name})
     assert status in (201, 204), (status, resp)
@@ -369,10 +382,10 @@ def lab_state(lab: Lab) -> dict:
 
 
 def run_migration_sequence(workdir: Path) -> dict:
-    """On a fresh lab of its own (migrate.yml uses fixed names): ``--check --diff``, then the
-    real run, then a second run. Returns the runs, the lab state after the check run, and the
-    lab, still running (the caller stops it)."""
-    lab = start_lab(workdir)
+    """On a fresh apache-kafka lab of its own (migrate.yml uses fixed names; SASL_SSL, ACLs, HTTPS REST,
+    as ``make demo``): ``--check --diff``, then the real run, then a second run. Returns the runs, the lab
+    state after the check run, and the lab, still running (the caller stops it)."""
+    lab = start_apache_kafka_lab(workdir)
     try:
         runs: dict[str, Any] = {"lab": lab}
         runs["check"] = run_ansible_playbook(MIGRATE_PLAYBOOK + ["--check", "--diff"], workdir)

@@ -1,5 +1,6 @@
-"""DR round trip with the playbooks, on a lab of its own: rollout.yml (a BIDIRECTIONAL pair), failover.yml
-with the source broker stopped, failback.yml after it is back, then teardown.yml; and exactly which
+"""DR round trip with the playbooks, on an apache-kafka lab of its own (SASL_SSL, ACLs, HTTPS REST; the JVM
+broker of the primary stopped and started): rollout.yml (a BIDIRECTIONAL pair), failover.yml with the
+source broker stopped, failback.yml after it is back, then teardown.yml; and exactly which
 records survive on each cluster.
 
 Records (topic orders, 2 partitions; the source is the primary, the destination the DR cluster):
@@ -18,7 +19,7 @@ from __future__ import annotations
 import pytest
 
 from fleet_it import D, S, lab_snapshot, links_on, mirror_status, playbook, read_json, recap, write_inventory
-from linkops_it import start_lab, wait_until
+from linkops_it import start_apache_kafka_lab, wait_until
 
 LINK, TOPIC, GROUP = "dr-orders", "orders", "billing"
 A = [{"value": f"A{p}-{i}", "partition": p} for p in (0, 1) for i in range(4)]
@@ -122,7 +123,7 @@ def dr_sequence(lab, tmp, out):
 @pytest.fixture(scope="module")
 def dr(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dr")
-    lab = start_lab(tmp / "lab")
+    lab = start_apache_kafka_lab(tmp / "lab")
     out: dict = {"lab": lab, "tmp": tmp}
     try:
         dr_sequence(lab, tmp, out)

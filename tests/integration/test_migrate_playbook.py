@@ -1,19 +1,23 @@
-"""playbooks/migrate.yml with the lab inventory, on a fresh lab of its own.
+"""tests/lab/demo.yml (what ``make demo`` runs: the guide's data, playbooks/migrate.yml with the lab
+inventory, the proof) on a fresh lab of real Apache Kafka brokers of its own: SASL_SSL (PLAIN) with the
+lab CA, the StandardAuthorizer, HTTPS REST, distinct cluster ids.
 
 The playbook uses fixed names (test-topic, test-group, test-cluster-link), so it
 gets its own lab. The ``migration`` fixture (conftest.py) runs the sequence a
 user would: ``--check --diff`` first, then for real, then a second time; the
-tests look at what each run printed and at the lab afterwards.
+tests look at what each run printed and at the lab afterwards. Skipped, with the
+reason, where Java 17+ or the Kafka jars (Maven or the cache) are missing.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from linkops_it import link_names
+from linkops_it import VENV_BIN, get_link, link_names
 from report_browser import Chromium, find_chromium
 
 LINK, TOPIC, GROUP = "test-cluster-link", "test-topic", "test-group"
@@ -46,9 +50,32 @@ def test_first_run_migrates_and_proves(migration):
     assert first.rc == 0, first.output
     assert first.recap()["failed"] == 0
     assert "PROVED: on the destination, test-topic holds records 1..5 at offsets 0..4" in first.output
+    assert "Traceback" not in first.output
     status = first.task_status()
     assert status[LINK_TASK] == "changed"
     assert status[CUTOVER_TASK] == "changed"
+
+
+def test_the_link_reaches_the_source_over_sasl_ssl(migration):
+    lab = migration["lab"]
+    assert lab.kind == "apache-kafka"
+    # as the inventory's cluster settings say
+    status, link = get_link(lab, LINK)
+    assert status == 200, link
+    configs = lab.rest("GET", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links/{LINK}/configs")[1]
+    values = {c["name"]: c["value"] for c in configs["data"]}
+    assert values["security.protocol"] == "SASL_SSL" and values["sasl.mechanism"] == "PLAIN"
+    assert values["sasl.jaas.config"] is None            # sensitive: never shown
+
+
+def test_no_password_in_the_output(migration):
+    info = migration["lab"].info
+    secrets = {info["rest_password"], info["source_client_config"]["sasl.password"],
+               info["destination_client_config"]["sasl.password"],
+               info["source_link_credentials"]["password"]}
+    for run in ("check", "first", "second"):
+        leaked = [s for s in secrets if s in migration[run].output]
+        assert not leaked, f"a password appears in the output of the {run} run"
 
 
 def test_second_run_changes_nothing(migration):
@@ -79,7 +106,21 @@ def test_files_on_the_jump_host_are_private(migration):
                      "topic-filters.json"]
     for path in files.iterdir():
         assert path.stat().st_mode & 0o777 == 0o600, path
-    assert "bootstrap.servers=" in (files / "source.properties").read_text()
+    properties = (files / "source.properties").read_text()
+    assert "bootstrap.servers=" in properties and "security.protocol=SASL_SSL" in properties
+
+
+def test_the_jump_host_files_work_with_the_apache_kafka_tools(migration):
+    """What link_files wrote is what an operator then passes to the tools: Apache Kafka's own kafka-topics
+    (the Java admin client) reaches each cluster over SASL_SSL with it and lists the migrated topic."""
+    lab = migration["lab"]
+    files = lab.workdir / "files" / LINK
+    for side in ("source", "destination"):
+        proc = subprocess.run([str(VENV_BIN / "kafka-topics"), "--bootstrap-server", lab.bootstrap(side),
+                               "--command-config", str(files / f"{side}.properties"), "--list"],
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert TOPIC in proc.stdout.split(), (side, proc.stdout)
 
 
 def test_cutover_records_lag_and_time(migration):

@@ -1,6 +1,8 @@
 """migration_verify's ACL check against the lab: ACLs created on the source's REST server, a link that
 syncs them (acl.sync.enable + acl.filters), then verify passes; an ACL deleted on the destination makes
-the check fail naming it. The lab brokers have no authorizer, so acl_source=admin fails saying so."""
+the check fail naming it. On the noida lab (no authorizer; the lab's REST servers keep the ACLs)
+acl_source=rest reads them and acl_source=admin fails saying so; on the apache-kafka lab (the
+StandardAuthorizer) acl_source=admin reads each broker's own ACLs over SASL_SSL."""
 
 from __future__ import annotations
 
@@ -43,8 +45,28 @@ def verify_args(lab, topic, principal, **over):
     return args
 
 
+def admin_verify_args(lab, topic, principal):
+    """acl_source=admin: the ACLs read from the brokers with the Kafka admin API, as the lab's admin user."""
+    def client(side):
+        return {k: v for k, v in lab.info[f"{side}_client_config"].items() if k != "bootstrap.servers"}
+    return {"source_bootstrap_servers": lab.source_bootstrap, "source_client_config": client(S),
+            "destination_bootstrap_servers": lab.destination_bootstrap, "destination_client_config": client(D),
+            "topics": [topic], "check_writable": False, "acl_source": "admin",
+            "acl_filters": [{"resource_type": "any", "pattern_type": "any", "principal": principal,
+                             "operation": "any", "permission_type": "any"}]}
+
+
 @pytest.fixture
 def synced(lab):
+    yield from _synced(lab)
+
+
+@pytest.fixture
+def ak_synced(apache_kafka_lab):
+    yield from _synced(apache_kafka_lab)
+
+
+def _synced(lab):
     """A topic mirrored over a link that syncs the ACLs of a fresh principal; the link is deleted
     afterwards (synced ACLs stay, as on Confluent)."""
     link, topic, principal = unique_name("it-acl-link"), unique_name("it-acl-t"), "User:" + unique_name("it-app")
@@ -101,6 +123,34 @@ def test_synced_acls_pass_then_a_deleted_one_fails_naming_it(lab, synced):
         "operation": "write", "permissionType": "allow"}]
     # the other checks still pass
     assert all(r["ok"] for r in bad.result["checks"] if not r["name"].startswith("acls:"))
+
+
+def test_admin_source_reads_the_brokers_acls_on_apache_kafka(apache_kafka_lab, ak_synced):
+    lab, principal, topic = apache_kafka_lab, ak_synced["principal"], ak_synced["topic"]
+    ok = run_ansible_module(None, "migration_verify", admin_verify_args(lab, topic, principal), connect=False)
+    assert ok.rc == 0, ok.output
+    rows = {r["name"]: r for r in ok.result["checks"]}
+    assert rows[f"acls:{principal}"]["ok"] is True, rows
+    assert rows[f"acls:{principal}"]["detail"] == "3 ACLs present on the destination"
+    assert ok.result["acls"]["acl_source"] == "admin" and ok.result["acls"]["source_selected"] == 3
+    assert ok.result.get("rest_requests", 0) == 0      # the brokers, not a REST server
+    for password in (lab.info["source_client_config"]["sasl.password"],
+                     lab.info["destination_client_config"]["sasl.password"]):
+        assert password not in ok.output
+
+    # stop the sync, then delete one ACL on the destination broker (the authorizer's own)
+    delete_link(lab, ak_synced["link"])
+    status, body = lab.rest("DELETE", f"/kafka/v3/clusters/{lab.destination_cluster_id}/acls",
+                            params={"resource_type": "TOPIC", "resource_name": topic, "pattern_type": "LITERAL",
+                                    "principal": principal, "host": "*", "operation": "WRITE",
+                                    "permission": "ALLOW"})
+    assert status == 200 and len(body["data"]) == 1, (status, body)
+    bad = run_ansible_module(None, "migration_verify", admin_verify_args(lab, topic, principal), connect=False)
+    assert bad.rc != 0, bad.output
+    assert bad.result["failed_checks"] == [f"acls:{principal}"]
+    row = {r["name"]: r for r in bad.result["checks"]}[f"acls:{principal}"]
+    assert row["detail"] == (f"1 of 3 ACLs missing on the destination: ALLOW {principal} WRITE on topic {topic} "
+                             "(literal) from host *")
 
 
 def test_filters_that_select_nothing_fail_and_check_mode_reads_acls(lab, synced):
