@@ -88,7 +88,7 @@ system-deps:
 	@$(call timed,jump-host-deps)
 
 pytest: venv
-	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadgroup --durations=40 tests
+	$(VPY) -m pytest -n $${PYTEST_WORKERS:-4} --dist loadfile --durations=40 tests
 
 # make test's checks after pytest, in two lanes on two cores (each one single-threaded; a lane's output
 # is printed when it ends): the built tarball (two smoke legs, then sanity), and the tree (ansible-lint,

@@ -17,13 +17,13 @@ an existing ``LAB_CONTRACT_LOG`` is used as it is).
   it): for tests that provoke a violation on purpose.
 * At the end the terminal summary says how many requests and responses the emulators validated.
 * ``LAB_CONTRACT=off`` turns all of this off (to measure what the checks cost).
-* Under pytest-xdist (``make test`` runs ``-n 4 --dist loadgroup``) every worker keeps a log of its
+* Under pytest-xdist (``make test`` runs ``-n 4 --dist loadfile``) every worker keeps a log of its
   own (a shared file would mix the workers' violations); each worker sends its totals and the
   violations no test claimed to the controller, which prints the summary and fails the session.
 
-And the groups of ``--dist loadgroup`` (``pytest_collection_modifyitems`` below): every test file is a group of
-its own, as under ``--dist loadfile``, except the files using the integration tests' session
-``apache_kafka_lab``, which form one group and so share one pair of JVM brokers.
+And the scopes of ``--dist loadfile`` (``pytest_xdist_make_scheduler`` below): every test file is one, except
+that the files using the integration tests' session ``apache_kafka_lab`` (``AK_FILES``) are one together and
+so share one pair of JVM brokers.
 """
 
 from __future__ import annotations
@@ -208,19 +208,35 @@ def pytest_configure(config):
 
 
 # ---------------------------------------------------------------- xdist groups
-# make test runs pytest-xdist with --dist loadgroup: a group runs on one worker, and every test file is a group
-# of its own (as --dist loadfile), except that the files using the session's apache_kafka_lab form one group
-# and so share one pair of JVM brokers (each pair a worker starts costs seconds of CPU on a 2-core machine).
+# make test runs pytest-xdist with --dist loadfile: a test file runs on one worker. The files using the integration
+# tests' session apache_kafka_lab (AK_FILES) count as one file here, so they run on one worker and share one
+# pair of JVM brokers (each pair a worker starts costs seconds of CPU on a 2-core machine). (--dist loadgroup
+# with xdist_group marks would say the same, but xdist 3.8 cannot rename pytest 9's node ids: it splits.)
 APACHE_KAFKA_GROUP = "apache_kafka_lab"
+AK_FILES = {"test_apache_kafka_emulator.py", "test_apache_kafka_lab.py", "test_bad_kafka_credentials.py",
+            "test_migration_verify_acls.py", "test_rollout_gate.py", "test_seed_guide.py"}
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist's own hook reads the marks
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesAndTheApacheKafkaGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return APACHE_KAFKA_GROUP if Path(path).name in AK_FILES else path
+
+    return FilesAndTheApacheKafkaGroup(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    ak_files = {item.path for item in items if "apache_kafka_lab" in getattr(item, "fixturenames", ())}
-    for item in items:
-        if not any(True for _ in item.iter_markers("xdist_group")):
-            group = APACHE_KAFKA_GROUP if item.path in ak_files else str(item.path.relative_to(config.rootpath))
-            item.add_marker(pytest.mark.xdist_group(group))
+    """AK_FILES must name every file that uses apache_kafka_lab, or a second worker starts a second pair."""
+    missing = sorted({item.path.name for item in items if "apache_kafka_lab" in getattr(item, "fixturenames", ())}
+                     - AK_FILES)
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py: add {', '.join(missing)} to AK_FILES (they use apache_kafka_lab)")
 
 
 def pytest_collection_finish(session):
@@ -381,3 +397,4 @@ def pytest_unconfigure(config):
         os.environ.pop(LOG_ENV, None)
     if log is not None and log.owned_dir and not log.reported and not log.unclaimed:
         shutil.rmtree(log.owned_dir, ignore_errors=True)  # kept when a violation failed something
+
