@@ -213,8 +213,8 @@ def pytest_configure(config):
 # pair of JVM brokers (each pair a worker starts costs seconds of CPU on a 2-core machine). (--dist loadgroup
 # with xdist_group marks would say the same, but xdist 3.8 cannot rename pytest 9's node ids: it splits.)
 APACHE_KAFKA_GROUP = "apache_kafka_lab"
-AK_FILES = {"test_apache_kafka_emulator.py", "test_apache_kafka_lab.py", "test_bad_kafka_credentials.py",
-            "test_migration_verify_acls.py", "test_rollout_gate.py", "test_seed_guide.py"}
+AK_FILES = {"test_apache_kafka_emulator.py", "test_bad_kafka_credentials.py", "test_migration_verify_acls.py",
+            "test_seed_guide.py"}
 
 
 @pytest.hookimpl(optionalhook=True)

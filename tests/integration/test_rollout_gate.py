@@ -1,5 +1,4 @@
-"""rollout.yml's health gate on the session's apache-kafka lab (SASL_SSL; its JVM source broker stopped and
-started): a healthy link passes, a re-run judges it from the run's own
+"""rollout.yml's health gate on a lab of its own: a healthy link passes, a re-run judges it from the run's own
 results (3 REST requests in all), and a link whose source is down fails after rollout_gate_unavailable_grace
 with one progress line per try, not after rollout_gate_timeout."""
 
@@ -10,21 +9,23 @@ import re
 import pytest
 
 from fleet_it import D, S, links_on, playbook, write_inventory
-from linkops_it import delete_link, wait_until
+from linkops_it import start_lab, wait_until
 
 LINK = "gate-1"
 TOPIC = "gate-1-orders"
 
 
 @pytest.fixture(scope="module")
-def gated(apache_kafka_lab, tmp_path_factory):
-    tmp, lab = tmp_path_factory.mktemp("gate"), apache_kafka_lab
-    lab.create_topic(S, TOPIC, partitions=2)
-    lab.produce(S, TOPIC, [{"value": f"v{i}", "partition": i % 2} for i in range(6)])
-    inventory = write_inventory(tmp / "inventory", lab, {LINK: {"link_topics": [TOPIC]}})
-    yield {"lab": lab, "inventory": inventory}
-    lab.start_broker(S)      # running again, whatever happened (False when it already is)
-    delete_link(lab, LINK)
+def gated(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gate")
+    lab = start_lab(tmp / "lab")
+    try:
+        lab.create_topic(S, TOPIC, partitions=2)
+        lab.produce(S, TOPIC, [{"value": f"v{i}", "partition": i % 2} for i in range(6)])
+        inventory = write_inventory(tmp / "inventory", lab, {LINK: {"link_topics": [TOPIC]}})
+        yield {"lab": lab, "inventory": inventory}
+    finally:
+        lab.stop()
 
 
 GATE = ["-e", "rollout_gate_max_lag=0", "-e", "rollout_gate_interval=1"]
