@@ -91,6 +91,17 @@ def _synced(lab):
     delete_link(lab, link)
 
 
+def delete_write_acl(lab, synced):
+    """Delete the link (its sync would put the ACL back; synced ACLs stay), then the principal's WRITE ACL
+    on the destination."""
+    delete_link(lab, synced["link"])
+    status, body = lab.rest("DELETE", f"/kafka/v3/clusters/{lab.destination_cluster_id}/acls",
+                            params={"resource_type": "TOPIC", "resource_name": synced["topic"],
+                                    "pattern_type": "LITERAL", "principal": synced["principal"], "host": "*",
+                                    "operation": "WRITE", "permission": "ALLOW"})
+    assert status == 200 and len(body["data"]) == 1, (status, body)
+
+
 def test_synced_acls_pass_then_a_deleted_one_fails_naming_it(lab, synced):
     principal, topic = synced["principal"], synced["topic"]
     ok = run_ansible_module(None, "migration_verify", verify_args(lab, topic, principal), connect=False)
@@ -104,12 +115,7 @@ def test_synced_acls_pass_then_a_deleted_one_fails_naming_it(lab, synced):
     assert lab.rest_password not in ok.output
 
     # the sync would put it back: stop the link first (synced ACLs stay), then delete one ACL
-    delete_link(lab, synced["link"])
-    status, body = lab.rest("DELETE", f"/kafka/v3/clusters/{lab.destination_cluster_id}/acls",
-                            params={"resource_type": "TOPIC", "resource_name": topic, "pattern_type": "LITERAL",
-                                    "principal": principal, "host": "*", "operation": "WRITE",
-                                    "permission": "ALLOW"})
-    assert status == 200 and len(body["data"]) == 1, (status, body)
+    delete_write_acl(lab, synced)
 
     bad = run_ansible_module(None, "migration_verify", verify_args(lab, topic, principal), connect=False)
     assert bad.rc != 0, bad.output
@@ -139,12 +145,7 @@ def test_admin_source_reads_the_brokers_acls_on_apache_kafka(apache_kafka_lab, a
         assert password not in ok.output
 
     # stop the sync, then delete one ACL on the destination broker (the authorizer's own)
-    delete_link(lab, ak_synced["link"])
-    status, body = lab.rest("DELETE", f"/kafka/v3/clusters/{lab.destination_cluster_id}/acls",
-                            params={"resource_type": "TOPIC", "resource_name": topic, "pattern_type": "LITERAL",
-                                    "principal": principal, "host": "*", "operation": "WRITE",
-                                    "permission": "ALLOW"})
-    assert status == 200 and len(body["data"]) == 1, (status, body)
+    delete_write_acl(lab, ak_synced)
     bad = run_ansible_module(None, "migration_verify", admin_verify_args(lab, topic, principal), connect=False)
     assert bad.rc != 0, bad.output
     assert bad.result["failed_checks"] == [f"acls:{principal}"]
