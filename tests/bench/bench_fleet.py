@@ -18,6 +18,8 @@ Steps (each printed when it ends, then one table):
 * create CREATES mirrors on a new link with one mirror_topic task, sequential (parallel: 1) and
   parallel (the option's default) on two links; "n/a (option missing)" when this checkout's
   mirror_topic has no `parallel` option;
+* the same with LATENCY_CREATES mirrors while every REST request waits LATENCY_MS at the lab first (its
+  latency fault): a cluster a network away, where the lab's own CPU no longer bounds the creates;
 * promote PROMOTE mirrors in one mirror_topic task with batch_size;
 * migration_verify of VERIFY_TOPICS fleet topics and VERIFY_GROUPS consumer groups (offsets
   committed on both clusters), without the probe;
@@ -314,6 +316,32 @@ class Bench:
             if kind == "seq":
                 self.promote_link, self.promote_topics = link, topics
 
+    def creates_remote(self) -> None:
+        """The same two creates against a cluster a network away: every REST request waits --latency-ms at the
+        lab first (its latency fault), as a request to a remote Confluent Server or Cloud does, so the server's
+        own work on these 2 cores no longer bounds what 8 requests in flight can do."""
+        n, latency = self.args.latency_creates, self.args.latency_ms
+        self.lab.knobs(faults={"latency_ms": latency})
+        try:
+            for kind, value in (("seq", 1), ("par", None)):
+                link = f"bench-remote-{kind}"
+                topics = [f"{link}-{i:05d}" for i in range(n)]
+                self.source_topics(topics)
+                create_link_via_rest(self.lab, link)
+                args = {"link_name": link, "topics": topics, "state": "active", "wait_timeout": 3600}
+                if value is not None:
+                    args["parallel"] = value
+                elapsed, used, result = self.module("mirror_topic", args)
+                self.facts[f"create_remote_{kind}_s"] = elapsed
+                extra = ""
+                if kind == "par":
+                    extra = f"; {self.facts['create_remote_seq_s'] / elapsed:.2f}x the sequential"
+                label = "sequential (parallel: 1)" if kind == "seq" else "parallel (default)"
+                self.row(f"create {n} mirrors, {latency} ms REST latency, {label}", elapsed,
+                         f"{used} REST requests (module: {calls(result)}){extra}")
+        finally:
+            self.lab.knobs(faults={})
+
     def promote(self) -> None:
         n = min(self.args.promote, len(self.promote_topics))
         routes0 = self.route_counts()
@@ -447,6 +475,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--fleet", default="3x50", help="LINKSxMIRRORS (mirrors per link), e.g. 20x500")
     ap.add_argument("--creates", type=int, default=1000, help="mirrors created by each create step")
+    ap.add_argument("--latency-creates", type=int, default=500,
+                    help="mirrors created by each create step with REST latency (0: no such step)")
+    ap.add_argument("--latency-ms", type=int, default=20, help="the REST latency of that step (a remote cluster)")
     ap.add_argument("--promote", type=int, default=1000, help="mirrors promoted (of the sequential create's)")
     ap.add_argument("--batch-size", type=int, default=200)
     ap.add_argument("--verify-topics", type=int, default=2000)
@@ -481,6 +512,8 @@ def main() -> int:
             bench.run_step("lab idle", bench.idle_cpu)
             bench.run_step("rollout.yml no-op", bench.rollout)
             bench.run_step("create mirrors", bench.creates)
+            if args.latency_creates:
+                bench.run_step("create mirrors, remote", bench.creates_remote)
             if getattr(bench, "promote_link", None):
                 bench.run_step("promote", bench.promote)
             bench.run_step("migration_verify", bench.verify)
