@@ -73,8 +73,8 @@ timed = start=$$(date +%s); status=0; $(MAKE) --no-print-directory $(1) || statu
 
 test:
 	$(MAKE) --no-print-directory -j2 --output-sync=recurse venv-timed system-deps
-	$(call timed,pytest)
-	$(call timed,artifact)
+	@$(call timed,pytest)
+	@$(call timed,artifact)
 	$(MAKE) --no-print-directory -j2 --output-sync=recurse checks-artifact checks-tree ARTIFACT=$(TARBALL)
 
 # make test's first steps side by side: the venv (PyPI) then the lab's Apache Kafka jars (Maven Central,

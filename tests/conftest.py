@@ -397,4 +397,3 @@ def pytest_unconfigure(config):
         os.environ.pop(LOG_ENV, None)
     if log is not None and log.owned_dir and not log.reported and not log.unclaimed:
         shutil.rmtree(log.owned_dir, ignore_errors=True)  # kept when a violation failed something
-
