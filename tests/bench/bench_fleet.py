@@ -16,8 +16,7 @@ Steps (each printed when it ends, then one table):
   at the emulator (GET /lab/v1/stats of both clusters), so the figure does not depend on what the
   modules report; the same with --tags link,mirrors;
 * create CREATES mirrors on a new link with one mirror_topic task, sequential (parallel: 1) and
-  parallel (the option's default) on two links; "n/a (option missing)" when this checkout's
-  mirror_topic has no `parallel` option;
+  parallel (the option's default) on two links;
 * the same with LATENCY_CREATES mirrors while every REST request waits LATENCY_MS at the lab first (its
   latency fault): a cluster a network away, where the lab's own CPU no longer bounds the creates;
 * promote PROMOTE mirrors in one mirror_topic task with batch_size;
@@ -53,7 +52,7 @@ from confluent_kafka.admin import NewTopic  # noqa: E402
 
 from fleet_it import write_inventory  # noqa: E402
 from linkops_it import (  # noqa: E402
-    REPO, VENV_BIN, ansible_env, calls, create_link_via_rest, run_ansible_module, run_ansible_playbook)
+    REPO, calls, create_link_via_rest, run_ansible_module, run_ansible_playbook)
 from linkops_lab import kafka  # noqa: E402
 from linkops_lab.lab import Lab  # noqa: E402
 
@@ -277,70 +276,42 @@ class Bench:
         elapsed, used = self.playbook("--tags", "link,mirrors")
         self.row("rollout.yml --tags link,mirrors no-op", elapsed, f"{used} REST requests = {used / n:.1f} per link")
 
-    def has_parallel(self) -> bool:
-        out = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "module", "--json",
-                              "linkops.cluster_linking.mirror_topic"], cwd=REPO, env=ansible_env(),
-                             capture_output=True, text=True, check=False)
-        try:
-            doc = json.loads(out.stdout)
-        except json.JSONDecodeError:
-            return False
-        return "parallel" in next(iter(doc.values()))["doc"]["options"]
-
     def creates(self) -> None:
-        n = self.args.creates
-        parallel = self.has_parallel()
-        runs = [("seq", 1)] + [("par", None)]
-        for kind, value in runs:
-            link = f"bench-{kind}"
-            topics = [f"{link}-{i:05d}" for i in range(n)]
-            self.source_topics(topics)
-            create_link_via_rest(self.lab, link)
-            if kind == "par" and not parallel:
-                self.row(f"create {n} mirrors, parallel", "n/a (option missing)",
-                         "mirror_topic of this checkout has no `parallel` option")
-                continue
-            args = {"link_name": link, "topics": topics, "state": "active", "wait_timeout": 3600}
-            if parallel and value is not None:
-                args["parallel"] = value      # else the option's default
-            elapsed, used, result = self.module("mirror_topic", args)
-            label = "sequential (parallel: 1)" if kind == "seq" else "parallel (default)"
-            if kind == "seq" and not parallel:
-                label = "sequential (no parallel option)"
-            self.facts[f"create_{kind}_s"] = elapsed
-            extra = ""
-            if kind == "par" and "create_seq_s" in self.facts:
-                extra = f"; {self.facts['create_seq_s'] / elapsed:.2f}x the sequential"
-            self.row(f"create {n} mirrors, {label}", elapsed,
-                     f"{used} REST requests (module: {calls(result)}){extra}")
-            if kind == "seq":
-                self.promote_link, self.promote_topics = link, topics
+        self._create_pair(self.args.creates, "bench", "", "create")
+        self.promote_link, self.promote_topics = self._created["seq"]
 
     def creates_remote(self) -> None:
         """The same two creates against a cluster a network away: every REST request waits --latency-ms at the
         lab first (its latency fault), as a request to a remote Confluent Server or Cloud does, so the server's
         own work on these 2 cores no longer bounds what 8 requests in flight can do."""
-        n, latency = self.args.latency_creates, self.args.latency_ms
-        self.lab.knobs(faults={"latency_ms": latency})
+        self.lab.knobs(faults={"latency_ms": self.args.latency_ms})
         try:
-            for kind, value in (("seq", 1), ("par", None)):
-                link = f"bench-remote-{kind}"
-                topics = [f"{link}-{i:05d}" for i in range(n)]
-                self.source_topics(topics)
-                create_link_via_rest(self.lab, link)
-                args = {"link_name": link, "topics": topics, "state": "active", "wait_timeout": 3600}
-                if value is not None:
-                    args["parallel"] = value
-                elapsed, used, result = self.module("mirror_topic", args)
-                self.facts[f"create_remote_{kind}_s"] = elapsed
-                extra = ""
-                if kind == "par":
-                    extra = f"; {self.facts['create_remote_seq_s'] / elapsed:.2f}x the sequential"
-                label = "sequential (parallel: 1)" if kind == "seq" else "parallel (default)"
-                self.row(f"create {n} mirrors, {latency} ms REST latency, {label}", elapsed,
-                         f"{used} REST requests (module: {calls(result)}){extra}")
+            self._create_pair(self.args.latency_creates, "bench-remote", f", {self.args.latency_ms} ms REST latency",
+                              "create_remote")
         finally:
             self.lab.knobs(faults={})
+
+    def _create_pair(self, n: int, prefix: str, what: str, fact: str) -> None:
+        """n mirrors on a new link with one mirror_topic task, sequential (parallel: 1), then n more on another
+        link in parallel (the option's default); a row each, and facts <fact>_seq_s and <fact>_par_s."""
+        self._created = {}
+        for kind, value in (("seq", 1), ("par", None)):
+            link = f"{prefix}-{kind}"
+            topics = [f"{link}-{i:05d}" for i in range(n)]
+            self.source_topics(topics)
+            create_link_via_rest(self.lab, link)
+            args = {"link_name": link, "topics": topics, "state": "active", "wait_timeout": 3600}
+            if value is not None:
+                args["parallel"] = value      # else the option's default
+            elapsed, used, result = self.module("mirror_topic", args)
+            self.facts[f"{fact}_{kind}_s"] = elapsed
+            self._created[kind] = (link, topics)
+            extra = ""
+            if kind == "par":
+                extra = f"; {self.facts[f'{fact}_seq_s'] / elapsed:.2f}x the sequential"
+            label = "sequential (parallel: 1)" if kind == "seq" else "parallel (default)"
+            self.row(f"create {n} mirrors{what}, {label}", elapsed,
+                     f"{used} REST requests (module: {calls(result)}){extra}")
 
     def promote(self) -> None:
         n = min(self.args.promote, len(self.promote_topics))
