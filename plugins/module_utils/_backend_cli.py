@@ -299,12 +299,12 @@ class CliBackend(Backend):
             if rc == 0 or (answered is not None and answered(out, err)):
                 return rc, out, err
             message = self._redact(error_line(out, err))
-            kind = failure_kind(message)
+            # a tool that died of a signal (rc < 0, e.g. SIGSEGV) lost its answer, as a dropped connection does
+            kind = 'dropped' if rc < 0 else failure_kind(message)
             if write and kind in ('dropped', 'timed_out'):
                 raise CliAnswerLost('%s failed (exit code %s): %s; the server may have acted.' % (what, rc, message),
                                     status=infer_status(message), command=what, rc=rc)
-            # a read whose tool died of a signal (rc < 0, e.g. SIGSEGV) is asked again: a read changes nothing
-            if kind == 'not_acted' or (not write and (kind == 'dropped' or rc < 0)):
+            if kind == 'not_acted' or (kind == 'dropped' and not write):
                 if self.retry_policy.wait(attempt, what, message[:200]) is None:
                     attempt += 1
                     continue

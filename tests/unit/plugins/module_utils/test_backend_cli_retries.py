@@ -90,17 +90,19 @@ def test_a_read_that_lost_its_connection_is_run_again(tmp_path):
 
 
 def test_a_read_whose_tool_died_of_a_signal_is_run_again_and_a_write_is_not(tmp_path):
-    """A tool killed by a signal (rc -11: SIGSEGV, nothing printed) on a read is asked again; the
-    same death on a write is reported as it is (the server may have acted)."""
+    """A tool killed by a signal (rc -11: SIGSEGV, nothing printed) lost its answer: on a read it is asked
+    again; the same death on a write is not run again but reported as an answer lost (the server may have
+    acted), as a dropped connection is."""
     tools = FakeTools((-11, "", ""), ok(DESCRIBE_LINK))
     b, sleeps = retrying(tools, tmp_path)
     assert b.get_link("orders-link")["link_name"] == "orders-link"
     assert len(tools.calls) == 2 and sleeps == [1.0]
     tools = FakeTools((-11, "", ""), ok("Cluster link 'l' creation successfully completed.\n"))
     b, sleeps = retrying(tools, tmp_path)
-    with pytest.raises(cli.CliError):
+    with pytest.raises(cli.CliError) as lost:
         b.create_link("l", {"source_cluster_id": "src"}, {"bootstrap.servers": "s:9092"})
     assert len(tools.calls) == 1 and sleeps == []
+    assert isinstance(lost.value, cli.CliAnswerLost) and "the server may have acted" in lost.value.message
 
 
 def test_a_read_that_timed_out_is_not_run_again(tmp_path):
