@@ -49,9 +49,15 @@ def test_lab_json_describes_sasl_ssl_clusters(ak_lab):
 
 
 # ----------------------------------------------------------------- a link's own credentials
-def _create_link(lab: Lab, name: str, topic: str, configs: dict) -> None:
-    cfg = {"bootstrap.servers": lab.source_bootstrap, "security.protocol": "SASL_SSL",
-           "ssl.truststore.type": "PEM", "ssl.truststore.location": lab.info["ca_file"], **configs}
+def _link_configs(lab: Lab, **configs: str) -> dict[str, str]:
+    """A link to the lab's source over SASL_SSL with the lab CA as the read-only link user (SCRAM-SHA-512),
+    ``configs`` overriding any of it."""
+    return {"bootstrap.servers": lab.source_bootstrap, **link_security_configs(lab), **configs}
+
+
+def _create_link(lab: Lab, name: str, topic: str, **configs: str) -> None:
+    """The link (``_link_configs``) and a mirror of ``topic`` on it, through the REST API."""
+    cfg = _link_configs(lab, **configs)
     status, body = lab.rest("POST", f"/kafka/v3/clusters/{lab.destination_cluster_id}/links",
                             {"source_cluster_id": lab.source_cluster_id,
                              "configs": [{"name": k, "value": v} for k, v in cfg.items()]},
@@ -75,11 +81,8 @@ def source_topic(ak_lab):
 
 
 def test_a_link_with_the_read_only_link_user_copies(ak_lab, source_topic):
-    creds = ak_lab.info["source_link_credentials"]
     name = unique_name("ak-link-user")
-    _create_link(ak_lab, name, source_topic, {
-        "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.jaas.config": apache_kafka.jaas_config(creds["username"], creds["password"], "SCRAM-SHA-512")})
+    _create_link(ak_lab, name, source_topic)
     try:
         wait_until(lambda: ak_lab.end_offsets("destination", source_topic) == {0: 3, 1: 3}
                    if source_topic in ak_lab.topics("destination") else None, 90, "the mirror's records")
@@ -98,10 +101,8 @@ def test_a_link_that_cannot_authenticate_is_unavailable(ak_lab, source_topic, pr
         other_ca = apache_kafka.ensure_ca(tmp_path)[0]          # a CA that signed nothing here
         configs["ssl.truststore.location"] = str(other_ca)
     name = unique_name("ak-bad")
-    cfg = {"bootstrap.servers": ak_lab.source_bootstrap, "security.protocol": "SASL_SSL",
-           "ssl.truststore.type": "PEM", "ssl.truststore.location": ak_lab.info["ca_file"], **configs}
     body = {"source_cluster_id": ak_lab.source_cluster_id,
-            "configs": [{"name": k, "value": v} for k, v in cfg.items()]}
+            "configs": [{"name": k, "value": v} for k, v in _link_configs(ak_lab, **configs).items()]}
     path = f"/kafka/v3/clusters/{ak_lab.destination_cluster_id}/links"
     # validate_link (the default) connects with the link's settings, as Confluent Server does: refused
     status, refused = ak_lab.rest("POST", path, body, params={"link_name": name})
@@ -143,17 +144,11 @@ def test_offset_sync_goes_on_after_both_brokers_restart(ak_lab):
     lab.create_topic("source", topic, partitions=1)
     lab.produce("source", topic, [str(i) for i in range(3)])
     assert len(lab.consume("source", topic, group=group, commit=True)) == 3
-    configs = {"bootstrap.servers": lab.source_bootstrap, **link_security_configs(lab),
-               "consumer.offset.sync.enable": "true", "consumer.offset.sync.ms": "1000",
-               "consumer.offset.group.filters": '{"groupFilters":[{"name":"%s","patternType":"LITERAL",'
-                                                '"filterType":"INCLUDE"}]}' % group}
+    _create_link(lab, link, topic, **{
+        "consumer.offset.sync.enable": "true", "consumer.offset.sync.ms": "1000",
+        "consumer.offset.group.filters": '{"groupFilters":[{"name":"%s","patternType":"LITERAL",'
+                                         '"filterType":"INCLUDE"}]}' % group})
     cid = lab.destination_cluster_id
-    status, body = lab.rest("POST", f"/kafka/v3/clusters/{cid}/links", {
-        "source_cluster_id": lab.source_cluster_id,
-        "configs": [{"name": k, "value": v} for k, v in configs.items()]}, params={"link_name": link})
-    assert status == 204, body
-    status, body = lab.rest("POST", f"/kafka/v3/clusters/{cid}/links/{link}/mirrors", {"source_topic_name": topic})
-    assert status == 204, body
     try:
         wait_until(lambda: lab.group_offsets("destination", group) == {topic: {0: 3}}, 90, "the first offset sync")
         for cluster in ("source", "destination"):
