@@ -27,33 +27,31 @@ def acls_of(lab, cluster, principal):
     return body["data"]
 
 
-def verify_args(lab, topic, principal, **over):
+def verify_args(lab, topic, principal, rest=True, **over):
+    """migration_verify's options for the ACLs of ``principal``: each cluster's Kafka client settings from
+    lab.json (on apache-kafka SASL_SSL as the lab's admin user) and, with ``rest``, acl_source=rest and both
+    REST servers; ``over`` on top."""
+    def client(side):
+        return {k: v for k, v in (lab.info.get(f"{side}_client_config") or lab.client_config).items()
+                if k != "bootstrap.servers"}
     args = {
-        "source_bootstrap_servers": lab.source_bootstrap, "source_client_config": lab.client_config,
-        "destination_bootstrap_servers": lab.destination_bootstrap, "destination_client_config": lab.client_config,
+        "source_bootstrap_servers": lab.source_bootstrap, "source_client_config": client(S),
+        "destination_bootstrap_servers": lab.destination_bootstrap, "destination_client_config": client(D),
         # the mirror stays ACTIVE (read-only) here: only the ACLs are under test
         "topics": [topic], "check_writable": False,
         "acl_filters": [{"resource_type": "any", "pattern_type": "any", "principal": principal,
                          "operation": "any", "permission_type": "any"}],
-        "acl_source": "rest",
-        "source_rest_url": lab.source_rest_url, "source_cluster_id": lab.source_cluster_id,
-        "source_rest_username": lab.rest_username, "source_rest_password": lab.rest_password,
-        "destination_rest_url": lab.destination_rest_url, "destination_cluster_id": lab.destination_cluster_id,
-        "destination_rest_username": lab.rest_username, "destination_rest_password": lab.rest_password,
     }
+    if rest:
+        args.update({
+            "acl_source": "rest",
+            "source_rest_url": lab.source_rest_url, "source_cluster_id": lab.source_cluster_id,
+            "source_rest_username": lab.rest_username, "source_rest_password": lab.rest_password,
+            "destination_rest_url": lab.destination_rest_url, "destination_cluster_id": lab.destination_cluster_id,
+            "destination_rest_username": lab.rest_username, "destination_rest_password": lab.rest_password,
+        })
     args.update(over)
     return args
-
-
-def admin_verify_args(lab, topic, principal):
-    """acl_source=admin: the ACLs read from the brokers with the Kafka admin API, as the lab's admin user."""
-    def client(side):
-        return {k: v for k, v in lab.info[f"{side}_client_config"].items() if k != "bootstrap.servers"}
-    return {"source_bootstrap_servers": lab.source_bootstrap, "source_client_config": client(S),
-            "destination_bootstrap_servers": lab.destination_bootstrap, "destination_client_config": client(D),
-            "topics": [topic], "check_writable": False, "acl_source": "admin",
-            "acl_filters": [{"resource_type": "any", "pattern_type": "any", "principal": principal,
-                             "operation": "any", "permission_type": "any"}]}
 
 
 @pytest.fixture
@@ -133,7 +131,8 @@ def test_synced_acls_pass_then_a_deleted_one_fails_naming_it(lab, synced):
 
 def test_admin_source_reads_the_brokers_acls_on_apache_kafka(apache_kafka_lab, ak_synced):
     lab, principal, topic = apache_kafka_lab, ak_synced["principal"], ak_synced["topic"]
-    ok = run_ansible_module(None, "migration_verify", admin_verify_args(lab, topic, principal), connect=False)
+    from_brokers = verify_args(lab, topic, principal, rest=False, acl_source="admin")
+    ok = run_ansible_module(None, "migration_verify", from_brokers, connect=False)
     assert ok.rc == 0, ok.output
     rows = {r["name"]: r for r in ok.result["checks"]}
     assert rows[f"acls:{principal}"]["ok"] is True, rows
@@ -146,7 +145,7 @@ def test_admin_source_reads_the_brokers_acls_on_apache_kafka(apache_kafka_lab, a
 
     # stop the sync, then delete one ACL on the destination broker (the authorizer's own)
     delete_write_acl(lab, ak_synced)
-    bad = run_ansible_module(None, "migration_verify", admin_verify_args(lab, topic, principal), connect=False)
+    bad = run_ansible_module(None, "migration_verify", from_brokers, connect=False)
     assert bad.rc != 0, bad.output
     assert bad.result["failed_checks"] == [f"acls:{principal}"]
     row = {r["name"]: r for r in bad.result["checks"]}[f"acls:{principal}"]
