@@ -14,14 +14,17 @@ that could not be opened (nothing was sent). A write whose answer is lost after 
 connection dropped or timed out, or a gateway answered 502/504) raises AnswerLost: the caller
 re-reads the object to learn whether it landed.
 
+Connections: each thread's requests go over one kept-alive HTTP/1.1 connection
+(_http_connections.py), so a module pays one TCP connect and, over HTTPS, one TLS handshake per
+thread, not per request. A URL a proxy applies to (the ``*_proxy`` environment variables) goes
+through ansible's open_url instead, a new connection per request, as does a GET that is redirected.
+
 Threads: one client may be used by several threads at once (mirror_topic's parallel creates); the
-request count is kept under a lock. Connections are not kept alive: ansible's Request builds a new
-urllib opener per request and urllib's handler sends ``Connection: close``, so every request opens
-its own connection (over TLS, its own handshake); parallel requests make up for that.
+request count is kept under a lock, each thread has its own connection.
 
 The TLS context is made once per client, not once per request as open_url does: validating with
-the system's CAs, making one reads every CA certificate of the system (about 30 ms, over http://
-too), which had made a mirror create cost the module ten times what it costs the server.
+the system's CAs, making one reads every CA certificate of the system (about 30 ms), which had made
+a mirror create cost the module ten times what it costs the server.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,6 +41,7 @@ from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlspl
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError, Request, make_context
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._errors import ApiError
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._http_connections import KeptAliveOpener
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_tls import tls_failure
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._retry import (
     DEFAULT_MAX_DELAY, DEFAULT_RETRIES, AnswerLost, RetryPolicy, parse_retry_after)
@@ -119,14 +123,26 @@ class RestClient:
         self._open = opener or self._open_url
         self._tls = None
         self._tls_lock = threading.Lock()
+        self._kept_alive = KeptAliveOpener(self._tls_context, self._open_new_connection)
         self.request_count = 0
         self.option_names = option_names  # how the module names rest_url, ca_path, ... (_rest_tls)
         self._count_lock = threading.Lock()
 
     def _open_url(self, url, method=None, **kwargs):
+        """Send the request over this thread's kept-alive connection, or through open_url where a proxy
+        applies to the URL."""
+        if self._kept_alive.use_for(url):
+            return self._kept_alive.open(url, method=method, **kwargs)
+        return self._open_new_connection(url, method=method, **kwargs)
+
+    def _open_new_connection(self, url, method=None, **kwargs):
         """What open_url does, with this client's TLS context (the SSL arguments in kwargs are then
         ignored: the context was made from the same settings)."""
         return Request().open(method, url, context=self._tls_context(), **kwargs)
+
+    def close(self):
+        """Close the kept-alive connections (a module's process ends with them closed anyway)."""
+        self._kept_alive.close()
 
     def _tls_context(self):
         """The client's TLS context, made at the first request: a CA file or client certificate

@@ -4,11 +4,16 @@
 
 Starts three noida labs in turn (http, HTTPS, HTTPS with client certificates; noida brokers: only
 the REST side is measured) and sends ``--requests`` sequential ``GET /kafka/v3/clusters/<id>/links``
-to the destination REST of each, every one on a new connection with HTTP Basic auth, as the modules
-(one ``open_url`` per request) and the CP tools make them. The TLS context is built once per lab, as
-a client process would. One JSON line per mode: ``median_ms``, ``p90_ms``, ``mean_ms``, ``total_s``,
-``cpu_ms_per_request`` (this process: the client side of the handshake), ``emulator_cpu_ms_per_request``
-(the server side), and ``load_before``/``load_after`` (the 1-minute load average: the machine is shared).
+to the destination REST of each with HTTP Basic auth, two ways:
+
+* ``new-connection``: every request on a new connection (urllib, as ``open_url`` and the CP tools make
+  them: with HTTPS, a TLS handshake each);
+* ``kept-alive``: the modules' RestClient, whose thread keeps one connection (_http_connections.py).
+
+The TLS context is built once per lab, as a client process would. One JSON line per mode and client:
+``median_ms``, ``p90_ms``, ``mean_ms``, ``total_s``, ``cpu_ms_per_request`` (this process: the client
+side), ``emulator_cpu_ms_per_request`` (the server side), and ``load_before``/``load_after`` (the
+1-minute load average: the machine is shared).
 
 Measured on the shared 2-core machine, 200 GETs each: see docs/lab.md ("HTTPS and mutual TLS").
 """
@@ -27,7 +32,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))   # make venv links it
 
+from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient  # noqa: E402
 from linkops_lab.lab import Lab  # noqa: E402
 
 
@@ -37,20 +44,40 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(lab: Lab, requests: int) -> dict:
+def new_connection_get(lab: Lab):
+    """A GET of the links on a new connection each time (urllib, as open_url makes them)."""
     url = f"{lab.rest_url}/v3/clusters/{lab.destination_cluster_id}/links"
     auth = "Basic " + base64.b64encode(f"{lab.rest_username}:{lab.rest_password}".encode()).decode()
     context = lab.ssl_context()
+
+    def get():
+        req = urllib.request.Request(url, headers={"Authorization": auth, "Accept": "application/json"})
+        with urllib.request.urlopen(req, timeout=30, context=context) as resp:
+            resp.read()
+            assert resp.status == 200
+    return get
+
+
+def kept_alive_get(lab: Lab):
+    """The same GET through the modules' RestClient (one kept-alive connection)."""
+    conn = lab.rest_connection("destination")
+    client = RestClient(conn["rest_url"], cluster_id=conn["cluster_id"], username=conn["rest_username"],
+                        password=conn["rest_password"], ca_path=conn.get("ca_path"),
+                        client_cert=conn.get("client_cert"), client_key=conn.get("client_key"))
+    return lambda: client.cluster("GET", "/links")
+
+
+CLIENTS = {"new-connection": new_connection_get, "kept-alive": kept_alive_get}
+
+
+def measure(lab: Lab, requests: int, get) -> dict:
     emulator = lab.info["pids"]["emulator"]
     times = []
     load_before = os.getloadavg()[0]
     cpu0, emu0, t0 = time.process_time(), _cpu(emulator), time.perf_counter()
     for _request in range(requests):
         start = time.perf_counter()
-        req = urllib.request.Request(url, headers={"Authorization": auth, "Accept": "application/json"})
-        with urllib.request.urlopen(req, timeout=30, context=context) as resp:
-            resp.read()
-            assert resp.status == 200
+        get()
         times.append((time.perf_counter() - start) * 1000)
     total = time.perf_counter() - t0
     times.sort()
@@ -71,8 +98,11 @@ def main(argv=None) -> int:
     for mode, tls in (("http", {"rest_tls": False}), ("https", {"rest_tls": True}),
                       ("mtls", {"rest_mtls": True})):
         with Lab.start(parent / mode, kind="noida", **tls) as lab:
-            measure(lab, 10)                                  # warm up (imports, first connections)
-            print(json.dumps({"mode": mode, **measure(lab, args.requests)}), flush=True)
+            for client, make in CLIENTS.items():
+                get = make(lab)
+                measure(lab, 10, get)                         # warm up (imports, first connections)
+                print(json.dumps({"mode": mode, "client": client, **measure(lab, args.requests, get)}),
+                      flush=True)
     return 0
 
 

@@ -646,16 +646,25 @@ def test_connection_error_on_post_names_rest_url_without_retry():
 # -- the TLS context -------------------------------------------------------------------------
 
 
-def test_the_tls_context_is_made_once_per_client_for_all_threads(monkeypatch):
-    """open_url makes a TLS context for every request (reading every system CA certificate when it
-    validates: ~30 ms, over http:// too). The client makes one, at its first request, and shares it."""
+def test_threads_keep_their_connections_and_http_needs_no_tls_context(monkeypatch):
+    """open_url makes a TLS context and a connection for every request (a context reads every system CA
+    certificate when it validates: ~30 ms, over http:// too). The client makes no context for http://
+    (an https one is made once: test_http_connections.py) and each thread keeps one connection."""
     import threading
     from concurrent.futures import ThreadPoolExecutor
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from ansible_collections.linkops.cluster_linking.plugins.module_utils import _rest_client
 
+    connections = []
+
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            connections.append(self.client_address)
+            super().setup()
+
         def do_GET(self):  # noqa: N802 (http.server's name)
             body = json_body({"path": self.path})
             self.send_response(200)
@@ -687,4 +696,5 @@ def test_the_tls_context_is_made_once_per_client_for_all_threads(monkeypatch):
         server.server_close()
     assert [a["path"] for a in answers] == ["/kafka/v3/x/%d" % i for i in range(12)]
     assert client.request_count == 12
-    assert made == [{"cafile": None, "validate_certs": True, "client_cert": None, "client_key": None}]
+    assert made == []
+    assert 1 <= len(connections) <= 4   # one per thread at most, not one per request
