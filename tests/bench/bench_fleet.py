@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,8 +89,15 @@ class Bench:
 
     def emulator_cpu(self) -> float:
         """CPU seconds the emulator process has used (user + system)."""
-        fields = Path(f"/proc/{self.lab.info['pids']['emulator']}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu(self.lab.info["pids"]["emulator"])
+
+    @staticmethod
+    def machine_cpu() -> float:
+        """CPU seconds the machine's cores have been busy (/proc/stat: all but idle and iowait): the lab,
+        ansible and the module it runs, and whatever else runs (the benchmark wants a quiet machine)."""
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:]]
+        return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
     def mirrors(self) -> list[dict]:
         status, body = self.lab.rest("GET", f"/kafka/v3/clusters/{self.lab.destination_cluster_id}/links/-/mirrors",
@@ -295,6 +303,7 @@ class Bench:
         """n mirrors on a new link with one mirror_topic task, sequential (parallel: 1), then n more on another
         link in parallel (the option's default); a row each, and facts <fact>_seq_s and <fact>_par_s."""
         self._created = {}
+        outcomes = {}
         for kind, value in (("seq", 1), ("par", None)):
             link = f"{prefix}-{kind}"
             topics = [f"{link}-{i:05d}" for i in range(n)]
@@ -303,15 +312,26 @@ class Bench:
             args = {"link_name": link, "topics": topics, "state": "active", "wait_timeout": 3600}
             if value is not None:
                 args["parallel"] = value      # else the option's default
+            cpu0 = self.machine_cpu()
             elapsed, used, result = self.module("mirror_topic", args)
+            busy = (self.machine_cpu() - cpu0) / elapsed
             self.facts[f"{fact}_{kind}_s"] = elapsed
+            self.facts[f"{fact}_{kind}_cores_busy"] = busy
             self._created[kind] = (link, topics)
+            # the results a user reads: each topic's action and status, and the mirrors the link lists after
+            listed = {m["mirror_topic_name"] for m in self.mirrors() if m["link_name"] == link}
+            outcomes[kind] = (dict(Counter((r["action"], r["status"]) for r in result["topics"])),
+                              len(listed & set(topics)))
             extra = ""
             if kind == "par":
-                extra = f"; {self.facts[f'{fact}_seq_s'] / elapsed:.2f}x the sequential"
+                same = "same results" if outcomes["par"] == outcomes["seq"] else \
+                    f"RESULTS DIFFER: sequential {outcomes['seq']}, parallel {outcomes['par']}"
+                extra = f"; {self.facts[f'{fact}_seq_s'] / elapsed:.2f}x the sequential, {same}"
             label = "sequential (parallel: 1)" if kind == "seq" else "parallel (default)"
+            actions = ", ".join(f"{count} {action} {status}" for (action, status), count in outcomes[kind][0].items())
             self.row(f"create {n} mirrors{what}, {label}", elapsed,
-                     f"{used} REST requests (module: {calls(result)}){extra}")
+                     f"{used} REST requests (module: {calls(result)}); {actions}, {outcomes[kind][1]} listed; "
+                     f"{busy:.1f} of {os.cpu_count()} cores busy (/proc/stat){extra}")
 
     def promote(self) -> None:
         n = min(self.args.promote, len(self.promote_topics))
@@ -442,6 +462,12 @@ def machine() -> str:
             f"(1/5/15 min) at the start, commit {commit}")
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds process pid has used (user + system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--fleet", default="3x50", help="LINKSxMIRRORS (mirrors per link), e.g. 20x500")
@@ -485,7 +511,7 @@ def main() -> int:
             bench.run_step("create mirrors", bench.creates)
             if args.latency_creates:
                 bench.run_step("create mirrors, remote", bench.creates_remote)
-            if getattr(bench, "promote_link", None):
+            if getattr(bench, "promote_link", None) and args.promote:
                 bench.run_step("promote", bench.promote)
             bench.run_step("migration_verify", bench.verify)
             bench.run_step("naive uri loop", bench.naive)

@@ -454,6 +454,9 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
                 if nxt + 1 >= src_wm[key]:
                     pending.discard(key)
             producer.poll(0)
+        # the partitions copied up to the round's watermarks stop fetching until a poll finds more: a
+        # resumed partition with nothing new keeps the consumer and the broker busy until the next round
+        self._fetch_only(consumer, pending)
         remaining = producer.flush(30)
         if remaining or delivery_errors:
             log.warning("link %s: %d undelivered, errors %s", self.link.name, remaining,
