@@ -126,16 +126,12 @@ class KeptAliveOpener:
             conn = self._connection(parts, timeout)
             reused = conn.sock is not None
             try:
-                response = self._exchange(conn, method, target, body, sent_headers)
+                response, raw = self._exchange(conn, method, target, body, sent_headers)
             except _CLOSED_BEFORE_ANSWER:
-                conn.close()
                 if reused and not last_try and method in ('GET', 'HEAD'):
                     continue   # the server closed the kept connection as the read went out: once more
                 raise
             break
-        raw = response.read()
-        if response.will_close:
-            conn.close()
         if 300 <= response.status < 400 and method in ('GET', 'HEAD'):
             return self._redirect_opener(url, data=data, headers=headers, method=method, timeout=timeout,
                                          url_username=url_username, url_password=url_password,
@@ -146,18 +142,26 @@ class KeptAliveOpener:
 
     @staticmethod
     def _exchange(conn, method, target, body, headers):
-        """Send the request (a failure to connect or send raises URLError, as urllib does) and read the
-        answer's head."""
+        """Send the request and read the answer: (response, body). A failure to connect or to send raises
+        URLError, as urllib does. After any failure the connection is closed (its state is unknown: a
+        timed-out answer may still arrive on it), so the next request opens a new one."""
         try:
-            if conn.sock is None:
-                conn.connect()
-            conn.request(method, target, body=body, headers=headers)
-        except _CLOSED_BEFORE_ANSWER:
-            raise
-        except OSError as exc:   # socket.error, ssl.SSLError, timeouts: as urllib reports them
+            try:
+                if conn.sock is None:
+                    conn.connect()
+                conn.request(method, target, body=body, headers=headers)
+            except _CLOSED_BEFORE_ANSWER:
+                raise
+            except OSError as exc:   # socket.error, ssl.SSLError, timeouts: as urllib reports them
+                raise URLError(exc)
+            response = conn.getresponse()
+            raw = response.read()
+        except BaseException:
             conn.close()
-            raise URLError(exc)
-        return conn.getresponse()
+            raise
+        if response.will_close:
+            conn.close()
+        return response, raw
 
 
 class _Answer:

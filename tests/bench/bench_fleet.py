@@ -472,7 +472,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--fleet", default="3x50", help="LINKSxMIRRORS (mirrors per link), e.g. 20x500")
     ap.add_argument("--creates", type=int, default=1000, help="mirrors created by each create step")
-    ap.add_argument("--latency-creates", type=int, default=500,
+    ap.add_argument("--latency-creates", type=int, default=1000,
                     help="mirrors created by each create step with REST latency (0: no such step)")
     ap.add_argument("--latency-ms", type=int, default=20, help="the REST latency of that step (a remote cluster)")
     ap.add_argument("--promote", type=int, default=1000, help="mirrors promoted (of the sequential create's)")

@@ -23,7 +23,7 @@ class Server:
     connection after that many answers on it (without saying so), ``answer_close``: it says
     ``Connection: close``; ``routes``: path -> (status, body, extra headers)."""
 
-    def __init__(self, close_after=None, answer_close=False, routes=None):
+    def __init__(self, close_after=None, answer_close=False, routes=None, delays=None):
         self.connections = 0
         self.requests = []
         self.routes = routes or {}
@@ -42,6 +42,7 @@ class Server:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 outer.requests.append((self.command, self.path, body, dict(self.headers)))
+                time.sleep((delays or {}).get(self.path, 0))
                 status, payload, headers = outer.routes.get(self.path, (200, {"path": self.path}, {}))
                 data = json.dumps(payload).encode()
                 self.send_response(status)
@@ -129,6 +130,18 @@ def test_an_error_status_is_an_http_error_with_the_body(server_factory):
     assert "Cluster link 'x' does not exist." in info.value.message
     assert client.request("GET", "/v3/after") == {"path": "/kafka/v3/after"}   # the connection still serves
     assert server.connections == 1
+
+
+def test_a_timed_out_answer_leaves_no_broken_connection(server_factory):
+    """A read that timed out is retried on a new connection, and so is the request after it: the old
+    connection, whose answer may still come, is not used again."""
+    server = server_factory(delays={"/kafka/v3/slow": 0.5})
+    client = RestClient(server.url, cluster_id="c1", timeout=0.2, retries=0)
+    with pytest.raises(RestError) as info:
+        client.request("GET", "/v3/slow")
+    assert "timed out" in info.value.message
+    assert client.request("GET", "/v3/fast") == {"path": "/kafka/v3/fast"}
+    assert server.connections == 2
 
 
 def test_a_redirected_read_is_followed_and_a_redirected_write_is_an_error(server_factory):
