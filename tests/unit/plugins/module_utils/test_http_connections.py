@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,6 +26,7 @@ class Server:
 
     def __init__(self, close_after=None, answer_close=False, routes=None, delays=None):
         self.connections = 0
+        lock = threading.Lock()
         self.requests = []
         self.routes = routes or {}
         outer = self
@@ -34,7 +36,8 @@ class Server:
             disable_nagle_algorithm = True
 
             def setup(self):
-                outer.connections += 1
+                with lock:
+                    outer.connections += 1
                 self.answered = 0
                 super().setup()
 
@@ -85,6 +88,33 @@ def server_factory():
     yield make
     for server in made:
         server.stop()
+
+
+@pytest.fixture
+def contexts_made(monkeypatch):
+    """The TLS contexts the REST client makes (the keyword arguments of each make_context call)."""
+    made = []
+    real = _rest_client.make_context
+
+    def counting_make_context(**kwargs):
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(_rest_client, "make_context", counting_make_context)
+    return made
+
+
+def test_threads_keep_their_connections_and_http_needs_no_tls_context(server_factory, contexts_made):
+    """open_url makes a TLS context and a connection for every request (a context reads every system CA
+    certificate when it validates: ~30 ms, over http:// too). The client makes no context for http://
+    and each thread keeps one connection."""
+    server = server_factory()
+    client = RestClient(server.url, cluster_id="c1", validate_certs=True)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda i: client.request("GET", "/v3/x/%d" % i), range(12)))
+    assert [a["path"] for a in answers] == ["/kafka/v3/x/%d" % i for i in range(12)]
+    assert client.request_count == 12 and contexts_made == []
+    assert 1 <= server.connections <= 4   # one per thread at most, not one per request
 
 
 def test_one_connection_carries_a_threads_requests(server_factory):
@@ -182,19 +212,11 @@ def test_a_proxied_url_goes_through_open_url(monkeypatch, server_factory):
     assert not KeptAliveOpener.use_for("ftp://127.0.0.1/x")
 
 
-def test_https_makes_one_tls_context_for_all_threads(monkeypatch):
+def test_https_makes_one_tls_context_for_all_threads(contexts_made):
     """The TLS context is made once per client, at its first https request, and shared by the threads'
     connections (not once per request, as open_url would)."""
-    made = []
-    real = _rest_client.make_context
-
-    def counting_make_context(**kwargs):
-        made.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(_rest_client, "make_context", counting_make_context)
     client = RestClient("https://127.0.0.1:1/kafka", cluster_id="c1", retries=0, validate_certs=False)
     for i in range(3):
         with pytest.raises(RestError):
             client.request("GET", "/v3/x/%d" % i)   # nothing listens: each request still needs the context
-    assert made == [{"cafile": None, "validate_certs": False, "client_cert": None, "client_key": None}]
+    assert contexts_made == [{"cafile": None, "validate_certs": False, "client_cert": None, "client_key": None}]
