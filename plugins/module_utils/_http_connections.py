@@ -11,8 +11,8 @@ sends the requests of each thread over one persistent HTTP/1.1 connection instea
 the server closed it.
 
 It answers like open_url (``open(url, data=, headers=, method=, timeout=, url_username=, url_password=,
-force_basic_auth=)``, the other open_url arguments are accepted and ignored): a response whose
-``read()`` gives the body; an HTTP status of 400 or more raises urllib's HTTPError with the body; a
+force_basic_auth=)``, the other open_url arguments are accepted and ignored): an object whose ``read()``
+gives the body (the only part of an answer the REST client reads); an HTTP status of 400 or more raises urllib's HTTPError with the body; a
 connection that cannot be opened or a request that cannot be sent raises URLError with the cause as
 its reason; a failure while the answer is awaited raises the socket or http.client error itself. So
 the REST client's retry and TLS rules (_rest_client.py, _rest_tls.py) see what they saw from open_url.
@@ -67,9 +67,6 @@ class KeptAliveOpener:
         self._context_factory = context_factory   # the TLS context, made at the first https request
         self._redirect_opener = redirect_opener   # open_url: follows a GET's redirect
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections = []                    # every connection made, to close them all
-        self.connections_opened = 0
 
     @staticmethod
     def use_for(url):
@@ -79,12 +76,6 @@ class KeptAliveOpener:
             return False
         proxy = getproxies().get(parts.scheme)
         return not proxy or bool(proxy_bypass(parts.hostname or ''))
-
-    def close(self):
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
 
     def _connection(self, parts, timeout):
         """This thread's connection to the URL's endpoint (made, or replaced when the server closed it)."""
@@ -102,8 +93,6 @@ class KeptAliveOpener:
             else:
                 conn = http_client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
             kept[key] = conn
-            with self._lock:
-                self._connections.append(conn)
         conn.timeout = timeout
         if conn.sock is not None:
             conn.sock.settimeout(timeout)
@@ -138,7 +127,7 @@ class KeptAliveOpener:
                                          force_basic_auth=force_basic_auth, **ignored)
         if response.status >= 300:
             raise HTTPError(url, response.status, response.reason, response.msg, io.BytesIO(raw))
-        return _Answer(url, response, raw)
+        return io.BytesIO(raw)   # all the REST client reads of an answer is its body
 
     @staticmethod
     def _exchange(conn, method, target, body, headers):
@@ -163,23 +152,3 @@ class KeptAliveOpener:
             conn.close()
         return response, raw
 
-
-class _Answer:
-    """What open_url returns, as far as the REST client reads it: read(), status, headers, geturl()."""
-
-    def __init__(self, url, response, raw):
-        self._url = url
-        self._raw = raw
-        self.status = self.code = response.status
-        self.reason = response.reason
-        self.headers = self.msg = response.msg
-
-    def read(self):
-        raw, self._raw = self._raw, b''
-        return raw
-
-    def geturl(self):
-        return self._url
-
-    def getcode(self):
-        return self.status

@@ -123,7 +123,9 @@ class RestClient:
         self._open = opener or self._open_url
         self._tls = None
         self._tls_lock = threading.Lock()
-        self._kept_alive = KeptAliveOpener(self._tls_context, self._open_new_connection)
+        # None where a proxy applies to rest_url (the environment does not change during a task)
+        self._kept_alive = (KeptAliveOpener(self._tls_context, self._open_new_connection)
+                            if KeptAliveOpener.use_for(self.base_url) else None)
         self.request_count = 0
         self.option_names = option_names  # how the module names rest_url, ca_path, ... (_rest_tls)
         self._count_lock = threading.Lock()
@@ -131,7 +133,7 @@ class RestClient:
     def _open_url(self, url, method=None, **kwargs):
         """Send the request over this thread's kept-alive connection, or through open_url where a proxy
         applies to the URL."""
-        if self._kept_alive.use_for(url):
+        if self._kept_alive is not None:
             return self._kept_alive.open(url, method=method, **kwargs)
         return self._open_new_connection(url, method=method, **kwargs)
 
@@ -139,10 +141,6 @@ class RestClient:
         """What open_url does, with this client's TLS context (the SSL arguments in kwargs are then
         ignored: the context was made from the same settings)."""
         return Request().open(method, url, context=self._tls_context(), **kwargs)
-
-    def close(self):
-        """Close the kept-alive connections (a module's process ends with them closed anyway)."""
-        self._kept_alive.close()
 
     def _tls_context(self):
         """The client's TLS context, made at the first request: a CA file or client certificate

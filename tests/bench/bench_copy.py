@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))   # a scrip
 
 from linkops_lab.kafka import watermarks  # noqa: E402
 from linkops_lab.lab import Lab  # noqa: E402
+from linkops_lab.procs import cpu_seconds  # noqa: E402
 
 
 def _rate_between(samples: list[tuple[float, int]], total: int, lo: float = 0.1, hi: float = 0.9):
@@ -55,21 +56,11 @@ def _rate_between(samples: list[tuple[float, int]], total: int, lo: float = 0.1,
     return round((end[1] - start[1]) / (end[0] - start[0]))
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a process (all its threads) from /proc, or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 IDLE_SECONDS = 15
 
 
 def _cpu(lab: Lab) -> dict:
-    return {name: _cpu_seconds(pid) for name, pid in (lab.info.get("pids") or {}).items()}
+    return {name: cpu_seconds(pid) for name, pid in (lab.info.get("pids") or {}).items()}
 
 
 def _cpu_between(before: dict, after: dict) -> dict:

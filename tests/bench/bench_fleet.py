@@ -56,6 +56,7 @@ from linkops_it import (  # noqa: E402
     REPO, calls, create_link_via_rest, run_ansible_module, run_ansible_playbook)
 from linkops_lab import kafka  # noqa: E402
 from linkops_lab.lab import Lab  # noqa: E402
+from linkops_lab.procs import cpu_seconds  # noqa: E402
 
 RECORDS = 2          # records per fleet topic
 POOL = 8             # concurrent REST creates in the setup
@@ -89,7 +90,7 @@ class Bench:
 
     def emulator_cpu(self) -> float:
         """CPU seconds the emulator process has used (user + system)."""
-        return process_cpu(self.lab.info["pids"]["emulator"])
+        return cpu_seconds(self.lab.info["pids"]["emulator"])
 
     @staticmethod
     def machine_cpu() -> float:
@@ -285,8 +286,7 @@ class Bench:
         self.row("rollout.yml --tags link,mirrors no-op", elapsed, f"{used} REST requests = {used / n:.1f} per link")
 
     def creates(self) -> None:
-        self._create_pair(self.args.creates, "bench", "", "create")
-        self.promote_link, self.promote_topics = self._created["seq"]
+        self.promote_link, self.promote_topics = self._create_pair(self.args.creates, "bench", "", "create")
 
     def creates_remote(self) -> None:
         """The same two creates against a cluster a network away: every REST request waits --latency-ms at the
@@ -299,10 +299,10 @@ class Bench:
         finally:
             self.lab.knobs(faults={})
 
-    def _create_pair(self, n: int, prefix: str, what: str, fact: str) -> None:
+    def _create_pair(self, n: int, prefix: str, what: str, fact: str) -> tuple[str, list[str]]:
         """n mirrors on a new link with one mirror_topic task, sequential (parallel: 1), then n more on another
-        link in parallel (the option's default); a row each, and facts <fact>_seq_s and <fact>_par_s."""
-        self._created = {}
+        link in parallel (the option's default); a row each, and facts <fact>_seq_s and <fact>_par_s.
+        Returns the sequential run's link and topics."""
         outcomes = {}
         for kind, value in (("seq", 1), ("par", None)):
             link = f"{prefix}-{kind}"
@@ -317,7 +317,8 @@ class Bench:
             busy = (self.machine_cpu() - cpu0) / elapsed
             self.facts[f"{fact}_{kind}_s"] = elapsed
             self.facts[f"{fact}_{kind}_cores_busy"] = busy
-            self._created[kind] = (link, topics)
+            if kind == "seq":
+                created = (link, topics)
             # the results a user reads: each topic's action and status, and the mirrors the link lists after
             listed = {m["mirror_topic_name"] for m in self.mirrors() if m["link_name"] == link}
             outcomes[kind] = (dict(Counter((r["action"], r["status"]) for r in result["topics"])),
@@ -332,6 +333,7 @@ class Bench:
             self.row(f"create {n} mirrors{what}, {label}", elapsed,
                      f"{used} REST requests (module: {calls(result)}); {actions}, {outcomes[kind][1]} listed; "
                      f"{busy:.1f} of {os.cpu_count()} cores busy (/proc/stat){extra}")
+        return created
 
     def promote(self) -> None:
         n = min(self.args.promote, len(self.promote_topics))
@@ -460,12 +462,6 @@ def machine() -> str:
                             check=False).stdout.strip()
     return (f"{platform.node()}: {os.cpu_count()} cores, load {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f} "
             f"(1/5/15 min) at the start, commit {commit}")
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds process pid has used (user + system)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:

@@ -36,12 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))   
 
 from ansible_collections.linkops.cluster_linking.plugins.module_utils._rest_client import RestClient  # noqa: E402
 from linkops_lab.lab import Lab  # noqa: E402
-
-
-def _cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from linkops_lab.procs import cpu_seconds  # noqa: E402
 
 
 def new_connection_get(lab: Lab):
@@ -74,7 +69,7 @@ def measure(lab: Lab, requests: int, get) -> dict:
     emulator = lab.info["pids"]["emulator"]
     times = []
     load_before = os.getloadavg()[0]
-    cpu0, emu0, t0 = time.process_time(), _cpu(emulator), time.perf_counter()
+    cpu0, emu0, t0 = time.process_time(), cpu_seconds(emulator), time.perf_counter()
     for _request in range(requests):
         start = time.perf_counter()
         get()
@@ -85,7 +80,7 @@ def measure(lab: Lab, requests: int, get) -> dict:
             "p90_ms": round(times[int(len(times) * 0.9) - 1], 2), "mean_ms": round(statistics.mean(times), 2),
             "total_s": round(total, 2),
             "cpu_ms_per_request": round((time.process_time() - cpu0) * 1000 / requests, 2),
-            "emulator_cpu_ms_per_request": round((_cpu(emulator) - emu0) * 1000 / requests, 2),
+            "emulator_cpu_ms_per_request": round((cpu_seconds(emulator) - emu0) * 1000 / requests, 2),
             "load_before": round(load_before, 1), "load_after": round(os.getloadavg()[0], 1)}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -127,7 +128,6 @@ def test_one_connection_carries_a_threads_requests(server_factory):
     assert (method, path, json.loads(body)) == ("POST", "/kafka/v3/x/19", {"i": 19})
     assert headers["Authorization"] == "Basic dTpw" and headers["Content-Type"] == "application/json"
     assert headers["User-Agent"] == "ansible-httpget"
-    client.close()
 
 
 def test_a_connection_the_server_closed_is_replaced_and_no_write_is_lost(server_factory):
@@ -210,6 +210,23 @@ def test_a_proxied_url_goes_through_open_url(monkeypatch, server_factory):
     monkeypatch.delenv("no_proxy")
     assert KeptAliveOpener.use_for(server.url + "/v3/x")
     assert not KeptAliveOpener.use_for("ftp://127.0.0.1/x")
+
+
+def test_a_client_behind_a_proxy_sends_through_it(monkeypatch, server_factory):
+    """Where http_proxy applies, the client's requests go to the proxy (open_url), not straight to the
+    endpoint: a proxy that refuses connections fails the request; no_proxy for the host sends it direct."""
+    server = server_factory()
+    # open_url installs its opener (with this test's proxy) as urllib's global one: put the old one back after
+    monkeypatch.setattr(urllib.request, "_opener", urllib.request._opener)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:1")      # nothing listens there
+    monkeypatch.delenv("no_proxy", raising=False)
+    with pytest.raises(RestError) as info:
+        RestClient(server.url, cluster_id="c1", retries=0).request("GET", "/v3/x")
+    assert "Cannot reach the REST endpoint" in info.value.message and server.requests == []
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    assert RestClient(server.url, cluster_id="c1").request("GET", "/v3/x") == {"path": "/kafka/v3/x"}
+    assert server.connections == 1
 
 
 def test_https_makes_one_tls_context_for_all_threads(contexts_made):
