@@ -151,4 +151,3 @@ class KeptAliveOpener:
         if response.will_close:
             conn.close()
         return response, raw
-
