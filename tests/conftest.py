@@ -120,6 +120,7 @@ class ContractLog:
                 continue
             totals["processes"] += 1
             totals["labs"].add(doc.get("lab"))
+            totals["worker_restarts"] = totals.get("worker_restarts", 0) + (1 if doc.get("worker") else 0)
             for key in ("requests", "responses", "violations", "rejected_invalid", "unknown_operation"):
                 totals[key] += int(doc.get(key) or 0)
             totals["load_seconds"] += float(doc.get("load_seconds") or 0)
@@ -377,6 +378,10 @@ def pytest_terminal_summary(terminalreporter):
         "session" % (
             totals["requests"], totals["responses"], totals["processes"], len(totals["labs"]),
             totals["check_cpu_seconds"], seconds))
+    if totals.get("worker_restarts"):
+        tr.write_line("%d of those emulator processes were workers started again after a crash "
+                      "(test_lab_supervisor.py provokes one; any other was a librdkafka abort: see the "
+                      "lab's emulator.log)" % totals["worker_restarts"], yellow=True)
     tr.write_line(
         "%d violation(s) logged: %d failed a test, %d were provoked on purpose, %d no test claimed; "
         "%d spec-invalid request(s) from test code rejected by the emulator with 4xx (negative tests); "

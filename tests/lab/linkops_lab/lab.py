@@ -335,9 +335,26 @@ class Lab:
                 status, payload, ctype = resp.status, resp.read(), resp.headers.get("Content-Type")
         except urllib.error.HTTPError as exc:
             status, payload, ctype = exc.code, exc.read(), exc.headers.get("Content-Type")
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, ConnectionRefusedError):   # say why, in CI's output too
+                raise urllib.error.URLError(f"{exc.reason} ({url}): {self._emulator_state()}") from exc
+            raise
         if payload and ctype and "json" in ctype:
             return status, json.loads(payload)
         return status, (payload.decode() if payload else None)
+
+    def _emulator_state(self) -> str:
+        """Whether the emulator process runs, and the last lines of its log that are not request or
+        librdkafka lines (what a refused connection needs explained)."""
+        procs = self.processes().get("emulator")
+        state = ("the emulator process is not one this object tracks" if procs is None else
+                 f"the emulator process {procs['pid']} is {'running' if procs['alive'] else 'gone'}")
+        try:
+            lines = Path(self.info["logs"]["emulator"]).read_text(errors="replace").splitlines()
+        except (KeyError, OSError):
+            return state
+        wanted = [line for line in lines if not line.startswith("%") and " -> " not in line]
+        return state + "; the end of its log:\n" + "\n".join(wanted[-15:])
 
     def knobs(self, **changes: Any) -> dict:
         """Read or change emulator knobs at run time (e.g. ``copy_paused=True``,

@@ -59,3 +59,26 @@ def test_mirror_keeps_its_last_known_lag_while_the_source_is_down(outage):
     stopped = rest.wait_mirror(link, TOPIC, status="STOPPED", lag0=False)
     assert lags(stopped) == {0: 0, 1: 4}
     lab.knobs(copy_round_ms=2000)
+
+
+def test_a_link_whose_source_checks_keep_failing_makes_its_clients_anew_every_10_s(monkeypatch):
+    """librdkafka 2.16: a client that lived through a broker restart can fail every metadata request
+    after the broker is back (test_dr.py's link stayed UNAVAILABLE for minutes once while a new client
+    connected at once). While the checks fail, the link's clients are made anew every 10 s; the old
+    admin client is kept, not destroyed (destroying one with timed-out requests can abort)."""
+    from types import SimpleNamespace
+
+    from linkops_lab.emulator import copier
+
+    now = [1000.0]
+    monkeypatch.setattr(copier, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    renewed, closed = [], []
+    emu = SimpleNamespace(renew_admin=lambda bootstrap, conf: renewed.append(bootstrap),
+                          link_client_config=lambda bootstrap, link: {})
+    worker = SimpleNamespace(emu=emu, link=SimpleNamespace(name="L"), _failing_since=None, _renewed_at=0.0,
+                             _close_clients=lambda: closed.append(now[0]))
+    for second in range(31):           # one failed check a second for 30 s
+        now[0] = 1000.0 + second
+        copier.LinkWorker._renew_failing_clients(worker, "127.0.0.1:9092")
+    assert closed == [1010.0, 1020.0, 1030.0]
+    assert renewed == ["127.0.0.1:9092"] * 3

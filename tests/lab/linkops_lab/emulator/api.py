@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from urllib.parse import unquote
 
 from confluent_kafka import KafkaException
 
-from linkops_lab.emulator import acls, faults
+from linkops_lab.emulator import acls, faults, supervisor
 from linkops_lab.emulator.linkconfigs import CONFIG_DEFS
 from linkops_lab.emulator.model import (
     ACTION_ALIASES, ApiError, Cluster, DEFAULT_KNOBS, Link, MIRROR_ACTIONS, MIRROR_STATUSES, Mirror,
@@ -483,7 +484,8 @@ class Api:
         if path in ("/lab/v1/knobs",) and req.method in ("GET", "PUT"):
             return self.lab_knobs(req)
         if path == "/lab/v1/health" and req.method == "GET":
-            return 200, {"status": "ok", "cluster_id": self.cid, "cluster": self.cluster.name}
+            return 200, {"status": "ok", "cluster_id": self.cid, "cluster": self.cluster.name,
+                         "worker": supervisor.worker_number(), "worker_pid": os.getpid()}
         if path == "/lab/v1/stats" and req.method == "GET":
             return 200, self.lab_stats()
         for prefix in ("/kafka/v3", "/v3"):

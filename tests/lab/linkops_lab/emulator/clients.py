@@ -46,6 +46,9 @@ class Clients:
                 self.link_security.add(self._norm(c["bootstrap"]))
         self.client_errors: dict = {}   # admin client key -> last error its error_cb saw
         self._admins: dict[str, AdminClient] = {}
+        # replaced clients (renew_admin), kept: destroying a librdkafka client whose requests timed out
+        # can abort the process (confluentinc/librdkafka#3663)
+        self._retired_admins: list[AdminClient] = []
 
     @staticmethod
     def _norm(bootstrap: str) -> frozenset:
@@ -132,6 +135,16 @@ class Clients:
         key = self.admin_key(bootstrap, conf)
         with self.lock:
             self._admins.pop(key, None)
+            self.client_errors.pop(key, None)
+
+    def renew_admin(self, bootstrap: str, conf: dict) -> None:
+        """Make the admin client with settings ``conf`` anew at its next use; the old one is kept,
+        not destroyed (see ``_retired_admins``)."""
+        key = self.admin_key(bootstrap, conf)
+        with self.lock:
+            old = self._admins.pop(key, None)
+            if old is not None:
+                self._retired_admins.append(old)
             self.client_errors.pop(key, None)
 
     def last_client_error(self, bootstrap: str, link: "Link | None") -> str | None:

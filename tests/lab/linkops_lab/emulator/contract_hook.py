@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from linkops_lab.contract import COLLECTION_USER_AGENT, ENV, Contract, redact_query
+from linkops_lab.emulator import supervisor
 
 class _Recorder:
     def __init__(self, log_path: str):
@@ -46,6 +47,7 @@ class _Recorder:
 
     def write_counts(self) -> None:
         with self._lock:
+            self.counts["worker"] = supervisor.worker_number()   # > 0: a worker started after a crash
             doc = json.dumps(self.counts)
             tmp = f"{self.counts_path}.tmp"
             try:
@@ -132,7 +134,17 @@ class _Recorder:
         self.write_counts()
 
 
-_RECORDER: _Recorder | None = _Recorder(os.environ[ENV]) if os.environ.get(ENV) else None
+_RECORDER: _Recorder | None = None
+
+
+def _new_recorder() -> None:
+    global _RECORDER
+    _RECORDER = _Recorder(os.environ[ENV]) if os.environ.get(ENV) else None
+
+
+_new_recorder()
+# an emulator worker (supervisor.py forks one, and another after a crash) counts as its own process
+os.register_at_fork(after_in_child=_new_recorder)
 
 
 def observe(handler, req, status: int, body: Any) -> None:

@@ -28,6 +28,10 @@ log = logging.getLogger("lab.emulator")
 # a quiet link polls its source at most 250 partitions a second (the links of 10,000 mirrors idle at a
 # bounded cost); links of up to 250 partitions, every test's, keep copy_idle_max_ms (1 s)
 IDLE_POLL_PER_PARTITION = 0.004   # seconds
+# librdkafka 2.16: a client that lived through a restart of the source broker can go on failing every
+# metadata request ("Broker transport failure") after the broker is back, while a new client connects
+# at once. A link whose source checks keep failing makes its clients anew this often.
+RENEW_CLIENTS_AFTER_S = 10.0
 
 
 class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
@@ -63,6 +67,8 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
         self._next_offset_sync = 0.0
         self._next_config_sync = 0.0
         self._failures = 0
+        self._failing_since: float | None = None   # the first of the source checks failing now
+        self._renewed_at = 0.0
         # source (topic, partition) -> next offset the consumer will deliver
         self._assigned: dict[tuple[str, int], int] = {}
         # assigned partitions whose fetching is paused because the source has nothing new for them
@@ -122,6 +128,21 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
             return
         self._copy_wait = min(max(self._copy_wait * 2, base), max(knobs["copy_idle_max_ms"] / 1000, base))
         self._next_copy = time.monotonic() + max(self._copy_wait, took * 5, partitions * IDLE_POLL_PER_PARTITION)
+
+    def _renew_failing_clients(self, bootstrap: str) -> None:
+        """While the source checks keep failing, make the link's clients anew every
+        RENEW_CLIENTS_AFTER_S (as a Confluent Server link reconnects); a source that is really down
+        fails the new ones too."""
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+        if now - max(self._failing_since, self._renewed_at) < RENEW_CLIENTS_AFTER_S:
+            return
+        self._renewed_at = now
+        log.info("link %s: the source checks have failed for %.0f s: new clients for %s", self.link.name,
+                 now - self._failing_since, bootstrap)
+        self.emu.renew_admin(bootstrap, self.emu.link_client_config(bootstrap, self.link))
+        self._close_clients()      # _clients makes the consumer and the producer again
 
     def _close_clients(self) -> None:
         if self._consumer is not None:
@@ -263,7 +284,9 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
         with emu.lock:  # availability.check.* link configs (faults.py)
             faults.record_source_check(self, ok, err, bootstrap)
         if not ok:
+            self._renew_failing_clients(bootstrap)
             return
+        self._failing_since = None
         if link.mode == "SOURCE":
             return
         # mirrored topics deleted on the destination disappear; partition changes follow the source

@@ -1,7 +1,9 @@
 """The emulator's HTTP side: one threading HTTP server per served cluster, request parsing
 (``Request``), HTTP Basic auth, the ``faults`` knob before anything else (faults.py), the
 contract hook (``contract.observe``) before each response is sent, and ``serve``, the process
-entry point (``labctl.py serve-emulator --config FILE``, which the lab runs). The config file is
+entry point (``labctl.py serve-emulator --config FILE``, which the lab runs: it keeps the REST
+ports open and runs the emulator in a worker process it starts again after a crash, see
+supervisor.py). The config file is
 JSON::
 
     {"host": "127.0.0.1", "username": "lab", "password": "...",
@@ -33,16 +35,17 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from linkops_lab.emulator import contract_hook, faults
+from linkops_lab.emulator import contract_hook, faults, supervisor
 from linkops_lab.emulator.api import Api, RawBody
 from linkops_lab.emulator.core import Emulator
-from linkops_lab.emulator.model import ApiError
+from linkops_lab.emulator.model import ApiError, config_clusters
 
 log = logging.getLogger("lab.emulator")
 
@@ -180,9 +183,9 @@ class TLSHTTPServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer over TLS: the accepting thread only wraps the socket; the
     handshake runs in the request's thread, so a slow or failing client blocks nobody."""
 
-    def __init__(self, address, handler, context: ssl.SSLContext):
+    def __init__(self, address, handler, context: ssl.SSLContext, bind_and_activate: bool = True):
         self.ssl_context = context
-        super().__init__(address, handler)
+        super().__init__(address, handler, bind_and_activate)
 
     def get_request(self):
         sock, addr = super().get_request()
@@ -203,9 +206,10 @@ class TLSHTTPServer(ThreadingHTTPServer):
 
 class EmulatorServer:
     """The emulator plus one HTTP server per served cluster; ``serve_forever``
-    until ``shutdown``."""
+    until ``shutdown``. ``sockets`` (cluster name -> listening socket, from
+    ``supervisor.bind``): serve those instead of binding the clusters' ports."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, sockets: dict[str, socket.socket] | None = None):
         self.emu = Emulator(config)
         host = config.get("host", "127.0.0.1")
         self.httpds: dict[str, ThreadingHTTPServer] = {}
@@ -217,8 +221,13 @@ class EmulatorServer:
                 api = Api(self.emu, cluster)
                 handler = make_handler(api, config["username"], config["password"])
                 address = (host, int(cluster.port or 0))
-                httpd = (TLSHTTPServer(address, handler, context) if context
-                         else ThreadingHTTPServer(address, handler))
+                bind = sockets is None
+                httpd = (TLSHTTPServer(address, handler, context, bind) if context
+                         else ThreadingHTTPServer(address, handler, bind))
+                if not bind:
+                    httpd.socket.close()
+                    httpd.socket = sockets[cluster.name]
+                    httpd.server_address = httpd.socket.getsockname()
                 httpd.daemon_threads = True
                 self.httpds[cluster.name] = httpd
                 self.ports[cluster.name] = httpd.server_address[1]
@@ -257,29 +266,42 @@ class EmulatorServer:
 
 
 def serve(config_path: str) -> int:
+    """The emulator process: binds the REST ports, writes the port file, then runs the emulator in
+    a worker process that is started again if it crashes (supervisor.py)."""
     with open(config_path) as fh:
         config = json.load(fh)
     logging.basicConfig(level=os.environ.get("LAB_EMULATOR_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-    server = EmulatorServer(config)
+    host = config.get("host", "127.0.0.1")
+    served = [c for c in config_clusters(config) if c.served]
+    sockets = supervisor.bind(host, {c.name: int(c.port or 0) for c in served})
+    ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}
     port_file = config.get("port_file")
     if port_file:
         tmp = port_file + ".tmp"
         with open(tmp, "w") as fh:
-            json.dump(server.ports, fh)
+            json.dump(ports, fh)
         os.replace(tmp, port_file)
-    for c in server.emu.served():
+    scheme = "https" if config.get("tls") else "http"
+    for c in served:
         log.info("emulator: REST for cluster %s (%s) on %s://%s:%d%s", c.cluster_id, c.name,
-                 server.scheme, config.get("host", "127.0.0.1"), server.ports[c.name],
+                 scheme, host, ports[c.name],
                  " (client certificates required)" if (config.get("tls") or {}).get("client_ca")
                  else "")
 
-    def on_signal(signum, _frame):
-        log.info("signal %d: shutting down", signum)
-        threading.Thread(target=server.shutdown, daemon=True).start()
+    def run_worker() -> int:
+        server = EmulatorServer(config, sockets)
+        log.info("emulator worker %d (pid %d) serving", supervisor.worker_number(), os.getpid())
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    server.serve_forever()
+        def on_signal(signum, _frame):
+            log.info("signal %d: shutting down", signum)
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        server.serve_forever()
+        return 0
+
+    code = supervisor.supervise(run_worker)
     log.info("emulator stopped")
-    return 0
+    return code
