@@ -61,24 +61,49 @@ def test_mirror_keeps_its_last_known_lag_while_the_source_is_down(outage):
     lab.knobs(copy_round_ms=2000)
 
 
-def test_a_link_whose_source_checks_keep_failing_makes_its_clients_anew_every_10_s(monkeypatch):
+def test_a_link_whose_source_checks_keep_failing_while_the_source_answers_makes_new_clients(monkeypatch):
     """librdkafka 2.16: a client that lived through a broker restart can fail every metadata request
-    after the broker is back (test_dr.py's link stayed UNAVAILABLE for minutes once while a new client
-    connected at once). While the checks fail, the link's clients are made anew every 10 s; the old
-    admin client is kept, not destroyed (destroying one with timed-out requests can abort)."""
+    after the broker is back (test_dr.py's link stayed UNAVAILABLE for minutes once, while a new client
+    connected at once). While the checks fail with a connection error and the source accepts TCP
+    connections, the link's clients are made anew, looked at every 10 s; not while the source is down,
+    nor when it refuses the credentials (new clients would fail alike, and each costs threads)."""
     from types import SimpleNamespace
 
-    from linkops_lab.emulator import copier
+    from linkops_lab.emulator import copier, faults
 
-    now = [1000.0]
+    now, up = [1000.0], [False]
     monkeypatch.setattr(copier, "time", SimpleNamespace(monotonic=lambda: now[0]))
-    renewed, closed = [], []
-    emu = SimpleNamespace(renew_admin=lambda bootstrap, conf: renewed.append(bootstrap),
-                          link_client_config=lambda bootstrap, link: {})
-    worker = SimpleNamespace(emu=emu, link=SimpleNamespace(name="L"), _failing_since=None, _renewed_at=0.0,
-                             _close_clients=lambda: closed.append(now[0]))
-    for second in range(31):           # one failed check a second for 30 s
-        now[0] = 1000.0 + second
-        copier.LinkWorker._renew_failing_clients(worker, "127.0.0.1:9092")
-    assert closed == [1010.0, 1020.0, 1030.0]
-    assert renewed == ["127.0.0.1:9092"] * 3
+    monkeypatch.setattr(faults, "reachable", lambda bootstrap: up[0])
+
+    def run(err, seconds=31, up_from=15):
+        renewed, closed = [], []
+        emu = SimpleNamespace(renew_admin=lambda bootstrap, conf: renewed.append(bootstrap),
+                              link_client_config=lambda bootstrap, link: {})
+        worker = SimpleNamespace(emu=emu, link=SimpleNamespace(name="L"), _failing_since=None,
+                                 _renewed_at=0.0, _close_clients=lambda: closed.append(now[0]))
+        for second in range(seconds):           # one failed check a second; the broker back at up_from
+            now[0], up[0] = 1000.0 + second, second >= up_from
+            copier.LinkWorker._renew_failing_clients(worker, "127.0.0.1:9092", err)
+        assert renewed == ["127.0.0.1:9092"] * len(closed)
+        return closed
+
+    transport = 'KafkaError{code=_TRANSPORT,val=-195,str="Failed to get metadata: Local: Broker transport failure"}'
+    assert run(transport) == [1020.0, 1030.0]          # looked at 1010 (down), 1020 and 1030 (up)
+    assert run(transport, up_from=99) == []            # down all along
+    assert run("SASL authentication error: Authentication failed during authentication") == []
+
+
+def test_reachable_means_a_host_of_the_bootstrap_accepts_tcp():
+    import socket
+
+    from linkops_lab.emulator.faults import reachable
+
+    with socket.socket() as listening, socket.socket() as closed:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        closed.bind(("127.0.0.1", 0))       # bound, not listening: refused
+        up, down = listening.getsockname()[1], closed.getsockname()[1]
+        assert reachable(f"127.0.0.1:{up}")
+        assert reachable(f"SASL_SSL://127.0.0.1:{down}, 127.0.0.1:{up}")
+        assert not reachable(f"127.0.0.1:{down}")
+        assert not reachable("no-port-given")
