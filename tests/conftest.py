@@ -107,7 +107,7 @@ class ContractLog:
     def counts(self):
         totals = {"requests": 0, "responses": 0, "violations": 0, "rejected_invalid": 0,
                   "unknown_operation": 0, "processes": 0, "labs": set(), "load_seconds": 0.0,
-                  "check_cpu_seconds": 0.0}
+                  "check_cpu_seconds": 0.0, "worker_restarts": 0}
         for name in glob.glob(glob.escape(str(self.path)) + ".counts.*"):
             if name.endswith(".tmp"):
                 continue
@@ -120,7 +120,7 @@ class ContractLog:
                 continue
             totals["processes"] += 1
             totals["labs"].add(doc.get("lab"))
-            totals["worker_restarts"] = totals.get("worker_restarts", 0) + (1 if doc.get("worker") else 0)
+            totals["worker_restarts"] += 1 if doc.get("worker") else 0   # a worker started after a crash
             for key in ("requests", "responses", "violations", "rejected_invalid", "unknown_operation"):
                 totals[key] += int(doc.get(key) or 0)
             totals["load_seconds"] += float(doc.get("load_seconds") or 0)

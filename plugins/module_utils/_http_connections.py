@@ -11,9 +11,9 @@ sends the requests of each thread over one persistent HTTP/1.1 connection instea
 the server closed it.
 
 It answers like open_url (``open(url, data=, headers=, method=, timeout=, url_username=, url_password=,
-force_basic_auth=)``, the other open_url arguments are accepted and ignored): an object whose ``read()``
-gives the body (the only part of an answer the REST client reads); an HTTP status of 400 or more raises urllib's HTTPError with the body; a
-connection that cannot be opened or a request that cannot be sent raises URLError with the cause as
+force_basic_auth=)``, the other open_url arguments are accepted and ignored): an object whose
+``read()`` gives the body (the only part of an answer the REST client reads); an HTTP status of 400
+or more raises urllib's HTTPError with the body; a connection that cannot be opened or a request that cannot be sent raises URLError with the cause as
 its reason; a failure while the answer is awaited raises the socket or http.client error itself. So
 the REST client's retry and TLS rules (_rest_client.py, _rest_tls.py) see what they saw from open_url.
 

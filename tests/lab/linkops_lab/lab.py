@@ -345,7 +345,8 @@ class Lab:
 
     def _emulator_state(self) -> str:
         """Whether the emulator process runs, and the last lines of its log that are not request or
-        librdkafka lines (what a refused connection needs explained)."""
+        librdkafka lines (what a refused connection needs explained); a line that names a password or
+        a JAAS config is left out."""
         procs = self.processes().get("emulator")
         state = ("the emulator process is not one this object tracks" if procs is None else
                  f"the emulator process {procs['pid']} is {'running' if procs['alive'] else 'gone'}")
@@ -353,8 +354,10 @@ class Lab:
             lines = Path(self.info["logs"]["emulator"]).read_text(errors="replace").splitlines()
         except (KeyError, OSError):
             return state
-        wanted = [line for line in lines if not line.startswith("%") and " -> " not in line]
-        return state + "; the end of its log:\n" + "\n".join(wanted[-15:])
+        wanted = [line for line in lines if not line.startswith("%") and " -> " not in line][-15:]
+        return state + "; the end of its log:\n" + "\n".join(
+            "[a line naming a password or JAAS config, left out]"
+            if "password" in line.lower() or "jaas" in line.lower() else line for line in wanted)
 
     def knobs(self, **changes: Any) -> dict:
         """Read or change emulator knobs at run time (e.g. ``copy_paused=True``,

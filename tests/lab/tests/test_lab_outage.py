@@ -69,34 +69,35 @@ def test_a_link_whose_source_checks_keep_failing_while_the_source_answers_makes_
     nor when it refuses the credentials (new clients would fail alike, and each costs threads)."""
     from types import SimpleNamespace
 
-    from linkops_lab.emulator import copier, faults
+    from linkops_lab.emulator import copier
 
     now, up = [1000.0], [False]
     monkeypatch.setattr(copier, "time", SimpleNamespace(monotonic=lambda: now[0]))
-    monkeypatch.setattr(faults, "reachable", lambda bootstrap: up[0])
 
-    def run(err, seconds=31, up_from=15):
+    def run(link_error, seconds=31, up_from=15):
         renewed, closed = [], []
-        emu = SimpleNamespace(renew_admin=lambda bootstrap, conf: renewed.append(bootstrap),
-                              link_client_config=lambda bootstrap, link: {})
-        worker = SimpleNamespace(emu=emu, link=SimpleNamespace(name="L"), _failing_since=None,
+        emu = SimpleNamespace(drop_admin=lambda bootstrap, conf, keep: renewed.append((bootstrap, keep)),
+                              link_client_config=lambda bootstrap, link: {}, reachable=lambda bootstrap: up[0])
+        worker = SimpleNamespace(emu=emu, link=SimpleNamespace(name="L", link_error=link_error), _failing_since=None,
                                  _renewed_at=0.0, _close_clients=lambda: closed.append(now[0]))
         for second in range(seconds):           # one failed check a second; the broker back at up_from
             now[0], up[0] = 1000.0 + second, second >= up_from
-            copier.LinkWorker._renew_failing_clients(worker, "127.0.0.1:9092", err)
-        assert renewed == ["127.0.0.1:9092"] * len(closed)
+            copier.LinkWorker._renew_failing_clients(worker, "127.0.0.1:9092")
+        assert renewed == [("127.0.0.1:9092", True)] * len(closed)   # the old admin client is kept
         return closed
 
-    transport = 'KafkaError{code=_TRANSPORT,val=-195,str="Failed to get metadata: Local: Broker transport failure"}'
+    transport = "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR"   # what a "Broker transport failure" makes
     assert run(transport) == [1020.0, 1030.0]          # looked at 1010 (down), 1020 and 1030 (up)
     assert run(transport, up_from=99) == []            # down all along
-    assert run("SASL authentication error: Authentication failed during authentication") == []
+    assert run("AUTHENTICATION_ERROR") == []
 
 
 def test_reachable_means_a_host_of_the_bootstrap_accepts_tcp():
     import socket
 
-    from linkops_lab.emulator.faults import reachable
+    from linkops_lab.emulator.clients import Clients
+
+    reachable = Clients.reachable
 
     with socket.socket() as listening, socket.socket() as closed:
         listening.bind(("127.0.0.1", 0))

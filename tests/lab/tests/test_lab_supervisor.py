@@ -69,3 +69,9 @@ def test_a_worker_that_aborts_is_replaced_and_the_ports_never_refuse(tmp_path):
     # a refused connection says what became of the emulator, with the end of its log
     with pytest.raises(urllib.error.URLError, match=r"(?s)Connection refused.*emulator.*emulator stopped"):
         lab.rest("GET", "/lab/v1/health")
+    # but not a secret the log might hold
+    with open(lab.info["logs"]["emulator"], "a") as log_file:
+        log_file.write('ERROR bad config sasl.jaas.config=... username="link" password="s3cr3t-pw";\n')
+    with pytest.raises(urllib.error.URLError) as refused:
+        lab.rest("GET", "/lab/v1/health")
+    assert "s3cr3t-pw" not in str(refused.value) and "left out" in str(refused.value)

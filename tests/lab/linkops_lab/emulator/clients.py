@@ -46,7 +46,7 @@ class Clients:
                 self.link_security.add(self._norm(c["bootstrap"]))
         self.client_errors: dict = {}   # admin client key -> last error its error_cb saw
         self._admins: dict[str, AdminClient] = {}
-        # replaced clients (renew_admin), kept: destroying a librdkafka client whose requests timed out
+        # replaced clients (drop_admin keep=True), kept: destroying a librdkafka client whose requests timed out
         # can abort the process (confluentinc/librdkafka#3663)
         self._retired_admins: list[AdminClient] = []
 
@@ -129,23 +129,29 @@ class Clients:
         emulator's own settings of that cluster, else the bootstrap and the settings."""
         return bootstrap if conf == self.client_config_for(bootstrap) else (bootstrap, tuple(sorted(conf.items())))
 
-    def drop_admin(self, bootstrap: str, conf: dict) -> None:
+    def drop_admin(self, bootstrap: str, conf: dict, keep: bool = False) -> None:
         """Forget the admin client with settings ``conf`` and its last error (a client whose address
-        or credentials fail retries for ever)."""
-        key = self.admin_key(bootstrap, conf)
-        with self.lock:
-            self._admins.pop(key, None)
-            self.client_errors.pop(key, None)
-
-    def renew_admin(self, bootstrap: str, conf: dict) -> None:
-        """Make the admin client with settings ``conf`` anew at its next use; the old one is kept,
-        not destroyed (see ``_retired_admins``)."""
+        or credentials fail retries for ever); the next ``admin_for`` makes a new one. ``keep``: keep
+        the old client instead of destroying it (see ``_retired_admins``)."""
         key = self.admin_key(bootstrap, conf)
         with self.lock:
             old = self._admins.pop(key, None)
-            if old is not None:
-                self._retired_admins.append(old)
             self.client_errors.pop(key, None)
+            if keep and old is not None:
+                self._retired_admins.append(old)
+
+    @classmethod
+    def reachable(cls, bootstrap: str, timeout: float = 1.0) -> bool:
+        """Whether one of the hosts of ``bootstrap`` accepts a TCP connection."""
+        import socket
+        for hp in cls._norm(bootstrap):
+            host, _, port = hp.rpartition(":")
+            try:
+                with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                    return True
+            except (OSError, ValueError):
+                continue
+        return False
 
     def last_client_error(self, bootstrap: str, link: "Link | None") -> str | None:
         """The last error the error callback of ``link``'s own admin client saw (e.g. a

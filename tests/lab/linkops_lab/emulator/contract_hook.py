@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from linkops_lab.contract import COLLECTION_USER_AGENT, ENV, Contract, redact_query
 from linkops_lab.emulator import supervisor
 
+
 class _Recorder:
     def __init__(self, log_path: str):
         self.log_path = log_path

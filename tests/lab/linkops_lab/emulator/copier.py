@@ -130,23 +130,23 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
         self._copy_wait = min(max(self._copy_wait * 2, base), max(knobs["copy_idle_max_ms"] / 1000, base))
         self._next_copy = time.monotonic() + max(self._copy_wait, took * 5, partitions * IDLE_POLL_PER_PARTITION)
 
-    def _renew_failing_clients(self, bootstrap: str, err: str | None) -> None:
-        """While the source checks keep failing with a connection error although the source accepts
-        TCP connections (a stuck client), make the link's clients anew; looked at once every
-        RENEW_CLIENTS_AFTER_S. A source that is down, or refuses the link's credentials, is left
-        alone: new clients would fail the same way."""
+    def _renew_failing_clients(self, bootstrap: str) -> None:
+        """While the source checks keep failing with a connection error (the link's ``link_error``)
+        although the source accepts TCP connections (a stuck client), make the link's clients anew;
+        looked at once every RENEW_CLIENTS_AFTER_S. A source that is down, or refuses the link's
+        credentials, is left alone: new clients would fail the same way."""
         now = time.monotonic()
         if self._failing_since is None:
             self._failing_since = now
         if now - max(self._failing_since, self._renewed_at) < RENEW_CLIENTS_AFTER_S:
             return
         self._renewed_at = now
-        if faults.link_error_for(bootstrap, err or "") not in (
-                "BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR", "TIMEOUT_ERROR") or not faults.reachable(bootstrap):
+        if self.link.link_error not in ("BOOTSTRAP_TCP_CONNECTION_FAILED_ERROR", "TIMEOUT_ERROR") \
+                or not self.emu.reachable(bootstrap):
             return
         log.info("link %s: the source checks have failed for %.0f s while %s accepts connections: new "
                  "clients", self.link.name, now - self._failing_since, bootstrap)
-        self.emu.renew_admin(bootstrap, self.emu.link_client_config(bootstrap, self.link))
+        self.emu.drop_admin(bootstrap, self.emu.link_client_config(bootstrap, self.link), keep=True)
         self._close_clients()      # _clients makes the consumer and the producer again
 
     def _close_clients(self) -> None:
@@ -289,7 +289,7 @@ class LinkWorker(PhasesMixin, SyncMixin, threading.Thread):
         with emu.lock:  # availability.check.* link configs (faults.py)
             faults.record_source_check(self, ok, err, bootstrap)
         if not ok:
-            self._renew_failing_clients(bootstrap, err)
+            self._renew_failing_clients(bootstrap)
             return
         self._failing_since = None
         if link.mode == "SOURCE":

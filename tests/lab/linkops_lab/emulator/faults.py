@@ -226,19 +226,6 @@ def link_error_for(bootstrap: str, err: str) -> str:
     return "UNRESOLVABLE_BOOTSTRAP_ERROR"
 
 
-def reachable(bootstrap: str, timeout: float = 1.0) -> bool:
-    """Whether one of the hosts of ``bootstrap`` accepts a TCP connection."""
-    import socket
-    for hp in bootstrap.split(","):
-        host, _, port = hp.strip().split("://")[-1].rpartition(":")
-        try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
-                return True
-        except (OSError, ValueError):
-            continue
-    return False
-
-
 def record_source_check(worker, ok: bool, err: str | None, bootstrap: str) -> None:
     """One metadata request of a link worker to its source, succeeded or not
     (called with the emulator lock held). A failure counts towards the

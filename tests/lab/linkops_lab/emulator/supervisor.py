@@ -31,6 +31,8 @@ import socket
 import time
 from typing import Callable
 
+from linkops_lab.procs import pdeathsig_preexec
+
 log = logging.getLogger("lab.emulator")
 
 MAX_RESTARTS = 5
@@ -64,19 +66,13 @@ def worker_number() -> int:
         return 0
 
 
-def _die_with_parent() -> None:
-    from linkops_lab.procs import pdeathsig_preexec
-    pdeathsig_preexec()
-
-
-def _describe(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            return f"died of {signal.Signals(sig).name}"
-        except ValueError:
-            return f"died of signal {sig}"
-    return f"exited with {os.waitstatus_to_exitcode(status)}"
+def _signal_name(status: int) -> str:
+    """The signal a worker died of (``os.WIFSIGNALED(status)``)."""
+    sig = os.WTERMSIG(status)
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
 
 
 def supervise(run_worker: Callable[[], int]) -> int:
@@ -106,7 +102,7 @@ def supervise(run_worker: Callable[[], int]) -> int:
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                _die_with_parent()
+                pdeathsig_preexec()   # the worker dies with this process
                 if os.getppid() != parent:
                     os._exit(0)
                 os.environ[WORKER_ENV] = str(number)
@@ -126,9 +122,9 @@ def supervise(run_worker: Callable[[], int]) -> int:
         now = time.monotonic()
         crashes = [t for t in crashes if now - t < RESTART_WINDOW_S] + [now]
         if len(crashes) > MAX_RESTARTS:
-            log.error("emulator worker %d (pid %d) %s: %d crashes in %.0f s, giving up", number, pid,
-                      _describe(status), len(crashes), RESTART_WINDOW_S)
+            log.error("emulator worker %d (pid %d) died of %s: %d crashes in %.0f s, giving up", number, pid,
+                      _signal_name(status), len(crashes), RESTART_WINDOW_S)
             return 1
         number += 1
-        log.error("emulator worker %d (pid %d) %s; starting worker %d from the state file (the REST "
-                  "ports stayed open)", number - 1, pid, _describe(status), number)
+        log.error("emulator worker %d (pid %d) died of %s; starting worker %d from the state file (the REST "
+                  "ports stayed open)", number - 1, pid, _signal_name(status), number)
